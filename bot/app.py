@@ -1,0 +1,135 @@
+"""The one wiring point: `build_application` registers every handler and resource."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import BotCommand, BotCommandScopeDefault, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.clock import Clock, SystemClock
+from bot.context import BotApp, BotContext, BotData
+from bot.handlers import common, participant
+from bot.settings import Settings
+from bot.updates import PerUserUpdateProcessor
+from flows.content import Content, load_content
+from flows.menu import MenuAction
+from store.db import Store, StoreState
+
+__all__ = ["COMMANDS", "build_application", "on_start", "on_stop", "running"]
+
+log = logging.getLogger(__name__)
+
+# Commands shown in Telegram's menu, in order; descriptions come from content/.
+COMMANDS = ("start", "menu", "status", "help")
+
+
+def build_application(
+    settings: Settings,
+    store: Store,
+    *,
+    content: Content | None = None,
+    clock: Clock | None = None,
+) -> BotApp:
+    """Build the bot for Telegram, a self-hosted Bot API server or the sandbox alike."""
+    if settings.token is None:
+        raise ValueError("build_application needs a token (MOOC_BOT_TOKEN)")
+    api = settings.api_url.rstrip("/")
+    context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    application: BotApp = (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(context_types)
+        # max_retries=0: the first 429 reaches us; the outbox dispatcher owns pacing.
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(on_start)
+        .post_shutdown(on_stop)
+        .build()
+    )
+    data = application.bot_data
+    data.settings = settings
+    data.store = store
+    data.content = content or load_content(
+        settings.course.languages, settings.course.default_language
+    )
+    data.clock = clock or SystemClock()
+
+    private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS, common.private_only), group=-2)
+    application.add_handler(TypeHandler(Update, common.remember_participant), group=-1)
+    application.add_handler(CommandHandler("start", participant.start, filters=private))
+    application.add_handler(CommandHandler("menu", participant.show_menu, filters=private))
+    application.add_handler(CommandHandler("help", participant.show_help, filters=private))
+    application.add_handler(CommandHandler("status", participant.show_status, filters=private))
+    menu_pattern = "^(" + "|".join(action.value for action in MenuAction) + ")$"
+    application.add_handler(CallbackQueryHandler(participant.menu_button, pattern=menu_pattern))
+    application.add_handler(CallbackQueryHandler(participant.stale_button))
+    application.add_handler(MessageHandler(filters.COMMAND & private, participant.unknown_command))
+    application.add_handler(
+        MessageHandler(filters.TEXT & private & filters.UpdateType.MESSAGE, participant.stray_text)
+    )
+    application.add_handler(
+        MessageHandler(~filters.TEXT & private & filters.UpdateType.MESSAGE, participant.not_text)
+    )
+    application.add_error_handler(common.on_error)
+    return application
+
+
+async def on_start(application: BotApp) -> None:
+    """Opens the store and sets the command menu (a refusal is only a warning)."""
+    if application.bot_data.store.state is StoreState.UNOPENED:
+        await application.bot_data.store.open()
+    content = application.bot_data.content
+    for language in content.languages:
+        strings = content.strings(language)
+        commands = [BotCommand(name, strings.plain(f"commands.{name}")) for name in COMMANDS]
+        code = None if language == content.default_language else language
+        try:
+            await application.bot.set_my_commands(
+                commands, scope=BotCommandScopeDefault(), language_code=code
+            )
+        except TelegramError as exc:
+            log.warning("the Bot API refused setMyCommands (%s): carrying on without a menu", exc)
+
+
+async def on_stop(application: BotApp) -> None:
+    """Closes the store."""
+    await application.bot_data.store.close()
+
+
+@asynccontextmanager
+async def running(application: BotApp, *, poll_timeout: float = 10) -> AsyncIterator[BotApp]:
+    """Run the bot with long polling inside an existing event loop (sandbox, tests)."""
+    await application.initialize()
+    try:
+        await on_start(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(
+            poll_interval=0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES
+        )
+        try:
+            yield application
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+    finally:
+        await application.shutdown()
+        await on_stop(application)

@@ -1,0 +1,106 @@
+"""`mooc-bot`: every command of the facilitation bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.logs import setup_logging
+from bot.settings import BotMode, Settings, SettingsError, load_settings
+from flows.content import ContentError, load_content
+from store.db import Store, StoreError, backup
+
+__all__ = ["main"]
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mooc-bot",
+        description="Facilitation bot for the MOOC 'The Magic of a Learning Culture'.",
+    )
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        help="settings file (default: $MOOC_BOT_SETTINGS or ./settings.toml)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "run", help="run the bot (the local sandbox when MOOC_BOT_TOKEN is not set)"
+    )
+    sandbox = commands.add_parser(
+        "sandbox", help="local Telegram + the bot + a chat in this terminal"
+    )
+    sandbox.add_argument("--data", type=Path, default=Path("sandbox-data"), help="sandbox folder")
+    commands.add_parser("check-config", help="check the settings and exit (status 2 on problems)")
+    db = commands.add_parser("db", help="database tools")
+    db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    db_backup = db_commands.add_parser("backup", help="online backup, safe while the bot runs")
+    db_backup.add_argument("path", type=Path, help="file to write the backup to")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.settings)
+        content = load_content(settings.course.languages, settings.course.default_language)
+    except (SettingsError, ContentError) as exc:
+        for line in exc.lines:
+            print(line, file=sys.stderr)
+        return EXIT_CONFIG
+    command = args.command or "run"
+    try:
+        if command == "check-config":
+            print(
+                f"{settings.settings}: OK ({len(settings.sessions)} session(s), "
+                f"languages {', '.join(content.languages)})"
+            )
+            return 0
+        if command == "db":
+            backup(settings.database_path, args.path)
+            print(f"backed up {settings.database_path} to {args.path}")
+            return 0
+        if command == "sandbox" or not settings.has_token:
+            from bot.sandbox.terminal import run_sandbox
+
+            asyncio.run(run_sandbox(settings, getattr(args, "data", Path("sandbox-data"))))
+            return 0
+        return _run(settings)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+
+
+def _run(settings: Settings) -> int:
+    """Run against Telegram (or MOOC_BOT_API_URL) until stopped."""
+    assert settings.token is not None
+    secrets = [settings.token.get_secret_value()]
+    if settings.bot.webhook_secret is not None:
+        secrets.append(settings.bot.webhook_secret.get_secret_value())
+    setup_logging(settings.logging.level, secrets)
+    application = build_application(settings, Store(settings.database_path))
+    if settings.bot.mode is BotMode.POLLING:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return 0
+    host, _, port = settings.bot.listen.rpartition(":")
+    secret = settings.bot.webhook_secret
+    application.run_webhook(
+        listen=host,
+        port=int(port),
+        url_path=urlparse(settings.bot.webhook_url).path.lstrip("/"),
+        webhook_url=settings.bot.webhook_url,
+        secret_token=secret.get_secret_value() if secret else None,
+        allowed_updates=Update.ALL_TYPES,
+    )
+    return 0

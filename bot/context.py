@@ -1,0 +1,51 @@
+"""What every handler can reach, typed: settings, store, content, clock, the participant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.settings import Settings
+from flows.content import Content, Strings
+from store.db import Store
+from store.participants import Participant
+
+__all__ = ["BotApp", "BotContext", "BotData"]
+
+
+class BotData:
+    """The application's shared objects; `build_application` fills them in."""
+
+    settings: Settings
+    store: Store
+    content: Content
+    clock: Clock
+
+
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
+    """The context handlers receive; `participant` is set before any handler runs."""
+
+    participant: Participant | None = None
+    participant_is_new: bool = False
+
+    @property
+    def store(self) -> Store:
+        return self.bot_data.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot_data.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.bot_data.clock
+
+    @property
+    def strings(self) -> Strings:
+        language = self.participant.language if self.participant else None
+        return self.bot_data.content.strings(language)
+
+
+BotApp = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]

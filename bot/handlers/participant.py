@@ -1,0 +1,120 @@
+"""What a participant experiences: the welcome, the menu, help, status, stray input."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from bot.context import BotContext
+from bot.render import send_replies
+from flows.menu import MenuAction, help_reply, main_menu, status_reply, welcome
+from flows.replies import Reply
+
+__all__ = [
+    "menu_button",
+    "not_text",
+    "show_help",
+    "show_menu",
+    "show_status",
+    "stale_button",
+    "start",
+    "stray_text",
+    "unknown_command",
+]
+
+
+async def _reply(update: Update, context: BotContext, replies: list[Reply]) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    pressed = update.callback_query.message if update.callback_query else None
+    await send_replies(
+        context.bot, chat.id, replies, pressed=pressed if isinstance(pressed, Message) else None
+    )
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greets a newcomer by first name and explains the bot; welcomes back a returning one."""
+    participant = context.participant
+    assert participant is not None
+    returning = not context.participant_is_new
+    await _reply(
+        update, context, welcome(context.strings, participant.first_name, returning=returning)
+    )
+
+
+async def show_menu(update: Update, context: BotContext) -> None:
+    """Shows the main menu."""
+    await _reply(update, context, [main_menu(context.strings)])
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    """Lists the commands."""
+    await _reply(update, context, [help_reply(context.strings)])
+
+
+async def show_status(update: Update, context: BotContext) -> None:
+    """Tells the participant what the bot knows about them so far."""
+    participant = context.participant
+    assert participant is not None
+    await _reply(
+        update,
+        context,
+        [
+            status_reply(
+                context.strings,
+                name=participant.first_name,
+                language=participant.language,
+                joined=participant.joined_at,
+            )
+        ],
+    )
+
+
+async def menu_button(update: Update, context: BotContext) -> None:
+    """Opens the feature behind a main-menu button."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    action = MenuAction(query.data or "")
+    if action is MenuAction.STATUS:
+        await show_status(update, context)
+    elif action is MenuAction.HELP:
+        await show_help(update, context)
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button from an old message (or forged data): says so and shows the menu."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context.strings.plain("errors.stale_button"))
+    await show_menu(update, context)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Answers a command the bot does not know with a pointer to /help."""
+    message = update.effective_message
+    assert message is not None
+    assert message.text is not None
+    command = message.text.split()[0].split("@")[0]
+    await _reply(
+        update, context, [Reply(context.strings("errors.unknown_command", command=command))]
+    )
+
+
+async def stray_text(update: Update, context: BotContext) -> None:
+    """Text outside any dialogue: a short helpful answer with the menu's buttons."""
+    if context.participant_is_new:
+        await start(update, context)
+        return
+    menu = main_menu(context.strings)
+    await _reply(
+        update, context, [Reply(context.strings("errors.stray_text"), buttons=menu.buttons)]
+    )
+
+
+async def not_text(update: Update, context: BotContext) -> None:
+    """A sticker, photo or voice note where only text is understood."""
+    if context.participant_is_new:
+        await start(update, context)
+        return
+    menu = main_menu(context.strings)
+    await _reply(update, context, [Reply(context.strings("errors.not_text"), buttons=menu.buttons)])

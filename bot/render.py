@@ -1,0 +1,118 @@
+"""Replies (plain values from flows/) to Telegram: HTML, chunks under the limit, keyboards."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import BadRequest
+
+from flows.replies import Button, Reply
+
+__all__ = ["keyboard", "send_replies", "split_html"]
+
+MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
+MAX_CALLBACK_DATA = 64
+_TAG_OR_ENTITY = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;")
+
+
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    built: list[list[InlineKeyboardButton]] = []
+    for row in rows:
+        line = []
+        for button in row:
+            if button.url:
+                line.append(InlineKeyboardButton(button.label, url=button.url))
+                continue
+            if not 1 <= len(button.data.encode()) <= MAX_CALLBACK_DATA:
+                raise ValueError(f"callback data must be 1-64 bytes: {button.data!r}")
+            line.append(InlineKeyboardButton(button.label, callback_data=button.data))
+        built.append(line)
+    return InlineKeyboardMarkup(built)
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    """A cut position at most `limit` long that splits no tag or HTML entity."""
+    cut = limit
+    while _units(line[:cut]) > limit:
+        cut -= 1
+    for match in _TAG_OR_ENTITY.finditer(line):
+        if match.start() < cut < match.end():
+            cut = match.start()
+    space = line.rfind(" ", 0, cut)
+    return space + 1 if space > cut // 2 else max(cut, 1)
+
+
+def split_html(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split text into messages of at most `limit` units, at line breaks where possible.
+
+    The length counts tags too, so every chunk is safely under Telegram's limit
+    after parsing. Long content is written in short cards; only long echoes of
+    user text (already escaped, without tags) need the hard cut.
+    """
+    if _units(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while _units(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            cut = _safe_cut(line, limit)
+            chunks.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if _units(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return [chunk for chunk in chunks if chunk.strip()]
+
+
+async def send_replies(
+    bot: Bot, chat_id: int, replies: Sequence[Reply], *, pressed: Message | None = None
+) -> list[Message]:
+    """Show replies in a chat; an `edit` reply replaces the message whose button was pressed."""
+    shown: list[Message] = []
+    for reply in replies:
+        markup = keyboard(reply.buttons)
+        if reply.edit and pressed is not None:
+            try:
+                edited = await bot.edit_message_text(
+                    reply.html,
+                    chat_id=chat_id,
+                    message_id=pressed.message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            except BadRequest as exc:
+                if "not modified" not in exc.message:
+                    raise
+            else:
+                if isinstance(edited, Message):
+                    shown.append(edited)
+            continue
+        chunks = split_html(reply.html)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            shown.append(
+                await bot.send_message(
+                    chat_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup if last else None,
+                )
+            )
+    return shown

@@ -1,0 +1,85 @@
+"""Telegram's speed limits and injected faults for the local Bot API server."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+__all__ = ["Faults", "Limits", "RateGate"]
+
+
+@dataclass
+class Limits:
+    """Sends allowed per window; None switches a limit off.
+
+    Telegram allows about 30 messages a second overall, 20 a minute in a group,
+    and asks for about one a second in one private chat (short bursts pass).
+    """
+
+    global_per_second: int | None = 30
+    per_chat_per_second: int | None = None
+    group_per_minute: int | None = 20
+
+
+@dataclass
+class Faults:
+    """Injected trouble: 500s (a random fraction, the next few calls, or chosen
+    methods) and an added latency on every answer. getUpdates is spared."""
+
+    error_rate: float = 0.0
+    latency: float = 0.0
+    fail_next: int = 0
+    fail_methods: set[str] = field(default_factory=set)
+    seed: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self.rng.seed(self.seed)
+
+    def should_fail(self, method: str) -> bool:
+        if method.lower() == "getupdates":
+            return False
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return True
+        if method in self.fail_methods:
+            return True
+        return self.error_rate > 0 and self.rng.random() < self.error_rate
+
+
+class RateGate:
+    """Sliding windows over past sends; answers how long to wait, or 0 to go."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._all: deque[float] = deque()
+        self._per_chat: dict[int, deque[float]] = {}
+
+    def check(self, chat_id: int, is_group: bool) -> int:
+        """Retry-after seconds if this send would break a limit, else 0 (and count it)."""
+        now = self.clock()
+        chat_window = (
+            (60.0, self.limits.group_per_minute)
+            if is_group
+            else (
+                1.0,
+                self.limits.per_chat_per_second,
+            )
+        )
+        chat_sends = self._per_chat.setdefault(chat_id, deque())
+        for sends, (window, allowed) in (
+            (self._all, (1.0, self.limits.global_per_second)),
+            (chat_sends, chat_window),
+        ):
+            while sends and sends[0] <= now - window:
+                sends.popleft()
+            if allowed is not None and len(sends) >= allowed:
+                return max(1, math.ceil(sends[0] + window - now))
+        self._all.append(now)
+        chat_sends.append(now)
+        return 0

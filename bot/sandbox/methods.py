@@ -1,0 +1,415 @@
+"""The Bot API methods of the local Telegram, with Telegram's own checks and errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp.web_request import FileField
+
+from bot.sandbox.limits import RateGate
+from bot.sandbox.telegram_html import HtmlError, parse_html, utf16_len
+from bot.sandbox.world import GROUP_TYPES, SimChat, SimMessage, World
+
+__all__ = ["METHODS", "ApiError", "Params"]
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, Telegram's description, optional retry_after."""
+
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+def bad_request(text: str) -> ApiError:
+    return ApiError(400, f"Bad Request: {text}")
+
+
+@dataclass
+class Params:
+    """Method parameters from a query string, a form, a multipart body or JSON."""
+
+    values: dict[str, Any]
+
+    def has(self, name: str) -> bool:
+        return self.values.get(name) not in (None, "")
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.values.get(name)
+        if value is None or isinstance(value, FileField):
+            return default
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def integer(self, name: str, *, required: bool = False) -> int | None:
+        value = self.values.get(name)
+        if value in (None, ""):
+            if required:
+                raise bad_request(f"{name} is empty")
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise bad_request(f"invalid {name} specified") from None
+
+    def json(self, name: str) -> Any:
+        value = self.values.get(name)
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise bad_request(f"can't parse {name} JSON object") from None
+        return value
+
+    def file(self, name: str) -> FileField | str | None:
+        value = self.values.get(name)
+        return value if isinstance(value, FileField | str) else None
+
+
+@dataclass
+class Context:
+    world: World
+    gate: RateGate
+
+
+Method = Callable[[Context, Params], Awaitable[Any]]
+METHODS: dict[str, Method] = {}
+
+
+def method(name: str) -> Callable[[Method], Method]:
+    def register(func: Method) -> Method:
+        METHODS[name.lower()] = func
+        return func
+
+    return register
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _target_chat(ctx: Context, params: Params) -> SimChat:
+    chat_id = params.integer("chat_id", required=True)
+    assert chat_id is not None
+    chat = ctx.world.chats.get(chat_id)
+    if chat is None:
+        if chat_id in ctx.world.users:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        raise bad_request("chat not found")
+    if chat.user is not None and chat.user.blocked_bot:
+        raise ApiError(403, "Forbidden: bot was blocked by the user")
+    return chat
+
+
+def _formatted(
+    params: Params, field: str, limit: int, empty: str
+) -> tuple[str, list[dict[str, Any]]]:
+    raw = params.text(field) or ""
+    parse_mode = (params.text("parse_mode") or "").lower()
+    if parse_mode == "html":
+        try:
+            text, entities = parse_html(raw)
+        except HtmlError as exc:
+            raise bad_request(str(exc)) from None
+    elif parse_mode:
+        raise bad_request(f"unsupported parse_mode {params.text('parse_mode')!r} in the sandbox")
+    else:
+        text = raw
+        entities = params.json("entities" if field == "text" else "caption_entities") or []
+    if not text.strip():
+        if empty:
+            raise bad_request(empty)
+        return "", []
+    if utf16_len(text) > limit:
+        raise bad_request(
+            "message is too long" if field == "text" else "message caption is too long"
+        )
+    return text, entities
+
+
+def _markup(params: Params) -> dict[str, Any] | None:
+    markup = params.json("reply_markup")
+    if markup is None:
+        return None
+    if not isinstance(markup, dict):
+        raise bad_request("can't parse reply keyboard markup JSON object")
+    for row in markup.get("inline_keyboard", []):
+        for button in row:
+            if not button.get("text"):
+                raise bad_request("text buttons are unallowed in the inline keyboard")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
+                raise bad_request("BUTTON_DATA_INVALID")
+            if data is None and not button.get("url"):
+                raise bad_request(
+                    'can\'t find field "callback_data" or "url" in inline keyboard button'
+                )
+    return markup
+
+
+def _paced(ctx: Context, chat: SimChat) -> None:
+    wait = ctx.gate.check(chat.id, chat.type in GROUP_TYPES)
+    if wait:
+        raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+
+
+def _sent(ctx: Context, message: SimMessage) -> dict[str, Any]:
+    ctx.world.touch("new", message)
+    return message.to_api()
+
+
+async def _upload(ctx: Context, params: Params, field: str, mime: str) -> Any:
+    value = params.file(field)
+    if isinstance(value, FileField):
+        data = value.file.read()
+        return ctx.world.store_file(value.filename or field, value.content_type or mime, data)
+    if isinstance(value, str) and value in ctx.world.files:
+        return ctx.world.files[value]
+    if value:
+        raise bad_request("wrong file identifier/HTTP URL specified")
+    raise bad_request(f"there is no {field} in the request")
+
+
+# --- methods -------------------------------------------------------------------
+
+
+@method("getMe")
+async def get_me(ctx: Context, params: Params) -> Any:
+    return ctx.world.bot.to_api() | {
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+        "can_connect_to_business": False,
+        "has_main_web_app": False,
+    }
+
+
+@method("getUpdates")
+async def get_updates(ctx: Context, params: Params) -> Any:
+    if ctx.world.webhook.get("url"):
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
+    offset = params.integer("offset") or 0
+    limit = min(max(params.integer("limit") or 100, 1), 100)
+    timeout = max(params.integer("timeout") or 0, 0)
+    allowed = params.json("allowed_updates")
+    if allowed is not None:
+        ctx.world.webhook["allowed_updates"] = allowed
+    allowed = ctx.world.webhook.get("allowed_updates")
+    try:
+        return await ctx.world.wait_for(
+            lambda: ctx.world.take_updates(offset, limit, allowed), timeout
+        )
+    except TimeoutError:
+        return []
+
+
+@method("setWebhook")
+async def set_webhook(ctx: Context, params: Params) -> Any:
+    url = params.text("url") or ""
+    if url and not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    ctx.world.webhook = {
+        "url": url,
+        "secret_token": params.text("secret_token"),
+        "allowed_updates": params.json("allowed_updates"),
+    }
+    if params.text("drop_pending_updates") in ("true", "True", "1"):
+        ctx.world.updates.clear()
+    ctx.world.touch()
+    return True
+
+
+@method("deleteWebhook")
+async def delete_webhook(ctx: Context, params: Params) -> Any:
+    ctx.world.webhook = {"allowed_updates": ctx.world.webhook.get("allowed_updates")}
+    if params.text("drop_pending_updates") in ("true", "True", "1"):
+        ctx.world.updates.clear()
+    return True
+
+
+@method("getWebhookInfo")
+async def get_webhook_info(ctx: Context, params: Params) -> Any:
+    return {
+        "url": ctx.world.webhook.get("url") or "",
+        "has_custom_certificate": False,
+        "pending_update_count": len(ctx.world.updates),
+    }
+
+
+def _scope_key(params: Params) -> str:
+    scope = params.json("scope") or {"type": "default"}
+    return json.dumps([scope, params.text("language_code") or ""], sort_keys=True)
+
+
+@method("setMyCommands")
+async def set_my_commands(ctx: Context, params: Params) -> Any:
+    commands = params.json("commands")
+    if not isinstance(commands, list):
+        raise bad_request("can't parse commands JSON object")
+    for command in commands:
+        name = str(command.get("command", ""))
+        if not (1 <= len(name) <= 32 and name.replace("_", "").isalnum() and name.islower()):
+            raise bad_request("BOT_COMMAND_INVALID")
+        if not 1 <= len(str(command.get("description", ""))) <= 256:
+            raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+    ctx.world.commands[_scope_key(params)] = commands
+    return True
+
+
+@method("getMyCommands")
+async def get_my_commands(ctx: Context, params: Params) -> Any:
+    return ctx.world.commands.get(_scope_key(params), [])
+
+
+@method("deleteMyCommands")
+async def delete_my_commands(ctx: Context, params: Params) -> Any:
+    ctx.world.commands.pop(_scope_key(params), None)
+    return True
+
+
+@method("sendMessage")
+async def send_message(ctx: Context, params: Params) -> Any:
+    chat = _target_chat(ctx, params)
+    text, entities = _formatted(params, "text", MAX_TEXT, "message text is empty")
+    markup = _markup(params)
+    _paced(ctx, chat)
+    message = ctx.world.new_message(
+        chat, ctx.world.bot, text=text, entities=entities, reply_markup=markup
+    )
+    return _sent(ctx, message)
+
+
+@method("sendDocument")
+async def send_document(ctx: Context, params: Params) -> Any:
+    chat = _target_chat(ctx, params)
+    caption, entities = _formatted(params, "caption", MAX_CAPTION, "")
+    markup = _markup(params)
+    file = await _upload(ctx, params, "document", "application/octet-stream")
+    _paced(ctx, chat)
+    message = ctx.world.new_message(
+        chat,
+        ctx.world.bot,
+        caption=caption or None,
+        entities=entities,
+        reply_markup=markup,
+        document=file,
+    )
+    return _sent(ctx, message)
+
+
+@method("sendPhoto")
+async def send_photo(ctx: Context, params: Params) -> Any:
+    chat = _target_chat(ctx, params)
+    caption, entities = _formatted(params, "caption", MAX_CAPTION, "")
+    markup = _markup(params)
+    file = await _upload(ctx, params, "photo", "image/png")
+    _paced(ctx, chat)
+    message = ctx.world.new_message(
+        chat,
+        ctx.world.bot,
+        caption=caption or None,
+        entities=entities,
+        reply_markup=markup,
+        photo=file,
+    )
+    return _sent(ctx, message)
+
+
+@method("sendChatAction")
+async def send_chat_action(ctx: Context, params: Params) -> Any:
+    _target_chat(ctx, params)
+    if not params.text("action"):
+        raise bad_request("wrong parameter action in request")
+    return True
+
+
+def _own_message(ctx: Context, params: Params, missing: str) -> SimMessage:
+    if params.has("inline_message_id"):
+        raise bad_request("inline messages are not supported in the sandbox")
+    chat = _target_chat(ctx, params)
+    message_id = params.integer("message_id", required=True)
+    assert message_id is not None
+    message = ctx.world.find_message(chat.id, message_id)
+    if message is None:
+        raise bad_request(missing)
+    if not message.from_bot:
+        raise bad_request("message can't be edited")
+    return message
+
+
+def _edited(ctx: Context, message: SimMessage, **changes: Any) -> dict[str, Any]:
+    if all(getattr(message, key) == value for key, value in changes.items()):
+        raise bad_request(NOT_MODIFIED)
+    for key, value in changes.items():
+        setattr(message, key, value)
+    message.edit_date = int(ctx.world.clock())
+    ctx.world.touch("edit", message)
+    return message.to_api()
+
+
+@method("editMessageText")
+async def edit_message_text(ctx: Context, params: Params) -> Any:
+    message = _own_message(ctx, params, "message to edit not found")
+    if message.text is None:
+        raise bad_request("there is no text in the message to edit")
+    text, entities = _formatted(params, "text", MAX_TEXT, "message text is empty")
+    return _edited(ctx, message, text=text, entities=entities, reply_markup=_markup(params))
+
+
+@method("editMessageReplyMarkup")
+async def edit_message_reply_markup(ctx: Context, params: Params) -> Any:
+    message = _own_message(ctx, params, "message to edit not found")
+    return _edited(ctx, message, reply_markup=_markup(params) or None)
+
+
+@method("deleteMessage")
+async def delete_message(ctx: Context, params: Params) -> Any:
+    chat = _target_chat(ctx, params)
+    message_id = params.integer("message_id", required=True)
+    assert message_id is not None
+    message = ctx.world.find_message(chat.id, message_id)
+    if message is None:
+        raise bad_request("message to delete not found")
+    message.deleted = True
+    ctx.world.touch("delete", message)
+    return True
+
+
+@method("answerCallbackQuery")
+async def answer_callback_query(ctx: Context, params: Params) -> Any:
+    query_id = params.text("callback_query_id") or ""
+    known = ctx.world.callback_queries.get(query_id)
+    if known is None or known[2]:
+        raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    user, message, _ = known
+    ctx.world.callback_queries[query_id] = (user, message, True)
+    if params.text("text"):
+        if len(params.text("text") or "") > 200:
+            raise bad_request("MESSAGE_TOO_LONG")
+        user.toasts.append(params.text("text") or "")
+        ctx.world.touch("toast", message)
+    else:
+        ctx.world.touch()
+    return True
+
+
+async def _no_op(ctx: Context, params: Params) -> Any:
+    return True
+
+
+METHODS["close"] = METHODS["logout"] = _no_op

@@ -1,0 +1,295 @@
+"""The local Telegram's state: users, chats, messages, files, updates and a call log.
+
+Everything a person would see in Telegram is kept here, in memory, and every
+change wakes whoever waits in `wait_for` (tests, the terminal chat, long polls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["BOT_ID", "SimCall", "SimChat", "SimFile", "SimMessage", "SimUser", "World"]
+
+BOT_ID = 7000000001
+GROUP_TYPES = ("group", "supergroup")
+
+
+@dataclass
+class SimUser:
+    id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = "en"
+    is_bot: bool = False
+    blocked_bot: bool = False
+    toasts: list[str] = field(default_factory=list)
+
+    def to_api(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        for key in ("last_name", "username", "language_code"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        return data
+
+
+@dataclass
+class SimChat:
+    id: int
+    type: str
+    title: str | None = None
+    user: SimUser | None = None
+    next_message_id: int = 1
+
+    def to_api(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": self.type}
+        if self.type in GROUP_TYPES:
+            data["title"] = self.title or "Group"
+        elif self.user is not None:
+            data.update(
+                {
+                    k: v
+                    for k, v in self.user.to_api().items()
+                    if k in ("first_name", "last_name", "username")
+                }
+            )
+        return data
+
+
+@dataclass
+class SimFile:
+    file_id: str
+    file_unique_id: str
+    name: str
+    mime_type: str
+    data: bytes
+
+
+@dataclass
+class SimMessage:
+    chat: SimChat
+    message_id: int
+    sender: SimUser
+    date: int
+    text: str | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    caption: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    document: SimFile | None = None
+    photo: SimFile | None = None
+    sticker: dict[str, Any] | None = None
+    edit_date: int | None = None
+    deleted: bool = False
+
+    @property
+    def from_bot(self) -> bool:
+        return self.sender.is_bot
+
+    @property
+    def buttons(self) -> list[list[dict[str, Any]]]:
+        if not self.reply_markup:
+            return []
+        rows: list[list[dict[str, Any]]] = self.reply_markup.get("inline_keyboard", [])
+        return rows
+
+    @property
+    def button_labels(self) -> list[str]:
+        return [button["text"] for row in self.buttons for button in row]
+
+    @property
+    def shown_text(self) -> str:
+        return self.text if self.text is not None else self.caption or ""
+
+    def to_api(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": self.message_id,
+            "from": self.sender.to_api(),
+            "chat": self.chat.to_api(),
+            "date": self.date,
+        }
+        if self.text is not None:
+            data["text"] = self.text
+            if self.entities:
+                data["entities"] = self.entities
+        if self.caption is not None:
+            data["caption"] = self.caption
+            if self.entities:
+                data["caption_entities"] = self.entities
+        if self.edit_date is not None:
+            data["edit_date"] = self.edit_date
+        if self.reply_markup:
+            data["reply_markup"] = self.reply_markup
+        if self.document is not None:
+            data["document"] = _file_api(self.document) | {
+                "file_name": self.document.name,
+                "mime_type": self.document.mime_type,
+            }
+        if self.photo is not None:
+            data["photo"] = [_file_api(self.photo) | {"width": 1, "height": 1}]
+        if self.sticker is not None:
+            data["sticker"] = self.sticker
+        return data
+
+
+def _file_api(file: SimFile) -> dict[str, Any]:
+    return {
+        "file_id": file.file_id,
+        "file_unique_id": file.file_unique_id,
+        "file_size": len(file.data),
+    }
+
+
+@dataclass(frozen=True)
+class SimCall:
+    method: str
+    status: int
+    chat_id: int | None
+    description: str = ""
+
+
+class World:
+    """All of the local Telegram's state. Methods never await: they are atomic."""
+
+    def __init__(
+        self, *, bot_username: str = "learning_culture_bot", clock: Callable[[], float] = time.time
+    ) -> None:
+        self.bot = SimUser(
+            BOT_ID, "Learning Culture Bot", username=bot_username, is_bot=True, language_code=None
+        )
+        self.clock = clock
+        self.users: dict[int, SimUser] = {}
+        self.chats: dict[int, SimChat] = {}
+        self.messages: dict[int, list[SimMessage]] = {}
+        self.files: dict[str, SimFile] = {}
+        self.updates: list[dict[str, Any]] = []
+        self.callback_queries: dict[str, tuple[SimUser, SimMessage, bool]] = {}
+        self.commands: dict[str, list[dict[str, str]]] = {}
+        self.webhook: dict[str, Any] = {}
+        self.calls: list[SimCall] = []
+        self._changed = asyncio.Event()
+        self.listeners: list[Callable[[str, SimMessage], None]] = []
+        self._update_ids = itertools.count(1)
+        self._user_ids = itertools.count(1001)
+        self._group_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+
+    # --- change notification -------------------------------------------------
+
+    def touch(self, event: str | None = None, message: SimMessage | None = None) -> None:
+        """Wake everyone waiting for a change; tell listeners about bot messages."""
+        if event is not None and message is not None:
+            for listener in list(self.listeners):
+                listener(event, message)
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def next_change(self) -> None:
+        """Return at the next change of anything."""
+        await self._changed.wait()
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until predicate() is truthy and return its value; TimeoutError after timeout."""
+        async with asyncio.timeout(timeout):
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                await self._changed.wait()
+
+    # --- people and chats ----------------------------------------------------
+
+    def add_user(
+        self,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+        user_id: int | None = None,
+    ) -> SimUser:
+        user = SimUser(
+            user_id or next(self._user_ids), first_name, last_name, username, language_code
+        )
+        self.users[user.id] = user
+        return user
+
+    def private_chat(self, user: SimUser) -> SimChat:
+        chat = self.chats.get(user.id)
+        if chat is None:
+            chat = self.chats[user.id] = SimChat(user.id, "private", user=user)
+            self.messages[chat.id] = []
+        return chat
+
+    def add_group(self, title: str) -> SimChat:
+        chat = SimChat(-100_000_000_0000 - next(self._group_ids), "supergroup", title=title)
+        self.chats[chat.id] = chat
+        self.messages[chat.id] = []
+        return chat
+
+    def new_message(self, chat: SimChat, sender: SimUser, **fields: Any) -> SimMessage:
+        message = SimMessage(chat, chat.next_message_id, sender, int(self.clock()), **fields)
+        chat.next_message_id += 1
+        self.messages[chat.id].append(message)
+        return message
+
+    def find_message(self, chat_id: int, message_id: int) -> SimMessage | None:
+        for message in self.messages.get(chat_id, []):
+            if message.message_id == message_id and not message.deleted:
+                return message
+        return None
+
+    def store_file(self, name: str, mime_type: str, data: bytes) -> SimFile:
+        number = next(self._file_ids)
+        file = SimFile(f"SIMFILE{number:06d}", f"SIMU{number:06d}", name, mime_type, data)
+        self.files[file.file_id] = file
+        return file
+
+    # --- updates -------------------------------------------------------------
+
+    def push_update(self, **payload: Any) -> dict[str, Any]:
+        update = {"update_id": next(self._update_ids), **payload}
+        self.updates.append(update)
+        self.touch()
+        return update
+
+    def new_callback_query(self, user: SimUser, message: SimMessage, data: str) -> dict[str, Any]:
+        query_id = f"{next(self._query_ids)}{user.id}"
+        self.callback_queries[query_id] = (user, message, False)
+        return {
+            "id": query_id,
+            "from": user.to_api(),
+            "message": message.to_api(),
+            "chat_instance": str(message.chat.id * 7 + 3),
+            "data": data,
+        }
+
+    def take_updates(
+        self, offset: int, limit: int, allowed: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """Forget updates before `offset` (confirmed), return the next ones."""
+        if offset:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        chosen = [u for u in self.updates if allowed is None or not allowed or _kind(u) in allowed]
+        return chosen[:limit]
+
+    # --- the call log --------------------------------------------------------
+
+    def log_call(
+        self, method: str, status: int, chat_id: int | None, description: str = ""
+    ) -> None:
+        self.calls.append(SimCall(method, status, chat_id, description))
+        self.touch()
+
+    def call_counts(self) -> Counter[str]:
+        return Counter(call.method for call in self.calls)
+
+
+def _kind(update: dict[str, Any]) -> str:
+    return next(key for key in update if key != "update_id")

@@ -1,0 +1,29 @@
+"""What a flow answers, as plain values: bot/render.py turns them into Telegram calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Button", "Reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: `data` comes back when pressed; a `url` button opens a link."""
+
+    label: str
+    data: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to show. `html` is Telegram HTML whose user parts are escaped.
+
+    With `edit`, the reply replaces the message whose button was pressed instead of
+    arriving as a new message.
+    """
+
+    html: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    edit: bool = False

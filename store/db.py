@@ -1,0 +1,193 @@
+"""The one door to the database: connect, migrate, transact, back up.
+
+A `Store` is opened once per process. It runs SQLite in WAL mode with foreign keys
+on and a busy timeout, applies the numbered migrations in `migrations/` (one
+transaction each, the version kept in `PRAGMA user_version`) and refuses a
+database written by a newer version of the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+__all__ = ["Migration", "Store", "StoreError", "backup", "from_db", "migrations", "to_db"]
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """The database cannot be used as asked; the message says why."""
+
+
+class StoreState(enum.Enum):
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """The shipped migrations in order; the file number is the schema version."""
+    found: list[Migration] = []
+    for entry in resources.files("store.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            number, _, rest = entry.name.partition("_")
+            found.append(Migration(int(number), rest.removesuffix(".sql"), entry.read_text()))
+    found.sort(key=lambda m: m.version)
+    expected = list(range(1, len(found) + 1))
+    if [m.version for m in found] != expected:
+        raise StoreError(f"migrations must be numbered 1..{len(found)} without gaps")
+    return found
+
+
+def to_db(moment: datetime) -> str:
+    """A stored time: ISO 8601 in UTC. Naive datetimes are refused."""
+    if moment.tzinfo is None:
+        raise ValueError("refusing to store a naive datetime")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_db(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class Store:
+    """An aiosqlite connection with migrations and a write transaction helper."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else path
+        self._conn: aiosqlite.Connection | None = None
+        self._state = StoreState.UNOPENED
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def state(self) -> StoreState:
+        return self._state
+
+    async def open(self, available: Sequence[Migration] | None = None) -> None:
+        """Connect, set the pragmas and bring the schema up to date."""
+        if self._state is not StoreState.UNOPENED:
+            raise StoreError(f"store is {self._state.value}; open a new Store instead")
+        if isinstance(self.path, Path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await _migrate(conn, migrations() if available is None else list(available), self.path)
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+        self._state = StoreState.OPEN
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+        self._state = StoreState.CLOSED
+
+    async def __aenter__(self) -> Store:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            raise StoreError(f"store is {self._state.value}, not open")
+        return self._conn
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Group writes that must succeed or fail together (BEGIN IMMEDIATE … COMMIT)."""
+        async with self._write_lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one write on its own (atomic by itself); return the rows changed."""
+        async with self._write_lock:
+            cursor = await self.conn.execute(sql, params)
+            return cursor.rowcount
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cursor:
+            return await cursor.fetchall()
+
+
+async def _migrate(conn: aiosqlite.Connection, available: list[Migration], path: object) -> None:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    newest = available[-1].version if available else 0
+    if current > newest:
+        raise StoreError(
+            f"{path}: the database has schema version {current}, but this version of the "
+            f"bot knows only up to {newest}; upgrade the bot (or restore a matching backup)"
+        )
+    for migration in available:
+        if migration.version <= current:
+            continue
+        try:
+            await conn.executescript(
+                f"BEGIN IMMEDIATE;\n{migration.sql}\n"
+                f"PRAGMA user_version = {migration.version};\nCOMMIT;"
+            )
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise StoreError(
+                f"{path}: migration {migration.version} ({migration.name}) failed: {exc}"
+            ) from exc
+
+
+def backup(source: Path, target: Path) -> None:
+    """Copy a live database with SQLite's online backup (safe while the bot runs)."""
+    if not source.is_file():
+        raise StoreError(f"{source}: no database there")
+    if target.resolve() == source.resolve():
+        raise StoreError("the backup must go to another file than the database")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        src.backup(dst)
+    # sqlite3's context manager commits but does not close
+    src.close()
+    dst.close()

@@ -1,0 +1,130 @@
+"""Participants: who has talked to the bot, in which language, and whether they can be reached."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from store.db import Store, from_db, to_db
+
+__all__ = [
+    "Participant",
+    "ParticipantStatus",
+    "count",
+    "get",
+    "mark_blocked",
+    "seen",
+    "set_language",
+]
+
+
+class ParticipantStatus(StrEnum):
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    telegram_id: int
+    chat_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    language: str
+    joined_at: datetime
+    last_seen_at: datetime
+    status: ParticipantStatus
+
+
+def _participant(row: aiosqlite.Row) -> Participant:
+    return Participant(
+        telegram_id=row["telegram_id"],
+        chat_id=row["chat_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        language=row["language"],
+        joined_at=from_db(row["joined_at"]),
+        last_seen_at=from_db(row["last_seen_at"]),
+        status=ParticipantStatus(row["status"]),
+    )
+
+
+async def seen(
+    store: Store,
+    *,
+    telegram_id: int,
+    chat_id: int,
+    first_name: str,
+    last_name: str | None,
+    username: str | None,
+    language: str,
+    now: datetime,
+) -> tuple[Participant, bool]:
+    """Record that a user wrote to the bot; return them and whether they are new.
+
+    A new participant gets `language`; a known one keeps theirs, while names,
+    last-seen time and status (writing again unblocks) are refreshed.
+    """
+    async with store.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO participants (telegram_id, chat_id, first_name, last_name, username,"
+            " language, joined_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (telegram_id) DO NOTHING",
+            (
+                telegram_id,
+                chat_id,
+                first_name,
+                last_name,
+                username,
+                language,
+                to_db(now),
+                to_db(now),
+            ),
+        )
+        created = cursor.rowcount == 1
+        if not created:
+            await conn.execute(
+                "UPDATE participants SET chat_id = ?, first_name = ?, last_name = ?, username = ?,"
+                " last_seen_at = ?, status = 'active' WHERE telegram_id = ?",
+                (chat_id, first_name, last_name, username, to_db(now), telegram_id),
+            )
+        async with conn.execute(
+            "SELECT * FROM participants WHERE telegram_id = ?", (telegram_id,)
+        ) as rows:
+            row = await rows.fetchone()
+    assert row is not None
+    return _participant(row), created
+
+
+async def get(store: Store, telegram_id: int) -> Participant | None:
+    row = await store.fetch_one("SELECT * FROM participants WHERE telegram_id = ?", (telegram_id,))
+    return _participant(row) if row else None
+
+
+async def set_language(store: Store, telegram_id: int, language: str) -> bool:
+    changed = await store.execute(
+        "UPDATE participants SET language = ? WHERE telegram_id = ?", (language, telegram_id)
+    )
+    return changed == 1
+
+
+async def mark_blocked(store: Store, telegram_id: int) -> bool:
+    """The user blocked the bot: keep them, but send them nothing more."""
+    changed = await store.execute(
+        "UPDATE participants SET status = 'blocked' WHERE telegram_id = ?", (telegram_id,)
+    )
+    return changed == 1
+
+
+async def count(store: Store, status: ParticipantStatus | None = None) -> int:
+    if status is None:
+        row = await store.fetch_one("SELECT COUNT(*) FROM participants")
+    else:
+        row = await store.fetch_one(
+            "SELECT COUNT(*) FROM participants WHERE status = ?", (status.value,)
+        )
+    return int(row[0]) if row else 0
