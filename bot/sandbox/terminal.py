@@ -9,39 +9,19 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from pydantic import SecretStr
-
-from bot.app import build_application, running
+from bot.sandbox.harness import Sandbox
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import Person
 from bot.sandbox.world import SimMessage
 from bot.settings import Settings
-from store.db import Store
 
-__all__ = ["SANDBOX_TOKEN", "Terminal", "run_sandbox", "sandbox_settings"]
+__all__ = ["Terminal", "run_sandbox"]
 
-# Not a secret: it only opens the local server below, which listens on 127.0.0.1.
-SANDBOX_TOKEN = "123456789:SANDBOX-local-only"
 ORGANISER_ID = 9000001
 HELP = (
     "Type a message or a /command and press Enter. A number presses that button.\n"
     "/as NAME switches person ({names}); /who lists them; /quit ends."
 )
-
-
-def sandbox_settings(settings: Settings, api_url: str, data_dir: Path) -> Settings:
-    """The settings with the sandbox's token, server and own database; an organiser added."""
-    roles = settings.roles.model_copy(
-        update={"organisers": [*settings.roles.organisers, ORGANISER_ID]}
-    )
-    return settings.model_copy(
-        update={
-            "token": SecretStr(SANDBOX_TOKEN),
-            "api_url": api_url,
-            "db": data_dir / "sandbox.sqlite3",
-            "roles": roles,
-        }
-    )
 
 
 class Terminal:
@@ -151,20 +131,18 @@ async def run_sandbox(
     handler = logging.FileHandler(data_dir / "bot.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().handlers[:] = [handler]
-    async with BotApiServer(SANDBOX_TOKEN) as server:
-        local = sandbox_settings(settings, server.url, data_dir)
-        application = build_application(local, Store(local.database_path))
-        terminal = Terminal(server, data_dir / "files", out)
+    sandbox = Sandbox(settings, data_dir / "sandbox.sqlite3", organisers=(ORGANISER_ID,))
+    terminal = Terminal(sandbox.server, data_dir / "files", out)
+    async with sandbox:
         terminal.say("The Magic of a Learning Culture — local sandbox (no MOOC_BOT_TOKEN set)")
-        terminal.say(f"Local Bot API server: {server.url}   database: {local.database_path}")
+        terminal.say(f"Local Bot API server: {sandbox.server.url}")
+        terminal.say(f"Sandbox database: {sandbox.settings.database_path}")
         terminal.say(f"Bot log: {data_dir / 'bot.log'}")
-        terminal.say(
-            HELP.format(names=", ".join(p.user.first_name for p in terminal.people.values()))
-        )
+        names = ", ".join(p.user.first_name for p in terminal.people.values())
+        terminal.say(HELP.format(names=names))
         terminal.say(f"— you are {terminal.me.user.first_name}, a participant —")
-        async with running(application, poll_timeout=5):
-            terminal.me.send("/start")
-            queue = await _lines(stdin)
-            while (line := await queue.get()) is not None and terminal.handle(line):
-                pass
-        terminal.say("Bye! Everything you did is kept in the sandbox database.")
+        terminal.me.send("/start")
+        queue = await _lines(stdin)
+        while (line := await queue.get()) is not None and terminal.handle(line):
+            pass
+    terminal.say("Bye! Everything you did is kept in the sandbox database.")

@@ -1,0 +1,146 @@
+"""A participant's first minutes with the bot, driven over HTTP as in Telegram."""
+
+from __future__ import annotations
+
+from bot.sandbox.harness import Sandbox
+from store import participants
+
+
+async def test_start_greets_by_first_name_explains_and_shows_menu(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("/start")
+    assert "Hello Ann!" in (await ann.expect("Hello")).shown_text
+    about = await ann.expect("The Magic of a Learning Culture")
+    assert "Society for Organisational Learning" in about.shown_text
+    await ann.expect("knowledge-sharing session")
+    menu = await ann.expect("What would you like to do?")
+    assert menu.button_labels == ["📋 My status", "❓ Help"]
+    stored = await participants.get(tg.store, ann.user.id)
+    assert stored is not None
+    assert stored.first_name == "Ann"
+    assert stored.language == "en"
+
+
+async def test_start_twice_keeps_one_participant_and_welcomes_back(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("/start")
+    await ann.expect("What would you like to do?")
+    ann.send("/start")
+    await ann.expect("Welcome back, Ann!")
+    await ann.expect("What would you like to do?")
+    assert await participants.count(tg.store) == 1
+
+
+async def test_help_lists_the_commands(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("/help")
+    text = (await ann.expect("What I can do")).shown_text
+    for command in ("/start", "/menu", "/status", "/help"):
+        assert command in text
+
+
+async def test_status_button_shows_what_the_bot_knows(tg: Sandbox) -> None:
+    ann = tg.person("Ann", language_code="en-GB")
+    ann.send("/start")
+    await ann.expect("What would you like to do?")
+    ann.press("📋 My status")
+    status = await ann.expect("Your status")
+    assert "Name: Ann" in status.shown_text
+    assert "Language: English" in status.shown_text
+
+
+async def test_dutch_telegram_user_is_greeted_in_dutch(tg: Sandbox) -> None:
+    bram = tg.person("Bram", language_code="nl")
+    bram.send("/start")
+    await bram.expect("Hallo Bram!")
+    menu = await bram.expect("Waar wil je mee verder?")
+    assert menu.button_labels == ["📋 Mijn status", "❓ Hulp"]
+
+
+async def test_double_tap_on_a_button_answers_each_tap_without_error(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("/start")
+    menu = await ann.expect("What would you like to do?")
+    ann.press("❓ Help", menu)
+    ann.press("❓ Help", menu)
+    await ann.expect("What I can do")
+    await ann.expect("What I can do")
+    assert not any("went wrong" in m.shown_text for m in ann.bot_messages())
+
+
+async def test_forged_button_data_gets_a_toast_and_the_menu(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("/start")
+    menu = await ann.expect("What would you like to do?")
+    ann.press_data(menu, "course:next:999")
+    assert "no longer active" in await ann.expect_toast("no longer active")
+    await ann.expect("What would you like to do?")
+
+
+async def test_unknown_command_gets_a_pointer_to_help(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("/teleport now")
+    answer = await ann.expect("/teleport")
+    assert "I don't know the command /teleport" in answer.shown_text
+    assert "/help" in answer.shown_text
+
+
+async def test_stray_text_gets_a_short_answer_with_the_menu(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("/start")
+    await ann.expect("What would you like to do?")
+    ann.send("שלום 👋 مرحبا — is this the right place?")
+    answer = await ann.expect("Thanks for your message")
+    assert answer.button_labels == ["📋 My status", "❓ Help"]
+
+
+async def test_first_contact_without_start_still_gets_the_welcome(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("hi")
+    await ann.expect("Hello Ann!")
+    await ann.expect("What would you like to do?")
+
+
+async def test_sticker_where_text_is_expected_gets_a_clear_answer(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("/start")
+    await ann.expect("What would you like to do?")
+    ann.send_sticker()
+    assert "only read text" in (await ann.expect("only read text")).shown_text
+
+
+async def test_five_thousand_character_message_is_answered(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    ann.send("/start")
+    await ann.expect("What would you like to do?")
+    ann.send("x" * 5000)
+    await ann.expect("Thanks for your message")
+
+
+async def test_html_looking_name_is_shown_literally(tg: Sandbox) -> None:
+    mallory = tg.person("<b>Mal</b> & <i>", last_name="<script>")
+    mallory.send("/start")
+    greeting = await mallory.expect("Hello")
+    assert greeting.shown_text == "Hello <b>Mal</b> & <i>! 👋"
+    assert greeting.entities == []
+
+
+async def test_group_chat_gets_only_a_pointer_to_a_private_chat(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    group = tg.group()
+    ann.send("/start", chat=group)
+    pointer = await tg.world.wait_for(
+        lambda: next((m for m in tg.world.messages[group.id] if m.from_bot), None)
+    )
+    assert "private chat" in pointer.shown_text
+    assert f"https://t.me/{tg.world.bot.username}" in pointer.shown_text
+    assert [m for m in tg.world.messages[group.id] if m.from_bot] == [pointer]
+    assert await participants.count(tg.store) == 0
+
+
+async def test_command_menu_is_set_in_english_and_dutch_at_start(tg: Sandbox) -> None:
+    menus = await tg.world.wait_for(lambda: len(tg.world.commands) == 2 and tg.world.commands)
+    default = next(v for k, v in menus.items() if '""' in k)
+    dutch = next(v for k, v in menus.items() if '"nl"' in k)
+    assert [c["command"] for c in default] == ["start", "menu", "status", "help"]
+    assert dutch[0]["description"] == "Welkom en menu"

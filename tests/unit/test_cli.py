@@ -1,0 +1,96 @@
+"""The mooc-bot command as a real process: config checks, backups, no token in output."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bot.sandbox import BotApiServer, Person
+from tests.conftest import ROOT
+
+MOOC_BOT = [sys.executable, "-m", "bot"]
+
+
+async def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *MOOC_BOT,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
+    async with asyncio.timeout(timeout):
+        out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_check_config_passes_on_the_shipped_settings() -> None:
+    code, out, _ = await run("check-config")
+    assert code == 0
+    assert "OK" in out
+
+
+async def test_broken_settings_exit_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text((ROOT / "settings.toml").read_text().replace("capacity = 100", "capacity = 0"))
+    for command in ("check-config", "run"):
+        code, out, err = await run("--settings", str(bad), command)
+        assert code == 2
+        assert err.strip().count("\n") == 0
+        assert "sessions[0].capacity" in err
+        assert "Traceback" not in err + out
+
+
+async def test_db_backup_copies_a_live_database(tmp_path: Path) -> None:
+    from store.db import Store
+
+    db = tmp_path / "live.sqlite3"
+    async with Store(db) as store:
+        await store.execute(
+            "INSERT INTO audit_log (at, action) VALUES ('2026-01-01T00:00:00+00:00', 'test')"
+        )
+        code, _out, err = await run(
+            "db", "backup", str(tmp_path / "copy.sqlite3"), env={"MOOC_BOT_DB": str(db)}
+        )
+        assert code == 0, err
+    async with Store(tmp_path / "copy.sqlite3") as copy:
+        row = await copy.fetch_one("SELECT action FROM audit_log")
+        assert row is not None
+        assert row["action"] == "test"
+
+
+async def test_real_run_answers_and_never_prints_the_token(tmp_path: Path) -> None:
+    token = "987654:REAL-looking-token-XYZ"
+    async with BotApiServer(token) as server:
+        process = await asyncio.create_subprocess_exec(
+            *MOOC_BOT,
+            "run",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={
+                **os.environ,
+                "MOOC_BOT_TOKEN": token,
+                "MOOC_BOT_API_URL": server.url,
+                "MOOC_BOT_DB": str(tmp_path / "bot.sqlite3"),
+                "MOOC_BOT_LOGGING__LEVEL": "DEBUG",
+            },
+            cwd=ROOT,
+        )
+        try:
+            ann = Person.create(server.world, "Ann")
+            ann.send("/start")
+            await ann.expect("What would you like to do?", timeout=60)
+        finally:
+            process.send_signal(signal.SIGINT)
+            async with asyncio.timeout(30):
+                out, err = await process.communicate()
+    assert process.returncode == 0
+    assert token not in out.decode() + err.decode()
+    assert "***" in err.decode()  # the token was there, and was redacted

@@ -1,0 +1,143 @@
+"""Settings: the shipped file loads; every mistake stops the bot with one clear line."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.settings import BotMode, SettingsError, load_settings
+from tests.conftest import ROOT
+
+SHIPPED = (ROOT / "settings.toml").read_text()
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(text)
+    return path
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(path)
+    return caught.value.lines
+
+
+def test_shipped_settings_load_with_a_future_session() -> None:
+    settings = load_settings(ROOT / "settings.toml")
+    assert settings.bot.mode is BotMode.POLLING
+    assert settings.sessions[0].starts_at.utcoffset() is not None
+    assert settings.reminders.offsets == [timedelta(days=7), timedelta(days=1), timedelta(hours=1)]
+    assert settings.token is None
+
+
+def test_unknown_key_is_named_with_file_and_section(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED.replace("[course]", "[course]\ncolour = 'blue'"))
+    assert problems(path) == [f"{path}: course.colour: unknown setting"]
+
+
+def test_wrong_type_is_named(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, SHIPPED.replace("drip_interval_hours = 24", 'drip_interval_hours = "daily"')
+    )
+    [line] = problems(path)
+    assert line.startswith(f"{path}: course.drip_interval_hours:")
+    assert "'daily'" in line
+
+
+def test_session_time_without_time_zone_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED.replace("2027-01-21T16:00:00+01:00", "2027-01-21T16:00:00"))
+    [line] = problems(path)
+    assert line == (
+        f"{path}: sessions[0].starts_at: needs a time zone offset, e.g. 2027-01-21T16:00:00+01:00"
+    )
+
+
+def test_capacity_zero_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED.replace("capacity = 100", "capacity = 0"))
+    [line] = problems(path)
+    assert line.startswith(f"{path}: sessions[0].capacity: Input should be greater than 0")
+
+
+def test_broken_toml_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED.replace('mode = "polling"', 'mode = "polling'))
+    [line] = problems(path)
+    assert line.startswith(f"{path}: not valid TOML:")
+    assert "line" in line
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    assert problems(tmp_path / "nope.toml") == [
+        f"{tmp_path / 'nope.toml'}: settings file not found"
+    ]
+
+
+@pytest.mark.parametrize("where", ["top", "bot"])
+def test_token_written_in_the_file_is_refused(tmp_path: Path, where: str) -> None:
+    secret = "123456:AAAbbbCCC"
+    text = (
+        f'token = "{secret}"\n{SHIPPED}'
+        if where == "top"
+        else SHIPPED.replace("[bot]\n", f'[bot]\ntoken = "{secret}"\n')
+    )
+    [line] = problems(write(tmp_path, text))
+    assert "secrets must not be written in the settings file" in line
+    assert "MOOC_BOT_TOKEN" in line
+    assert secret not in line
+
+
+def test_unknown_time_zone_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED.replace('"Europe/Amsterdam"', '"Mars/Olympus"'))
+    [line] = problems(path)
+    assert "sessions[0].timezone: unknown time zone 'Mars/Olympus'" in line
+
+
+def test_bad_reminder_offset_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED.replace('"1h"]', '"soon"]'))
+    [line] = problems(path)
+    assert "reminders.offsets: 'soon' is not a duration like 7d, 1h or 30m" in line
+
+
+def test_environment_overrides_nested_keys_token_api_and_db(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MOOC_BOT_COURSE__DRIP_INTERVAL_HOURS", "12")
+    monkeypatch.setenv("MOOC_BOT_TOKEN", "42:secret-token")
+    monkeypatch.setenv("MOOC_BOT_API_URL", "http://127.0.0.1:8081")
+    monkeypatch.setenv("MOOC_BOT_DB", "/tmp/other.sqlite3")
+    settings = load_settings(ROOT / "settings.toml")
+    assert settings.course.drip_interval_hours == 12
+    assert settings.token is not None
+    assert settings.token.get_secret_value() == "42:secret-token"
+    assert settings.api_url == "http://127.0.0.1:8081"
+    assert settings.database_path == Path("/tmp/other.sqlite3")
+    assert "42:secret-token" not in repr(settings)
+
+
+def test_settings_path_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = write(tmp_path, SHIPPED.replace("max_nudges = 3", "max_nudges = 1"))
+    monkeypatch.setenv("MOOC_BOT_SETTINGS", str(path))
+    assert load_settings().course.max_nudges == 1
+
+
+def test_token_from_a_dot_env_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MOOC_BOT_TOKEN=77:from-dotenv\n")
+    settings = load_settings(ROOT / "settings.toml")  # the tests run in tmp_path
+    assert settings.token is not None
+    assert settings.token.get_secret_value() == "77:from-dotenv"
+
+
+def test_bad_environment_value_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOOC_BOT_BROADCAST__RATE_PER_SECOND", "100")
+    [line] = problems(ROOT / "settings.toml")
+    assert "broadcast.rate_per_second" in line
+
+
+def test_webhook_mode_needs_an_https_url(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED.replace('mode = "polling"', 'mode = "webhook"'))
+    [line] = problems(path)
+    assert "webhook mode needs webhook_url" in line
