@@ -62,6 +62,9 @@ async def on_error(update: object, context: BotContext) -> None:
         with contextlib.suppress(TelegramError):
             await update.callback_query.answer()
     if isinstance(context.error, Forbidden):
+        # They blocked the bot: keep their data, send them nothing more.
+        if update.effective_user is not None:
+            await participants.mark_blocked(context.store, update.effective_user.id)
         return
     try:
         await context.bot.send_message(

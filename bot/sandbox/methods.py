@@ -294,12 +294,11 @@ async def send_message(ctx: Context, params: Params) -> Any:
     return _sent(ctx, message)
 
 
-@method("sendDocument")
-async def send_document(ctx: Context, params: Params) -> Any:
+async def _send_file(ctx: Context, params: Params, field: str, mime: str) -> Any:
     chat = _target_chat(ctx, params)
     caption, entities = _formatted(params, "caption", MAX_CAPTION, "")
     markup = _markup(params)
-    file = await _upload(ctx, params, "document", "application/octet-stream")
+    file = await _upload(ctx, params, field, mime)
     _paced(ctx, chat)
     message = ctx.world.new_message(
         chat,
@@ -307,27 +306,19 @@ async def send_document(ctx: Context, params: Params) -> Any:
         caption=caption or None,
         entities=entities,
         reply_markup=markup,
-        document=file,
+        **{field: file},
     )
     return _sent(ctx, message)
+
+
+@method("sendDocument")
+async def send_document(ctx: Context, params: Params) -> Any:
+    return await _send_file(ctx, params, "document", "application/octet-stream")
 
 
 @method("sendPhoto")
 async def send_photo(ctx: Context, params: Params) -> Any:
-    chat = _target_chat(ctx, params)
-    caption, entities = _formatted(params, "caption", MAX_CAPTION, "")
-    markup = _markup(params)
-    file = await _upload(ctx, params, "photo", "image/png")
-    _paced(ctx, chat)
-    message = ctx.world.new_message(
-        chat,
-        ctx.world.bot,
-        caption=caption or None,
-        entities=entities,
-        reply_markup=markup,
-        photo=file,
-    )
-    return _sent(ctx, message)
+    return await _send_file(ctx, params, "photo", "image/png")
 
 
 @method("sendChatAction")

@@ -11,6 +11,8 @@ import pytest
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Faults
 from bot.settings import Settings
+from store import participants
+from store.participants import ParticipantStatus
 
 
 async def test_failed_handler_says_progress_is_saved_and_bot_keeps_running(tg: Sandbox) -> None:
@@ -54,6 +56,10 @@ async def test_user_who_blocked_the_bot_does_not_break_it(tg: Sandbox) -> None:
     await ann.expect("What would you like to do?")
     ann.block()
     ann.send("/help")  # arrives, but the answer is refused with 403
-    await tg.world.wait_for(lambda: any(c.status == 403 for c in tg.world.calls))
+    ann.send("/menu")  # handled after the first update's error handler (per-user order)
+    await tg.world.wait_for(lambda: [c.status for c in tg.world.calls].count(403) == 2)
     bea.send("/help")
     await bea.expect("What I can do")
+    blocked = await participants.get(tg.store, ann.user.id)
+    assert blocked is not None
+    assert blocked.status is ParticipantStatus.BLOCKED

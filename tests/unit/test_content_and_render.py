@@ -1,0 +1,108 @@
+"""Strings from content/ and how replies become Telegram messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.render import keyboard, split_html
+from bot.sandbox.telegram_html import HtmlError, parse_html, utf16_len
+from flows.content import ContentError, load_content
+from flows.menu import main_menu, welcome
+from flows.replies import Button
+
+
+def test_every_english_key_has_a_dutch_translation() -> None:
+    content = load_content(["en", "nl"], "en")
+    assert content.strings("nl").missing() == []
+
+
+def test_missing_translation_falls_back_to_english(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "nl").mkdir()
+    (tmp_path / "en" / "strings.toml").write_text('[menu]\nprompt = "Menu"\nhelp = "Help"\n')
+    (tmp_path / "nl" / "strings.toml").write_text('[menu]\nprompt = "Keuzelijst"\n')
+    strings = load_content(["en", "nl"], "en", root=tmp_path).strings("nl")
+    assert strings("menu.prompt") == "Keuzelijst"
+    assert strings("menu.help") == "Help"
+    assert strings.missing() == ["menu.help"]
+
+
+def test_typo_in_a_translation_key_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "nl").mkdir()
+    (tmp_path / "en" / "strings.toml").write_text('[menu]\nprompt = "Menu"\n')
+    (tmp_path / "nl" / "strings.toml").write_text('[menu]\npromt = "Menu"\n')
+    with pytest.raises(ContentError) as caught:
+        load_content(["en", "nl"], "en", root=tmp_path)
+    assert caught.value.lines == [
+        f"{tmp_path / 'nl' / 'strings.toml'}: menu.promt: not an English key (a typo?)"
+    ]
+
+
+def test_unknown_language_gets_the_default() -> None:
+    content = load_content(["en", "nl"], "en")
+    assert content.pick_language("nl-BE") == "nl"
+    assert content.pick_language("fr") == "en"
+    assert content.pick_language(None) == "en"
+
+
+def test_user_values_are_escaped_in_templates() -> None:
+    strings = load_content(["en"], "en").strings("en")
+    [greeting, *_] = welcome(strings, "<b>x</b> & y", returning=False)
+    assert greeting.html == "Hello &lt;b&gt;x&lt;/b&gt; &amp; y! 👋"
+    assert parse_html(greeting.html)[0] == "Hello <b>x</b> & y! 👋"
+
+
+def test_every_shipped_string_is_valid_telegram_html() -> None:
+    content = load_content(["en", "nl"], "en")
+    for language in content.languages:
+        strings = content.strings(language)
+        for key in strings.own:
+            parse_html(strings(key, name="n", language="l", joined="j", command="/c", link="l"))
+
+
+def test_menu_buttons_fit_telegram_callback_limits() -> None:
+    strings = load_content(["en"], "en").strings("en")
+    assert keyboard(main_menu(strings).buttons) is not None
+
+
+def test_callback_data_over_64_bytes_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="1-64 bytes"):
+        keyboard([[Button("x", "é" * 33)]])
+
+
+@given(st.text(alphabet=st.sampled_from("ab <>&😀\nשׁ"), max_size=9000))
+def test_split_html_keeps_every_chunk_under_the_limit_and_loses_nothing(raw: str) -> None:
+    import html
+
+    escaped = html.escape(raw, quote=False)
+    chunks = split_html(escaped, limit=300)
+    assert all(utf16_len(chunk) <= 300 for chunk in chunks)
+    for chunk in chunks:
+        parse_html(chunk)  # never cuts an entity such as &amp; in half
+    joined = "".join(html.unescape(c) for c in chunks).replace("\n", "").replace(" ", "")
+    assert joined == raw.replace("\n", "").replace(" ", "")
+
+
+def test_split_html_prefers_line_breaks() -> None:
+    text = "\n".join(f"<b>line {i}</b> " + "x" * 50 for i in range(200))
+    chunks = split_html(text)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert utf16_len(chunk) <= 4096
+        parse_html(chunk)
+
+
+def test_html_parser_counts_offsets_in_utf16() -> None:
+    text, entities = parse_html("😀 <b>bold</b>")
+    assert text == "😀 bold"
+    assert entities == [{"type": "bold", "offset": 3, "length": 4}]
+
+
+def test_html_parser_refuses_unescaped_user_text() -> None:
+    with pytest.raises(HtmlError, match="unsupported start tag"):
+        parse_html("I <3 learning")
