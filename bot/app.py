@@ -42,20 +42,26 @@ def build_application(
     *,
     content: Content | None = None,
     clock: Clock | None = None,
+    rate_limited: bool = True,
 ) -> BotApp:
-    """Build the bot for Telegram, a self-hosted Bot API server or the sandbox alike."""
+    """Build the bot for Telegram, a self-hosted Bot API server or the sandbox alike.
+
+    `rate_limited=False` drops the 30-messages-a-second safety net; only for
+    benchmarks that measure the bot itself rather than Telegram's limit.
+    """
     if settings.token is None:
         raise ValueError("build_application needs a token (MOOC_BOT_TOKEN)")
     api = settings.api_url.rstrip("/")
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    builder = ApplicationBuilder()
+    if rate_limited:
+        # max_retries=0: the first 429 reaches us; the outbox dispatcher owns pacing.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     application: BotApp = (
-        ApplicationBuilder()
-        .token(settings.token.get_secret_value())
+        builder.token(settings.token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(context_types)
-        # max_retries=0: the first 429 reaches us; the outbox dispatcher owns pacing.
-        .rate_limiter(AIORateLimiter(max_retries=0))
         .concurrent_updates(PerUserUpdateProcessor())
         .post_init(on_start)
         .post_shutdown(on_stop)

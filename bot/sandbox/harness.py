@@ -54,6 +54,7 @@ class Sandbox:
         clock: Clock | None = None,
         organisers: tuple[int, ...] = (),
         poll_timeout: float = 5,
+        rate_limited: bool = True,
     ) -> None:
         self.server = BotApiServer(SANDBOX_TOKEN, limits=limits, faults=faults)
         self._base_settings = settings
@@ -61,6 +62,7 @@ class Sandbox:
         self._clock = clock
         self._organisers = organisers
         self._poll_timeout = poll_timeout
+        self._rate_limited = rate_limited
         self._stack = AsyncExitStack()
         self._bot_stack = AsyncExitStack()
         self.app: BotApp | None = None
@@ -91,7 +93,12 @@ class Sandbox:
     async def start_bot(self) -> BotApp:
         """Start (or start again) the bot process's Application against the same database."""
         settings = self.settings
-        application = build_application(settings, Store(settings.database_path), clock=self._clock)
+        application = build_application(
+            settings,
+            Store(settings.database_path),
+            clock=self._clock,
+            rate_limited=self._rate_limited,
+        )
         self._bot_stack = AsyncExitStack()
         await self._bot_stack.enter_async_context(
             running(application, poll_timeout=self._poll_timeout)

@@ -152,6 +152,7 @@ class BotApiServer:
                     delivered = False
                 if delivered and self.world.updates and self.world.updates[0] is update:
                     self.world.updates.pop(0)
+                    self.world.touch()
                 elif not delivered:
                     # Telegram retries later; so do we, without spinning.
                     with contextlib.suppress(TimeoutError):

@@ -323,3 +323,35 @@ async def test_user_side_works_over_http(server: BotApiServer, bot: Bot) -> None
         assert faults["error_rate"] == 0.5
         calls = (await client.get("/sim/calls")).json()
         assert calls["counts"]["sendMessage"] == 1
+
+
+async def test_webhook_mode_delivers_updates_with_the_secret_token(
+    bot: Bot, server: BotApiServer, ann: Person
+) -> None:
+    from aiohttp import web
+
+    received: list[tuple[dict[str, Any], str | None]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append(
+            (await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
+        )
+        server.world.touch()
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
+        await server.world.wait_for(lambda: received)
+        update, secret = received[0]
+        assert update["message"]["text"] == "/start"
+        assert secret == "s3cret"
+        await server.world.wait_for(lambda: not server.world.updates)
+    finally:
+        await runner.cleanup()
