@@ -53,20 +53,22 @@ def build_application(
         raise ValueError("build_application needs a token (MOOC_BOT_TOKEN)")
     api = settings.api_url.rstrip("/")
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
-    builder = ApplicationBuilder()
-    if rate_limited:
-        # max_retries=0: the first 429 reaches us; the outbox dispatcher owns pacing.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
-    application: BotApp = (
-        builder.token(settings.token.get_secret_value())
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(context_types)
         .concurrent_updates(PerUserUpdateProcessor())
         .post_init(on_start)
         .post_shutdown(on_stop)
-        .build()
     )
+    application: BotApp
+    if rate_limited:
+        # max_retries=0: the first 429 reaches us; the outbox dispatcher owns pacing.
+        application = builder.rate_limiter(AIORateLimiter(max_retries=0)).build()
+    else:
+        application = builder.build()
     data = application.bot_data
     data.settings = settings
     data.store = store
