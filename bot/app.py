@@ -21,7 +21,9 @@ from telegram.ext import (
 
 from bot.clock import Clock, SystemClock
 from bot.context import BotApp, BotContext, BotData
-from bot.handlers import common, participant
+from bot.dispatcher import Dispatcher
+from bot.drip import DRIP, Drips
+from bot.handlers import common, course, participant
 from bot.settings import Settings
 from bot.updates import PerUserUpdateProcessor
 from flows.content import Content, load_content
@@ -33,7 +35,7 @@ __all__ = ["COMMANDS", "build_application", "on_start", "on_stop", "running"]
 log = logging.getLogger(__name__)
 
 # Commands shown in Telegram's menu, in order; descriptions come from content/.
-COMMANDS = ("start", "menu", "status", "help")
+COMMANDS = ("start", "menu", "course", "sections", "language", "pause", "resume", "status", "help")
 
 
 def build_application(
@@ -76,6 +78,9 @@ def build_application(
         settings.course.languages, settings.course.default_language
     )
     data.clock = clock or SystemClock()
+    data.dispatcher = Dispatcher(application.bot, store, data.clock)
+    data.drips = Drips(settings, store, data.content, data.dispatcher)
+    data.dispatcher.kinds[DRIP] = data.drips
 
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(filters.ChatType.GROUPS, common.private_only), group=-2)
@@ -84,8 +89,15 @@ def build_application(
     application.add_handler(CommandHandler("menu", participant.show_menu, filters=private))
     application.add_handler(CommandHandler("help", participant.show_help, filters=private))
     application.add_handler(CommandHandler("status", participant.show_status, filters=private))
+    application.add_handler(CommandHandler("course", course.resume_course, filters=private))
+    application.add_handler(CommandHandler("sections", course.show_sections, filters=private))
+    application.add_handler(CommandHandler("language", course.choose_language, filters=private))
+    application.add_handler(CommandHandler("pause", course.pause_drips, filters=private))
+    application.add_handler(CommandHandler("resume", course.resume_drips, filters=private))
     menu_pattern = "^(" + "|".join(action.value for action in MenuAction) + ")$"
     application.add_handler(CallbackQueryHandler(participant.menu_button, pattern=menu_pattern))
+    application.add_handler(CallbackQueryHandler(course.course_button, pattern=r"^c:"))
+    application.add_handler(CallbackQueryHandler(course.language_button, pattern=r"^lang:"))
     application.add_handler(CallbackQueryHandler(participant.stale_button))
     application.add_handler(MessageHandler(filters.COMMAND & private, participant.unknown_command))
     application.add_handler(
@@ -102,6 +114,7 @@ async def on_start(application: BotApp) -> None:
     """Opens the store and sets the command menu (a refusal is only a warning)."""
     if application.bot_data.store.state is StoreState.UNOPENED:
         await application.bot_data.store.open()
+    await application.bot_data.dispatcher.start(application.job_queue)
     content = application.bot_data.content
     for language in content.languages:
         strings = content.strings(language)

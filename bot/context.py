@@ -7,6 +7,8 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
+from bot.dispatcher import Dispatcher
+from bot.drip import Drips
 from bot.settings import Settings
 from flows.content import Content, Strings
 from store.db import Store
@@ -22,6 +24,8 @@ class BotData:
     store: Store
     content: Content
     clock: Clock
+    dispatcher: Dispatcher
+    drips: Drips
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

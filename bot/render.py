@@ -9,7 +9,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 
-from flows.replies import Button, Reply
+from flows.replies import Button, ClearButtons, Out
 
 __all__ = ["keyboard", "send_replies", "split_html"]
 
@@ -82,11 +82,16 @@ def split_html(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 async def send_replies(
-    bot: Bot, chat_id: int, replies: Sequence[Reply], *, pressed: Message | None = None
+    bot: Bot, chat_id: int, replies: Sequence[Out], *, pressed: Message | None = None
 ) -> list[Message]:
-    """Show replies in a chat; an `edit` reply replaces the message whose button was pressed."""
+    """Show replies in a chat; an `edit` reply replaces the message whose button was pressed,
+    and `ClearButtons` takes the buttons off it (so an old card cannot be pressed again)."""
     shown: list[Message] = []
     for reply in replies:
+        if isinstance(reply, ClearButtons):
+            if pressed is not None and pressed.reply_markup is not None:
+                await _clear_buttons(bot, chat_id, pressed)
+            continue
         markup = keyboard(reply.buttons)
         if reply.edit and pressed is not None:
             try:
@@ -116,3 +121,12 @@ async def send_replies(
                 )
             )
     return shown
+
+
+async def _clear_buttons(bot: Bot, chat_id: int, message: Message) -> None:
+    try:
+        await bot.edit_message_reply_markup(chat_id, message.message_id, reply_markup=None)
+    except BadRequest as exc:
+        # Already cleared by an earlier tap, or the message is gone: nothing to do.
+        if "not modified" not in exc.message and "not found" not in exc.message:
+            raise

@@ -216,6 +216,11 @@ class Settings(BaseSettings):
         return self.db if self.db is not None else self.database.path
 
     @property
+    def zone(self) -> ZoneInfo:
+        """The time zone for drips and quiet hours: the first session's, else Amsterdam."""
+        return self.sessions[0].zone if self.sessions else ZoneInfo("Europe/Amsterdam")
+
+    @property
     def has_token(self) -> bool:
         return self.token is not None and bool(self.token.get_secret_value().strip())
 

@@ -7,68 +7,19 @@ and raises `ContentError` at start-up, not in front of a participant.
 
 from __future__ import annotations
 
-import html
 import string
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from flows.course import Course, load_course
+from flows.strings import FALLBACK, ContentError, Strings, flatten
 
 __all__ = ["CONTENT_DIR", "FALLBACK", "Content", "ContentError", "Strings", "load_content"]
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
-FALLBACK = "en"
-
-
-class ContentError(Exception):
-    """Content cannot be used; each line names the file and what is wrong."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
-
-
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
-    for key, value in table.items():
-        if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = str(value)
-    return flat
-
-
-@dataclass(frozen=True)
-class Strings:
-    """The UI strings of one language, with English underneath."""
-
-    language: str
-    own: Mapping[str, str]
-    fallback: Mapping[str, str] = field(default_factory=dict)
-
-    def raw(self, key: str) -> str:
-        if key in self.own:
-            return self.own[key]
-        if key in self.fallback:
-            return self.fallback[key]
-        raise KeyError(f"no UI string {key!r} in {self.language!r} or {FALLBACK!r}")
-
-    def __call__(self, key: str, /, **params: object) -> str:
-        """The HTML text for `key`, with every parameter HTML-escaped."""
-        template = self.raw(key)
-        if not params:
-            return template
-        return template.format(
-            **{name: html.escape(str(v), quote=False) for name, v in params.items()}
-        )
-
-    def plain(self, key: str) -> str:
-        """The text for `key` without markup (button labels, command descriptions)."""
-        return html.unescape(self.raw(key))
-
-    def missing(self) -> list[str]:
-        return sorted(set(self.fallback) - set(self.own))
 
 
 @dataclass(frozen=True)
@@ -77,6 +28,8 @@ class Content:
 
     strings_by_language: Mapping[str, Strings]
     default_language: str
+    courses: Mapping[str, Course]
+    question_ids: tuple[str, ...] = ()
 
     @property
     def languages(self) -> list[str]:
@@ -86,6 +39,12 @@ class Content:
         if language is not None and language in self.strings_by_language:
             return self.strings_by_language[language]
         return self.strings_by_language[self.default_language]
+
+    def course(self, language: str | None) -> Course:
+        """The course in `language`, else in English."""
+        if language is not None and language in self.courses:
+            return self.courses[language]
+        return self.courses[FALLBACK]
 
     def pick_language(self, telegram_code: str | None) -> str:
         """Our language for a Telegram language code such as 'nl' or 'nl-BE'."""
@@ -106,27 +65,68 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ContentError([f"{path}: not valid TOML: {exc}"]) from None
 
 
+def _line_of(path: Path, key: str) -> int:
+    """The line where a dotted key's last part is set (1 if not found)."""
+    name = key.rsplit(".", 1)[-1]
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.split("=")[0].strip() == name:
+            return number
+    return 1
+
+
 def _placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _check_strings(path: Path, own: dict[str, str], english: dict[str, str]) -> list[str]:
+    problems = []
+    for key, text in own.items():
+        if key not in english:
+            problems.append(f"{path}:{_line_of(path, key)}: {key}: not an English key (a typo?)")
+        elif _placeholders(text) - _placeholders(english[key]):
+            problems.append(
+                f"{path}:{_line_of(path, key)}: {key}: uses a placeholder English does not have"
+            )
+    return problems
+
+
+def _question_ids(path: Path) -> tuple[str, ...]:
+    if not path.is_file():
+        return ()
+    return tuple(str(q.get("id", "")) for q in _read_toml(path).get("questions", []))
 
 
 def load_content(
     languages: Iterable[str], default_language: str, root: Path = CONTENT_DIR
 ) -> Content:
-    """Load the strings of `languages`; English is always loaded as the fallback."""
+    """Load strings and course of `languages`; English is always loaded as the fallback.
+
+    Raises ContentError listing every problem as `file:line: what is wrong`.
+    """
     wanted = list(dict.fromkeys([FALLBACK, *languages]))
-    english = _flatten(_read_toml(root / FALLBACK / "strings.toml"))
+    english_path = root / FALLBACK / "strings.toml"
+    english = flatten(_read_toml(english_path))
     problems: list[str] = []
     loaded: dict[str, Strings] = {}
+    courses: dict[str, Course] = {}
+    question_ids = _question_ids(root / FALLBACK / "reflection.toml")
     for language in wanted:
-        path = root / language / "strings.toml"
-        own = english if language == FALLBACK else _flatten(_read_toml(path))
-        for key, text in own.items():
-            if key not in english:
-                problems.append(f"{path}: {key}: not an English key (a typo?)")
-            elif _placeholders(text) - _placeholders(english[key]):
-                problems.append(f"{path}: {key}: uses a placeholder English does not have")
-        loaded[language] = Strings(language, own, english)
+        folder = root / language
+        try:
+            own = english if language == FALLBACK else flatten(_read_toml(folder / "strings.toml"))
+            problems += _check_strings(folder / "strings.toml", own, english)
+            loaded[language] = Strings(language, own, english)
+            if (folder / "course").is_dir() or language == FALLBACK:
+                courses[language] = load_course(folder / "course", language)
+        except ContentError as exc:
+            problems += exc.lines
+            continue
+        for section in courses.get(language, Course(language, ())).sections:
+            if question_ids and section.question not in question_ids:
+                problems.append(
+                    f"{section.path}:2: question {section.question!r} is not in "
+                    f"{root / FALLBACK / 'reflection.toml'}"
+                )
     if problems:
         raise ContentError(problems)
-    return Content(loaded, default_language)
+    return Content(loaded, default_language, courses, question_ids)

@@ -14,6 +14,8 @@ __all__ = ["MenuAction", "help_reply", "main_menu", "status_reply", "welcome"]
 class MenuAction(StrEnum):
     """Callback data of the main menu's buttons (a feature not built yet has none)."""
 
+    COURSE = "menu:course"
+    SECTIONS = "menu:sections"
     STATUS = "menu:status"
     HELP = "menu:help"
 
@@ -22,7 +24,11 @@ def main_menu(strings: Strings) -> Reply:
     return Reply(
         strings("menu.prompt"),
         buttons=(
-            (Button(strings.plain("menu.status"), MenuAction.STATUS),),
+            (Button(strings.plain("menu.course"), MenuAction.COURSE),),
+            (
+                Button(strings.plain("menu.sections"), MenuAction.SECTIONS),
+                Button(strings.plain("menu.status"), MenuAction.STATUS),
+            ),
             (Button(strings.plain("menu.help"), MenuAction.HELP),),
         ),
     )
@@ -44,12 +50,16 @@ def help_reply(strings: Strings) -> Reply:
     return Reply(strings("help.text"))
 
 
-def status_reply(strings: Strings, *, name: str, language: str, joined: datetime) -> Reply:
+def status_reply(
+    strings: Strings, *, name: str, language: str, joined: datetime, done: int, total: int
+) -> Reply:
     return Reply(
         strings(
             "status.text",
             name=name,
             language=strings.plain(f"languages.{language}"),
             joined=joined.strftime("%d %b %Y"),
+            done=done,
+            total=total,
         )
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Button", "Reply"]
+__all__ = ["Button", "ClearButtons", "Out", "Reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,3 +27,17 @@ class Reply:
     html: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     edit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ClearButtons:
+    """Remove the buttons from the message whose button was pressed.
+
+    With `stale`, the press came from an outdated button: the text is shown as a
+    short notice (a toast) and nothing else changes.
+    """
+
+    stale: str = ""
+
+
+Out = Reply | ClearButtons

@@ -37,6 +37,8 @@ class Participant:
     joined_at: datetime
     last_seen_at: datetime
     status: ParticipantStatus
+    drips_paused: bool = False
+    nudges_sent: int = 0
 
 
 def _participant(row: aiosqlite.Row) -> Participant:
@@ -50,6 +52,8 @@ def _participant(row: aiosqlite.Row) -> Participant:
         joined_at=from_db(row["joined_at"]),
         last_seen_at=from_db(row["last_seen_at"]),
         status=ParticipantStatus(row["status"]),
+        drips_paused=bool(row["drips_paused"]),
+        nudges_sent=row["nudges_sent"],
     )
 
 
@@ -128,3 +132,16 @@ async def count(store: Store, status: ParticipantStatus | None = None) -> int:
             "SELECT COUNT(*) FROM participants WHERE status = ?", (status.value,)
         )
     return int(row[0]) if row else 0
+
+
+async def set_drips_paused(store: Store, telegram_id: int, paused: bool) -> None:
+    await store.execute(
+        "UPDATE participants SET drips_paused = ? WHERE telegram_id = ?", (int(paused), telegram_id)
+    )
+
+
+async def count_nudge(store: Store, telegram_id: int) -> None:
+    await store.execute(
+        "UPDATE participants SET nudges_sent = nudges_sent + 1 WHERE telegram_id = ?",
+        (telegram_id,),
+    )

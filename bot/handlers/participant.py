@@ -5,6 +5,8 @@ from __future__ import annotations
 from telegram import Message, Update
 
 from bot.context import BotContext
+from bot.drip import load_progress
+from bot.handlers import course
 from bot.render import send_replies
 from flows.menu import MenuAction, help_reply, main_menu, status_reply, welcome
 from flows.replies import Reply
@@ -55,26 +57,31 @@ async def show_status(update: Update, context: BotContext) -> None:
     """Tells the participant what the bot knows about them so far."""
     participant = context.participant
     assert participant is not None
-    await _reply(
-        update,
-        context,
-        [
-            status_reply(
-                context.strings,
-                name=participant.first_name,
-                language=participant.language,
-                joined=participant.joined_at,
-            )
-        ],
+    progress = await load_progress(context.store, participant.telegram_id)
+    sections = context.bot_data.content.course(participant.language).sections
+    status = status_reply(
+        context.strings,
+        name=participant.first_name,
+        language=participant.language,
+        joined=participant.joined_at,
+        done=len(progress.finished & {s.id for s in sections}),
+        total=len(sections),
     )
+    await _reply(update, context, [status])
 
 
 async def menu_button(update: Update, context: BotContext) -> None:
     """Opens the feature behind a main-menu button."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
     action = MenuAction(query.data or "")
+    if action is MenuAction.COURSE:
+        await course.resume_course(update, context)  # answers the press itself
+        return
+    if action is MenuAction.SECTIONS:
+        await course.show_sections(update, context)
+        return
+    await query.answer()
     if action is MenuAction.STATUS:
         await show_status(update, context)
     elif action is MenuAction.HELP:

@@ -14,7 +14,7 @@ async def test_start_greets_by_first_name_explains_and_shows_menu(tg: Sandbox) -
     assert "Society for Organisational Learning" in about.shown_text
     await ann.expect("knowledge-sharing session")
     menu = await ann.expect("What would you like to do?")
-    assert menu.button_labels == ["📋 My status", "❓ Help"]
+    assert menu.button_labels == ["📖 Course", "📚 Sections", "📋 My status", "❓ Help"]
     stored = await participants.get(tg.store, ann.user.id)
     assert stored is not None
     assert stored.first_name == "Ann"
@@ -35,7 +35,7 @@ async def test_help_lists_the_commands(tg: Sandbox) -> None:
     ann = tg.person("Ann")
     ann.send("/help")
     text = (await ann.expect("What I can do")).shown_text
-    for command in ("/start", "/menu", "/status", "/help"):
+    for command in ("/start", "/menu", "/course", "/sections", "/language", "/pause", "/status"):
         assert command in text
 
 
@@ -54,7 +54,7 @@ async def test_dutch_telegram_user_is_greeted_in_dutch(tg: Sandbox) -> None:
     bram.send("/start")
     await bram.expect("Hallo Bram!")
     menu = await bram.expect("Waar wil je mee verder?")
-    assert menu.button_labels == ["📋 Mijn status", "❓ Hulp"]
+    assert menu.button_labels == ["📖 Cursus", "📚 Delen", "📋 Mijn status", "❓ Hulp"]
 
 
 async def test_double_tap_on_a_button_answers_each_tap_without_error(tg: Sandbox) -> None:
@@ -91,7 +91,7 @@ async def test_stray_text_gets_a_short_answer_with_the_menu(tg: Sandbox) -> None
     await ann.expect("What would you like to do?")
     ann.send("שלום 👋 مرحبا — is this the right place?")
     answer = await ann.expect("Thanks for your message")
-    assert answer.button_labels == ["📋 My status", "❓ Help"]
+    assert answer.button_labels == ["📖 Course", "📚 Sections", "📋 My status", "❓ Help"]
 
 
 async def test_first_contact_without_start_still_gets_the_welcome(tg: Sandbox) -> None:
@@ -142,5 +142,5 @@ async def test_command_menu_is_set_in_english_and_dutch_at_start(tg: Sandbox) ->
     menus = await tg.world.wait_for(lambda: len(tg.world.commands) == 2 and tg.world.commands)
     default = next(v for k, v in menus.items() if '""' in k)
     dutch = next(v for k, v in menus.items() if '"nl"' in k)
-    assert [c["command"] for c in default] == ["start", "menu", "status", "help"]
+    assert [c["command"] for c in default][:3] == ["start", "menu", "course"]
     assert dutch[0]["description"] == "Welkom en menu"

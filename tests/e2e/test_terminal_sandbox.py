@@ -53,9 +53,14 @@ async def test_run_without_token_opens_the_sandbox_chat(tmp_path: Path) -> None:
         await terminal.read_until("Hello Alex!")
         await terminal.read_until("What would you like to do?")
         buttons = await terminal.read_until("[1]")
-        assert "[2] ❓ Help" in buttons
-        await terminal.type("2")
+        assert "[4] ❓ Help" in buttons
+        await terminal.type("4")
         await terminal.read_until("What I can do")
+        await terminal.type("/course")
+        await terminal.read_until("Part 1 of 4")
+        await terminal.read_until("[1] Next ▶")
+        await terminal.type("1")
+        await terminal.read_until("five metaphors")
         await terminal.type("<i>not a tag</i> 🌱")
         await terminal.read_until("Thanks for your message")
         await terminal.type("/as Olivia")

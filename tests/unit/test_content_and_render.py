@@ -20,27 +20,34 @@ def test_every_english_key_has_a_dutch_translation() -> None:
     assert content.strings("nl").missing() == []
 
 
+MINIMAL_SECTION = '+++\nid = "intro"\norder = 1\ntitle = "Intro"\nquestion = "q1"\n+++\n\nHello.\n'
+
+
+def content_tree(root: Path, english: str, dutch: str) -> Path:
+    for language, strings in (("en", english), ("nl", dutch)):
+        (root / language).mkdir()
+        (root / language / "strings.toml").write_text(strings)
+    (root / "en" / "course").mkdir()
+    (root / "en" / "course" / "1-intro.md").write_text(MINIMAL_SECTION)
+    return root
+
+
 def test_missing_translation_falls_back_to_english(tmp_path: Path) -> None:
-    (tmp_path / "en").mkdir()
-    (tmp_path / "nl").mkdir()
-    (tmp_path / "en" / "strings.toml").write_text('[menu]\nprompt = "Menu"\nhelp = "Help"\n')
-    (tmp_path / "nl" / "strings.toml").write_text('[menu]\nprompt = "Keuzelijst"\n')
+    content_tree(
+        tmp_path, '[menu]\nprompt = "Menu"\nhelp = "Help"\n', '[menu]\nprompt = "Keuzelijst"\n'
+    )
     strings = load_content(["en", "nl"], "en", root=tmp_path).strings("nl")
     assert strings("menu.prompt") == "Keuzelijst"
     assert strings("menu.help") == "Help"
     assert strings.missing() == ["menu.help"]
 
 
-def test_typo_in_a_translation_key_names_the_file(tmp_path: Path) -> None:
-    (tmp_path / "en").mkdir()
-    (tmp_path / "nl").mkdir()
-    (tmp_path / "en" / "strings.toml").write_text('[menu]\nprompt = "Menu"\n')
-    (tmp_path / "nl" / "strings.toml").write_text('[menu]\npromt = "Menu"\n')
+def test_typo_in_a_translation_key_names_the_file_and_line(tmp_path: Path) -> None:
+    content_tree(tmp_path, '[menu]\nprompt = "Menu"\n', '[menu]\npromt = "Menu"\n')
     with pytest.raises(ContentError) as caught:
         load_content(["en", "nl"], "en", root=tmp_path)
-    assert caught.value.lines == [
-        f"{tmp_path / 'nl' / 'strings.toml'}: menu.promt: not an English key (a typo?)"
-    ]
+    path = tmp_path / "nl" / "strings.toml"
+    assert caught.value.lines == [f"{path}:2: menu.promt: not an English key (a typo?)"]
 
 
 def test_unknown_language_gets_the_default() -> None:
@@ -62,7 +69,8 @@ def test_every_shipped_string_is_valid_telegram_html() -> None:
     for language in content.languages:
         strings = content.strings(language)
         for key in strings.own:
-            parse_html(strings(key, name="n", language="l", joined="j", command="/c", link="l"))
+            values = {"name": "n", "language": "l", "joined": "j", "command": "/c", "link": "l"}
+            parse_html(strings(key, **values, title="t", done=1, total=4))
 
 
 def test_menu_buttons_fit_telegram_callback_limits() -> None:

@@ -1,0 +1,147 @@
+"""The outbox dispatcher: sends due rows, keeps its promises across restarts and limits.
+
+APScheduler (PTB's JobQueue) is only the clock: a one-shot job wakes the
+dispatcher at the next due time (and a slow safety tick in case the clock was
+moved). Each run claims due rows, asks the row's kind what to send *now* (the
+participant may have moved on, paused or blocked the bot), sends it and records
+the outcome. Telegram's 429 reschedules, a 403 marks the participant blocked and
+cancels their other rows, network trouble retries with backoff and then fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import JobQueue
+
+from bot.clock import Clock
+from bot.render import send_replies
+from flows.replies import Out
+from store import outbox, participants
+from store.db import Store
+from store.outbox import OutboxItem, OutboxStatus
+from store.participants import Participant, ParticipantStatus
+
+__all__ = ["Dispatcher", "OutboxKind", "Postpone"]
+
+log = logging.getLogger(__name__)
+BATCH = 50
+MAX_ATTEMPTS = 5
+SAFETY_TICK = 60.0
+
+
+@dataclass(frozen=True)
+class Postpone:
+    """Not now: keep the row and try again at `until` (e.g. after quiet hours)."""
+
+    until: datetime
+
+
+class OutboxKind(Protocol):
+    """What one kind of outbox row (drip, reminder, broadcast…) sends."""
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | None:
+        """The replies to send now, a postponement, or None when no longer relevant."""
+        ...
+
+    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
+        """Called once the row's messages were delivered."""
+        ...
+
+
+class Dispatcher:
+    def __init__(self, bot: Bot, store: Store, clock: Clock) -> None:
+        self.bot = bot
+        self.store = store
+        self.clock = clock
+        self.kinds: dict[str, OutboxKind] = {}
+        self._job_queue: JobQueue[Any] | None = None
+        self._running = asyncio.Lock()
+
+    async def start(self, job_queue: JobQueue[Any] | None) -> None:
+        """Resume after a restart: rows left mid-send are pending again; wake at the next due."""
+        recovered = await outbox.recover_interrupted(self.store)
+        if recovered:
+            log.warning("%d outbox row(s) were interrupted mid-send; sending them again", recovered)
+        self._job_queue = job_queue
+        if job_queue is not None:
+            job_queue.run_repeating(self._tick, interval=SAFETY_TICK, name="outbox-safety")
+        await self.wake()
+
+    async def wake(self) -> None:
+        """Schedule a run at the next due time (now, if something is due already)."""
+        if self._job_queue is None:
+            return
+        due = await outbox.next_due(self.store)
+        if due is None:
+            return
+        delay = max(0.0, (due - self.clock.now()).total_seconds())
+        for job in self._job_queue.get_jobs_by_name("outbox"):
+            job.schedule_removal()
+        self._job_queue.run_once(self._tick, when=min(delay, SAFETY_TICK), name="outbox")
+
+    async def _tick(self, _context: object) -> None:
+        await self.run_due()
+        await self.wake()
+
+    async def run_due(self) -> int:
+        """Send every row due by the clock; return how many were delivered."""
+        delivered = 0
+        async with self._running:
+            while batch := await outbox.claim_due(self.store, self.clock.now(), BATCH):
+                for item in batch:
+                    delivered += await self._deliver(item)
+        return delivered
+
+    async def _deliver(self, item: OutboxItem) -> int:
+        now = self.clock.now()
+        participant = await participants.get(self.store, item.participant_id)
+        kind = self.kinds.get(item.kind)
+        if participant is None or participant.status is ParticipantStatus.BLOCKED or kind is None:
+            await outbox.mark(self.store, item.id, OutboxStatus.CANCELLED)
+            return 0
+        outcome = await kind.render(item, participant, now)
+        if outcome is None:
+            await outbox.mark(self.store, item.id, OutboxStatus.CANCELLED)
+            return 0
+        if isinstance(outcome, Postpone):
+            await outbox.retry_later(self.store, item.id, outcome.until, "postponed")
+            return 0
+        try:
+            await send_replies(self.bot, item.chat_id, outcome)
+        except Forbidden as exc:
+            await participants.mark_blocked(self.store, participant.telegram_id)
+            await outbox.cancel_pending(self.store, participant.telegram_id)
+            await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
+            return 0
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            await outbox.retry_later(
+                self.store, item.id, now + timedelta(seconds=seconds), "429 Too Many Requests"
+            )
+            return 0
+        except (NetworkError, BadRequest, TelegramError) as exc:
+            return await self._failed_attempt(item, now, exc)
+        await outbox.mark(self.store, item.id, OutboxStatus.SENT, now=now)
+        await kind.sent(item, participant, now)
+        return 1
+
+    async def _failed_attempt(self, item: OutboxItem, now: datetime, exc: TelegramError) -> int:
+        permanent = isinstance(exc, BadRequest)
+        if permanent or item.attempts >= MAX_ATTEMPTS:
+            log.error("outbox row %s failed for good: %s", item.id, exc)
+            await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
+        else:
+            backoff = timedelta(seconds=10 * 2 ** (item.attempts - 1))
+            await outbox.retry_later(self.store, item.id, now + backoff, str(exc))
+        return 0

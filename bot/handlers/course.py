@@ -1,0 +1,131 @@
+"""Reading the course: cards with Next, the list of sections, drips, language, pause."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+
+from bot.context import BotContext
+from bot.drip import load_progress
+from bot.render import send_replies
+from flows.course import CourseAction, Progress, navigate, sections_reply
+from flows.menu import main_menu
+from flows.replies import Button, ClearButtons, Out, Reply
+from store import course as course_store
+from store import outbox, participants
+
+__all__ = [
+    "choose_language",
+    "course_button",
+    "language_button",
+    "pause_drips",
+    "resume_course",
+    "resume_drips",
+    "show_sections",
+]
+
+
+async def _show(update: Update, context: BotContext, replies: list[Out]) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    query = update.callback_query
+    pressed = query.message if query is not None else None
+    if query is not None:
+        stale = next((r.stale for r in replies if isinstance(r, ClearButtons) and r.stale), "")
+        await query.answer(stale or None)
+    await send_replies(
+        context.bot, chat.id, replies, pressed=pressed if isinstance(pressed, Message) else None
+    )
+
+
+async def _move(update: Update, context: BotContext, action: CourseAction) -> None:
+    participant = context.participant
+    assert participant is not None
+    before = await load_progress(context.store, participant.telegram_id)
+    course = context.bot_data.content.course(participant.language)
+    after, replies = navigate(course, context.strings, before, action)
+    now = context.clock.now()
+    if after != before and after.section_id is not None:
+        await course_store.save(
+            context.store,
+            participant.telegram_id,
+            section_id=after.section_id,
+            card=after.card,
+            finished=after.finished,
+            now=now,
+        )
+        await context.bot_data.drips.schedule(participant, after, now)
+    await _show(update, context, replies)
+
+
+async def resume_course(update: Update, context: BotContext) -> None:
+    """Shows the card where the participant left off (or the first one)."""
+    await _move(update, context, CourseAction("resume"))
+
+
+async def course_button(update: Update, context: BotContext) -> None:
+    """Next, next section, jump or later — an outdated button changes nothing."""
+    query = update.callback_query
+    assert query is not None
+    action = CourseAction.parse(query.data or "")
+    if action is None:
+        await _show(update, context, [ClearButtons(stale=context.strings.plain("course.stale"))])
+        return
+    await _move(update, context, action)
+
+
+async def show_sections(update: Update, context: BotContext) -> None:
+    """Lists the parts of the course with ✓ for those read; each is a button."""
+    participant = context.participant
+    assert participant is not None
+    progress: Progress = await load_progress(context.store, participant.telegram_id)
+    course = context.bot_data.content.course(participant.language)
+    await _show(update, context, [sections_reply(course, context.strings, progress)])
+
+
+async def choose_language(update: Update, context: BotContext) -> None:
+    """Offers the languages the course is available in."""
+    content = context.bot_data.content
+    buttons = tuple(
+        (Button(context.strings.plain(f"languages.{code}"), f"lang:{code}"),)
+        for code in content.languages
+    )
+    await _show(update, context, [Reply(context.strings("language.prompt"), buttons)])
+
+
+async def language_button(update: Update, context: BotContext) -> None:
+    """Stores the chosen language and answers in it from then on."""
+    participant = context.participant
+    query = update.callback_query
+    assert participant is not None
+    assert query is not None
+    code = (query.data or "").removeprefix("lang:")
+    content = context.bot_data.content
+    if code not in content.languages:
+        await _show(update, context, [ClearButtons(stale=context.strings.plain("course.stale"))])
+        return
+    await participants.set_language(context.store, participant.telegram_id, code)
+    strings = content.strings(code)
+    await _show(
+        update, context, [ClearButtons(), Reply(strings("language.chosen")), main_menu(strings)]
+    )
+
+
+async def pause_drips(update: Update, context: BotContext) -> None:
+    """Stops course reminders until /resume."""
+    participant = context.participant
+    assert participant is not None
+    await participants.set_drips_paused(context.store, participant.telegram_id, True)
+    await outbox.cancel_pending(context.store, participant.telegram_id, "drip")
+    await _show(update, context, [Reply(context.strings("course.paused"))])
+
+
+async def resume_drips(update: Update, context: BotContext) -> None:
+    """Turns course reminders back on, counting from now."""
+    participant = context.participant
+    assert participant is not None
+    await participants.set_drips_paused(context.store, participant.telegram_id, False)
+    refreshed = await participants.get(context.store, participant.telegram_id)
+    assert refreshed is not None
+    progress = await load_progress(context.store, participant.telegram_id)
+    await context.bot_data.drips.schedule(refreshed, progress, context.clock.now())
+    await _show(update, context, [Reply(context.strings("course.resumed"))])

@@ -1,0 +1,193 @@
+"""The outbox: every message the bot promised to send later, until it is sent.
+
+A row is queued with a de-duplication key (the same promise is never queued
+twice), claimed by the dispatcher when due (status 'sending'), and then marked
+sent, retried later, failed, cancelled or missed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import aiosqlite
+
+from store.db import Store, from_db, to_db
+
+__all__ = [
+    "OutboxItem",
+    "OutboxStatus",
+    "cancel_pending",
+    "claim_due",
+    "counts",
+    "enqueue",
+    "for_participant",
+    "mark",
+    "next_due",
+    "recover_interrupted",
+    "retry_later",
+]
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    MISSED = "missed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    dedup_key: str
+    participant_id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    due_at: datetime
+    status: OutboxStatus
+    attempts: int
+    last_error: str | None
+    sent_at: datetime | None
+
+
+def _item(row: aiosqlite.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        dedup_key=row["dedup_key"],
+        participant_id=row["participant_id"],
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        due_at=from_db(row["due_at"]),
+        status=OutboxStatus(row["status"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        sent_at=from_db(row["sent_at"]) if row["sent_at"] else None,
+    )
+
+
+async def enqueue(
+    store: Store,
+    *,
+    dedup_key: str,
+    participant_id: int,
+    chat_id: int,
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    replace_kind: bool = False,
+) -> bool:
+    """Queue a message; False when this de-duplication key was queued before.
+
+    With `replace_kind`, the participant's other pending rows of this kind are
+    cancelled in the same transaction (a newer promise replaces an older one).
+    """
+    async with store.transaction() as conn:
+        if replace_kind:
+            await conn.execute(
+                "UPDATE outbox SET status = 'cancelled' WHERE participant_id = ? AND kind = ?"
+                " AND status = 'pending' AND dedup_key != ?",
+                (participant_id, kind, dedup_key),
+            )
+        cursor = await conn.execute(
+            "INSERT OR IGNORE INTO outbox (dedup_key, participant_id, chat_id, kind, payload,"
+            " due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                dedup_key,
+                participant_id,
+                chat_id,
+                kind,
+                json.dumps(payload or {}, ensure_ascii=False),
+                to_db(due_at),
+                to_db(now),
+            ),
+        )
+        return cursor.rowcount == 1
+
+
+async def claim_due(store: Store, now: datetime, limit: int = 50) -> list[OutboxItem]:
+    """Take up to `limit` due rows for sending (status 'sending', one more attempt)."""
+    async with store.transaction() as conn:
+        async with conn.execute(
+            "SELECT id FROM outbox WHERE status = 'pending' AND due_at <= ?"
+            " ORDER BY due_at, id LIMIT ?",
+            (to_db(now), limit),
+        ) as cursor:
+            ids = [row["id"] for row in await cursor.fetchall()]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        await conn.execute(
+            f"UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id IN ({marks})",
+            ids,
+        )
+        async with conn.execute(
+            f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY due_at, id", ids
+        ) as cursor:
+            return [_item(row) for row in await cursor.fetchall()]
+
+
+async def mark(
+    store: Store,
+    item_id: int,
+    status: OutboxStatus,
+    *,
+    now: datetime | None = None,
+    error: str | None = None,
+) -> None:
+    sent_at = to_db(now) if status is OutboxStatus.SENT and now is not None else None
+    await store.execute(
+        "UPDATE outbox SET status = ?, sent_at = COALESCE(?, sent_at),"
+        " last_error = COALESCE(?, last_error) WHERE id = ?",
+        (status.value, sent_at, error, item_id),
+    )
+
+
+async def retry_later(store: Store, item_id: int, due_at: datetime, error: str) -> None:
+    await store.execute(
+        "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
+        (to_db(due_at), error, item_id),
+    )
+
+
+async def cancel_pending(store: Store, participant_id: int, kind: str | None = None) -> int:
+    if kind is None:
+        return await store.execute(
+            "UPDATE outbox SET status = 'cancelled'"
+            " WHERE participant_id = ? AND status = 'pending'",
+            (participant_id,),
+        )
+    return await store.execute(
+        "UPDATE outbox SET status = 'cancelled'"
+        " WHERE participant_id = ? AND kind = ? AND status = 'pending'",
+        (participant_id, kind),
+    )
+
+
+async def next_due(store: Store) -> datetime | None:
+    row = await store.fetch_one("SELECT MIN(due_at) FROM outbox WHERE status = 'pending'")
+    return from_db(row[0]) if row and row[0] else None
+
+
+async def recover_interrupted(store: Store) -> int:
+    """Rows left 'sending' by a process that died: send them again (at least once)."""
+    return await store.execute("UPDATE outbox SET status = 'pending' WHERE status = 'sending'")
+
+
+async def counts(store: Store) -> dict[OutboxStatus, int]:
+    rows = await store.fetch_all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+    return {OutboxStatus(row["status"]): row["n"] for row in rows}
+
+
+async def for_participant(store: Store, participant_id: int) -> list[OutboxItem]:
+    rows = await store.fetch_all(
+        "SELECT * FROM outbox WHERE participant_id = ? ORDER BY id", (participant_id,)
+    )
+    return [_item(row) for row in rows]
