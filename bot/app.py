@@ -75,7 +75,7 @@ def build_application(
     data.settings = settings
     data.store = store
     data.content = content or load_content(
-        settings.course.languages, settings.course.default_language
+        settings.course.languages, settings.course.default_language, root=settings.content_dir
     )
     data.clock = clock or SystemClock()
     data.dispatcher = Dispatcher(application.bot, store, data.clock)

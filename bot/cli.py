@@ -12,9 +12,10 @@ from urllib.parse import urlparse
 from telegram import Update
 
 from bot.app import build_application
+from bot.content_check import check_content
 from bot.logs import setup_logging
 from bot.settings import BotMode, Settings, SettingsError, load_settings
-from flows.content import ContentError, load_content
+from flows.content import Content
 from store.db import Store, StoreError, backup
 
 __all__ = ["main"]
@@ -41,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--data", type=Path, default=Path("sandbox-data"), help="sandbox folder")
     commands.add_parser("check-config", help="check the settings and exit (status 2 on problems)")
+    check = commands.add_parser(
+        "check-content", help="check every content file (status 2 on errors)"
+    )
+    check.add_argument("--strict", action="store_true", help="missing translations are errors too")
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     db_backup = db_commands.add_parser("backup", help="online backup, safe while the bot runs")
@@ -52,17 +57,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.settings)
-        content = load_content(settings.course.languages, settings.course.default_language)
-    except (SettingsError, ContentError) as exc:
-        for line in exc.lines:
-            print(line, file=sys.stderr)
-        return EXIT_CONFIG
+    except SettingsError as exc:
+        return _report(exc.lines)
     command = args.command or "run"
+    report = check_content(
+        settings.course.languages, settings.course.default_language, settings.content_dir
+    )
+    strict = command == "check-content" and args.strict
+    if report.errors or (strict and report.warnings):
+        return _report(report.errors + report.warnings)
+    content = report.content
+    assert content is not None
     try:
         if command == "check-config":
             print(
                 f"{settings.settings}: OK ({len(settings.sessions)} session(s), "
                 f"languages {', '.join(content.languages)})"
+            )
+            return 0
+        if command == "check-content":
+            for warning in report.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            sections = sum(len(c.sections) for c in content.courses.values())
+            cards = sum(len(s.cards) for c in content.courses.values() for s in c.sections)
+            print(
+                f"{settings.content_dir}: OK ({', '.join(content.languages)}; "
+                f"{sections} sections, {cards} cards)"
             )
             return 0
         if command == "db":
@@ -74,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             asyncio.run(run_sandbox(settings, getattr(args, "data", Path("sandbox-data"))))
             return 0
-        return _run(settings)
+        return _run(settings, content)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -82,14 +102,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _run(settings: Settings) -> int:
+def _report(lines: list[str]) -> int:
+    for line in lines:
+        print(line, file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def _run(settings: Settings, content: Content) -> int:
     """Run against Telegram (or MOOC_BOT_API_URL) until stopped."""
     assert settings.token is not None
     secrets = [settings.token.get_secret_value()]
     if settings.bot.webhook_secret is not None:
         secrets.append(settings.bot.webhook_secret.get_secret_value())
     setup_logging(settings.logging.level, secrets)
-    application = build_application(settings, Store(settings.database_path))
+    application = build_application(settings, Store(settings.database_path), content=content)
     if settings.bot.mode is BotMode.POLLING:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
         return 0

@@ -34,6 +34,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from flows.content import CONTENT_DIR
+
 __all__ = [
     "DEFAULT_API_URL",
     "BotMode",
@@ -190,6 +192,7 @@ class Settings(BaseSettings):
     token: SecretStr | None = None
     api_url: str = DEFAULT_API_URL
     db: Path | None = None
+    content: Path | None = None
     settings: Path | None = None
 
     bot: BotSettings = BotSettings()
@@ -219,6 +222,11 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The time zone for drips and quiet hours: the first session's, else Amsterdam."""
         return self.sessions[0].zone if self.sessions else ZoneInfo("Europe/Amsterdam")
+
+    @property
+    def content_dir(self) -> Path:
+        """The content folder: MOOC_BOT_CONTENT when set, else the shipped content/."""
+        return self.content if self.content is not None else CONTENT_DIR
 
     @property
     def has_token(self) -> bool:
@@ -253,7 +261,7 @@ class _SecretFreeToml(TomlConfigSettingsSource):
                     for key in found
                 ]
             )
-        for key in ("db", "settings", "api_url"):
+        for key in ("db", "content", "settings", "api_url"):
             if key in self.toml_data:
                 raise SettingsError(
                     [f"{path}: {key}: set {ENV_PREFIX}{key.upper()} in the environment instead"]

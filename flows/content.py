@@ -17,7 +17,15 @@ from typing import Any
 from flows.course import Course, load_course
 from flows.strings import FALLBACK, ContentError, Strings, flatten
 
-__all__ = ["CONTENT_DIR", "FALLBACK", "Content", "ContentError", "Strings", "load_content"]
+__all__ = [
+    "CONTENT_DIR",
+    "FALLBACK",
+    "Content",
+    "ContentError",
+    "Strings",
+    "load_content",
+    "string_line",
+]
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
@@ -65,7 +73,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ContentError([f"{path}: not valid TOML: {exc}"]) from None
 
 
-def _line_of(path: Path, key: str) -> int:
+def string_line(path: Path, key: str) -> int:
     """The line where a dotted key's last part is set (1 if not found)."""
     name = key.rsplit(".", 1)[-1]
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -82,10 +90,10 @@ def _check_strings(path: Path, own: dict[str, str], english: dict[str, str]) -> 
     problems = []
     for key, text in own.items():
         if key not in english:
-            problems.append(f"{path}:{_line_of(path, key)}: {key}: not an English key (a typo?)")
+            problems.append(f"{path}:{string_line(path, key)}: {key}: not an English key (a typo?)")
         elif _placeholders(text) - _placeholders(english[key]):
             problems.append(
-                f"{path}:{_line_of(path, key)}: {key}: uses a placeholder English does not have"
+                f"{path}:{string_line(path, key)}: {key}: uses a placeholder English does not have"
             )
     return problems
 

@@ -84,7 +84,7 @@ async def enqueue(
     payload: dict[str, Any] | None = None,
     replace_kind: bool = False,
 ) -> bool:
-    """Queue a message; False when this de-duplication key was queued before.
+    """Queue a message; False when this key is already pending or was sent.
 
     With `replace_kind`, the participant's other pending rows of this kind are
     cancelled in the same transaction (a newer promise replaces an older one).
@@ -97,8 +97,12 @@ async def enqueue(
                 (participant_id, kind, dedup_key),
             )
         cursor = await conn.execute(
-            "INSERT OR IGNORE INTO outbox (dedup_key, participant_id, chat_id, kind, payload,"
-            " due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (dedup_key, participant_id, chat_id, kind, payload,"
+            " due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            # A cancelled promise may be made again; a sent one never is.
+            " ON CONFLICT (dedup_key) DO UPDATE SET status = 'pending', attempts = 0,"
+            " due_at = excluded.due_at, payload = excluded.payload"
+            " WHERE outbox.status = 'cancelled'",
             (
                 dedup_key,
                 participant_id,

@@ -4,18 +4,35 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
+from bot.render import send_replies
+from flows.replies import ClearButtons, Out
 from store import participants
 
-__all__ = ["on_error", "private_only", "remember_participant"]
+__all__ = ["on_error", "private_only", "remember_participant", "respond"]
 
 log = logging.getLogger(__name__)
+
+
+async def respond(update: Update, context: BotContext, replies: Sequence[Out]) -> None:
+    """Answers a button press (a toast if it was outdated) and shows the replies."""
+    chat = update.effective_chat
+    assert chat is not None
+    query = update.callback_query
+    pressed = query.message if query is not None else None
+    if query is not None:
+        stale = next((r.stale for r in replies if isinstance(r, ClearButtons) and r.stale), "")
+        await query.answer(stale or None)
+    await send_replies(
+        context.bot, chat.id, replies, pressed=pressed if isinstance(pressed, Message) else None
+    )
 
 
 async def remember_participant(update: Update, context: BotContext) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import Update
 
 from bot.context import BotContext
 from bot.drip import load_progress
-from bot.render import send_replies
+from bot.handlers.common import respond
 from flows.course import CourseAction, Progress, navigate, sections_reply
 from flows.menu import main_menu
-from flows.replies import Button, ClearButtons, Out, Reply
+from flows.replies import Button, ClearButtons, Reply
 from store import course as course_store
 from store import outbox, participants
 
@@ -22,19 +22,6 @@ __all__ = [
     "resume_drips",
     "show_sections",
 ]
-
-
-async def _show(update: Update, context: BotContext, replies: list[Out]) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    query = update.callback_query
-    pressed = query.message if query is not None else None
-    if query is not None:
-        stale = next((r.stale for r in replies if isinstance(r, ClearButtons) and r.stale), "")
-        await query.answer(stale or None)
-    await send_replies(
-        context.bot, chat.id, replies, pressed=pressed if isinstance(pressed, Message) else None
-    )
 
 
 async def _move(update: Update, context: BotContext, action: CourseAction) -> None:
@@ -54,7 +41,7 @@ async def _move(update: Update, context: BotContext, action: CourseAction) -> No
             now=now,
         )
         await context.bot_data.drips.schedule(participant, after, now)
-    await _show(update, context, replies)
+    await respond(update, context, replies)
 
 
 async def resume_course(update: Update, context: BotContext) -> None:
@@ -68,7 +55,7 @@ async def course_button(update: Update, context: BotContext) -> None:
     assert query is not None
     action = CourseAction.parse(query.data or "")
     if action is None:
-        await _show(update, context, [ClearButtons(stale=context.strings.plain("course.stale"))])
+        await respond(update, context, [ClearButtons(stale=context.strings.plain("course.stale"))])
         return
     await _move(update, context, action)
 
@@ -79,7 +66,7 @@ async def show_sections(update: Update, context: BotContext) -> None:
     assert participant is not None
     progress: Progress = await load_progress(context.store, participant.telegram_id)
     course = context.bot_data.content.course(participant.language)
-    await _show(update, context, [sections_reply(course, context.strings, progress)])
+    await respond(update, context, [sections_reply(course, context.strings, progress)])
 
 
 async def choose_language(update: Update, context: BotContext) -> None:
@@ -89,7 +76,7 @@ async def choose_language(update: Update, context: BotContext) -> None:
         (Button(context.strings.plain(f"languages.{code}"), f"lang:{code}"),)
         for code in content.languages
     )
-    await _show(update, context, [Reply(context.strings("language.prompt"), buttons)])
+    await respond(update, context, [Reply(context.strings("language.prompt"), buttons)])
 
 
 async def language_button(update: Update, context: BotContext) -> None:
@@ -101,11 +88,11 @@ async def language_button(update: Update, context: BotContext) -> None:
     code = (query.data or "").removeprefix("lang:")
     content = context.bot_data.content
     if code not in content.languages:
-        await _show(update, context, [ClearButtons(stale=context.strings.plain("course.stale"))])
+        await respond(update, context, [ClearButtons(stale=context.strings.plain("course.stale"))])
         return
     await participants.set_language(context.store, participant.telegram_id, code)
     strings = content.strings(code)
-    await _show(
+    await respond(
         update, context, [ClearButtons(), Reply(strings("language.chosen")), main_menu(strings)]
     )
 
@@ -116,7 +103,7 @@ async def pause_drips(update: Update, context: BotContext) -> None:
     assert participant is not None
     await participants.set_drips_paused(context.store, participant.telegram_id, True)
     await outbox.cancel_pending(context.store, participant.telegram_id, "drip")
-    await _show(update, context, [Reply(context.strings("course.paused"))])
+    await respond(update, context, [Reply(context.strings("course.paused"))])
 
 
 async def resume_drips(update: Update, context: BotContext) -> None:
@@ -128,4 +115,4 @@ async def resume_drips(update: Update, context: BotContext) -> None:
     assert refreshed is not None
     progress = await load_progress(context.store, participant.telegram_id)
     await context.bot_data.drips.schedule(refreshed, progress, context.clock.now())
-    await _show(update, context, [Reply(context.strings("course.resumed"))])
+    await respond(update, context, [Reply(context.strings("course.resumed"))])

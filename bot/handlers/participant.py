@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import Update
 
 from bot.context import BotContext
 from bot.drip import load_progress
 from bot.handlers import course
-from bot.render import send_replies
+from bot.handlers.common import respond
 from flows.menu import MenuAction, help_reply, main_menu, status_reply, welcome
-from flows.replies import Reply
+from flows.replies import ClearButtons, Reply
 
 __all__ = [
     "menu_button",
@@ -24,33 +24,24 @@ __all__ = [
 ]
 
 
-async def _reply(update: Update, context: BotContext, replies: list[Reply]) -> None:
-    chat = update.effective_chat
-    assert chat is not None
-    pressed = update.callback_query.message if update.callback_query else None
-    await send_replies(
-        context.bot, chat.id, replies, pressed=pressed if isinstance(pressed, Message) else None
-    )
-
-
 async def start(update: Update, context: BotContext) -> None:
     """Greets a newcomer by first name and explains the bot; welcomes back a returning one."""
     participant = context.participant
     assert participant is not None
     returning = not context.participant_is_new
-    await _reply(
+    await respond(
         update, context, welcome(context.strings, participant.first_name, returning=returning)
     )
 
 
 async def show_menu(update: Update, context: BotContext) -> None:
     """Shows the main menu."""
-    await _reply(update, context, [main_menu(context.strings)])
+    await respond(update, context, [main_menu(context.strings)])
 
 
 async def show_help(update: Update, context: BotContext) -> None:
     """Lists the commands."""
-    await _reply(update, context, [help_reply(context.strings)])
+    await respond(update, context, [help_reply(context.strings)])
 
 
 async def show_status(update: Update, context: BotContext) -> None:
@@ -67,7 +58,7 @@ async def show_status(update: Update, context: BotContext) -> None:
         done=len(progress.finished & {s.id for s in sections}),
         total=len(sections),
     )
-    await _reply(update, context, [status])
+    await respond(update, context, [status])
 
 
 async def menu_button(update: Update, context: BotContext) -> None:
@@ -76,12 +67,11 @@ async def menu_button(update: Update, context: BotContext) -> None:
     assert query is not None
     action = MenuAction(query.data or "")
     if action is MenuAction.COURSE:
-        await course.resume_course(update, context)  # answers the press itself
+        await course.resume_course(update, context)
         return
     if action is MenuAction.SECTIONS:
         await course.show_sections(update, context)
         return
-    await query.answer()
     if action is MenuAction.STATUS:
         await show_status(update, context)
     elif action is MenuAction.HELP:
@@ -90,10 +80,8 @@ async def menu_button(update: Update, context: BotContext) -> None:
 
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button from an old message (or forged data): says so and shows the menu."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer(context.strings.plain("errors.stale_button"))
-    await show_menu(update, context)
+    stale = ClearButtons(stale=context.strings.plain("errors.stale_button"))
+    await respond(update, context, [stale, main_menu(context.strings)])
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -102,7 +90,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     assert message is not None
     assert message.text is not None
     command = message.text.split()[0].split("@")[0]
-    await _reply(
+    await respond(
         update, context, [Reply(context.strings("errors.unknown_command", command=command))]
     )
 
@@ -113,7 +101,7 @@ async def stray_text(update: Update, context: BotContext) -> None:
         await start(update, context)
         return
     menu = main_menu(context.strings)
-    await _reply(
+    await respond(
         update, context, [Reply(context.strings("errors.stray_text"), buttons=menu.buttons)]
     )
 
@@ -124,4 +112,6 @@ async def not_text(update: Update, context: BotContext) -> None:
         await start(update, context)
         return
     menu = main_menu(context.strings)
-    await _reply(update, context, [Reply(context.strings("errors.not_text"), buttons=menu.buttons)])
+    await respond(
+        update, context, [Reply(context.strings("errors.not_text"), buttons=menu.buttons)]
+    )

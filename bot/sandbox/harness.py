@@ -111,6 +111,11 @@ class Sandbox:
         await self._bot_stack.aclose()
         self.app = None
 
+    async def dispatch(self) -> int:
+        """Run the outbox dispatcher now (after a test moved the injected clock)."""
+        assert self.app is not None, "the bot is not running"
+        return await self.app.bot_data.dispatcher.run_due()
+
     def person(self, first_name: str, **details: Any) -> Person:
         return Person.create(self.world, first_name, **details)
 

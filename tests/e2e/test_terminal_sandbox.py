@@ -60,7 +60,7 @@ async def test_run_without_token_opens_the_sandbox_chat(tmp_path: Path) -> None:
         await terminal.read_until("Part 1 of 4")
         await terminal.read_until("[1] Next ▶")
         await terminal.type("1")
-        await terminal.read_until("five metaphors")
+        await terminal.read_until("spoil it")
         await terminal.type("<i>not a tag</i> 🌱")
         await terminal.read_until("Thanks for your message")
         await terminal.type("/as Olivia")
