@@ -225,3 +225,26 @@ async def test_drip_survives_a_restart_and_is_sent_once(tg: Sandbox, clock: Manu
     await ann.expect("You stopped halfway through")
     assert await tg.dispatch() == 0
     assert sum("You stopped" in m.shown_text for m in ann.bot_messages()) == 1
+
+
+async def test_nudges_stop_at_the_configured_maximum(
+    settings: Settings, tmp_path: Path, clock: ManualClock
+) -> None:
+    course = settings.course.model_copy(update={"max_nudges": 1})
+    limited = settings.model_copy(update={"course": course})
+    async with Sandbox(limited, tmp_path / "max.sqlite3", clock=clock, poll_timeout=1) as box:
+        ann = box.person("Ann")
+        ann.send("/course")
+        first = await ann.expect(SECTION_STARTS[0])
+        clock.advance(timedelta(days=1, hours=1))
+        await box.dispatch()
+        offer = await ann.expect("You stopped halfway through")
+        ann.press("Continue ▶", offer)
+        again = await ann.expect(SECTION_STARTS[0])
+        ann.press("Next ▶", again)
+        await ann.expect("spoil it")
+        clock.advance(timedelta(days=2))
+        assert await box.dispatch() == 0
+        assert first.button_labels == ["Next ▶"]
+        rows = await outbox.for_participant(box.store, ann.user.id)
+        assert [r.status for r in rows].count(OutboxStatus.SENT) == 1
