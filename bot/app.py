@@ -23,7 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.context import BotApp, BotContext, BotData
 from bot.dispatcher import Dispatcher
 from bot.drip import DRIP, Drips
-from bot.handlers import common, course, participant
+from bot.handlers import common, course, participant, reflection
 from bot.settings import Settings
 from bot.updates import PerUserUpdateProcessor
 from flows.content import Content, load_content
@@ -35,7 +35,19 @@ __all__ = ["COMMANDS", "build_application", "on_start", "on_stop", "running"]
 log = logging.getLogger(__name__)
 
 # Commands shown in Telegram's menu, in order; descriptions come from content/.
-COMMANDS = ("start", "menu", "course", "sections", "language", "pause", "resume", "status", "help")
+COMMANDS = (
+    "start",
+    "menu",
+    "course",
+    "sections",
+    "reflect",
+    "myanswers",
+    "language",
+    "pause",
+    "resume",
+    "status",
+    "help",
+)
 
 
 def build_application(
@@ -93,18 +105,28 @@ def build_application(
     application.add_handler(CommandHandler("sections", course.show_sections, filters=private))
     application.add_handler(CommandHandler("language", course.choose_language, filters=private))
     application.add_handler(CommandHandler("pause", course.pause_drips, filters=private))
+    application.add_handler(CommandHandler("reflect", reflection.start_reflection, filters=private))
+    application.add_handler(CommandHandler("myanswers", reflection.my_answers, filters=private))
     application.add_handler(CommandHandler("resume", course.resume_drips, filters=private))
-    menu_pattern = "^(" + "|".join(action.value for action in MenuAction) + ")$"
+    for action, callback in (
+        (MenuAction.COURSE, course.resume_course),
+        (MenuAction.SECTIONS, course.show_sections),
+        (MenuAction.REFLECT, reflection.start_reflection),
+    ):
+        application.add_handler(CallbackQueryHandler(callback, pattern=f"^{action.value}$"))
+    menu_pattern = f"^({MenuAction.STATUS.value}|{MenuAction.HELP.value})$"
     application.add_handler(CallbackQueryHandler(participant.menu_button, pattern=menu_pattern))
     application.add_handler(CallbackQueryHandler(course.course_button, pattern=r"^c:"))
     application.add_handler(CallbackQueryHandler(course.language_button, pattern=r"^lang:"))
+    application.add_handler(CallbackQueryHandler(reflection.flow_button, pattern=r"^f:"))
+    application.add_handler(CallbackQueryHandler(reflection.reflect_now, pattern=r"^r:"))
     application.add_handler(CallbackQueryHandler(participant.stale_button))
     application.add_handler(MessageHandler(filters.COMMAND & private, participant.unknown_command))
     application.add_handler(
-        MessageHandler(filters.TEXT & private & filters.UpdateType.MESSAGE, participant.stray_text)
+        MessageHandler(filters.TEXT & private & filters.UpdateType.MESSAGE, reflection.text)
     )
     application.add_handler(
-        MessageHandler(~filters.TEXT & private & filters.UpdateType.MESSAGE, participant.not_text)
+        MessageHandler(~filters.TEXT & private & filters.UpdateType.MESSAGE, reflection.not_text)
     )
     application.add_error_handler(common.on_error)
     return application

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.sandbox.telegram_html import HtmlError, parse_html, utf16_len
-from flows.content import Content, ContentError, load_content, string_line
+from flows.content import Content, ContentError, load_content, placeholders, string_line
 from flows.course import Course
 
 __all__ = ["ContentReport", "check_content"]
@@ -62,7 +62,10 @@ def check_content(languages: list[str], default_language: str, root: Path) -> Co
         path = root / language / "strings.toml"
         for key in strings.own:
             try:
-                parse_html(strings(key, **SAMPLE))
+                names = placeholders(strings.raw(key))
+                parse_html(
+                    strings(key, **{n: SAMPLE.get(n, "Sample <text> & more") for n in names})
+                )
             except (HtmlError, KeyError, IndexError, ValueError) as exc:
                 report.errors.append(f"{path}:{string_line(path, key)}: {key}: {exc}")
         for key in strings.missing():

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from flows.course import Course, load_course
+from flows.engine import Flow
+from flows.flow_loader import load_flows
 from flows.strings import FALLBACK, ContentError, Strings, flatten
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "ContentError",
     "Strings",
     "load_content",
+    "placeholders",
     "string_line",
 ]
 
@@ -37,7 +40,14 @@ class Content:
     strings_by_language: Mapping[str, Strings]
     default_language: str
     courses: Mapping[str, Course]
-    question_ids: tuple[str, ...] = ()
+    flows: Mapping[str, Flow]
+
+    @property
+    def question_ids(self) -> tuple[str, ...]:
+        """The reflection questions (q1…q5), from the reflection flow's steps."""
+        flow = self.flows.get("reflection")
+        steps = flow.steps if flow is not None else ()
+        return tuple(dict.fromkeys(s.question for s in steps if s.question))
 
     @property
     def languages(self) -> list[str]:
@@ -82,7 +92,7 @@ def string_line(path: Path, key: str) -> int:
     return 1
 
 
-def _placeholders(template: str) -> set[str]:
+def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
@@ -91,17 +101,11 @@ def _check_strings(path: Path, own: dict[str, str], english: dict[str, str]) -> 
     for key, text in own.items():
         if key not in english:
             problems.append(f"{path}:{string_line(path, key)}: {key}: not an English key (a typo?)")
-        elif _placeholders(text) - _placeholders(english[key]):
+        elif placeholders(text) - placeholders(english[key]):
             problems.append(
                 f"{path}:{string_line(path, key)}: {key}: uses a placeholder English does not have"
             )
     return problems
-
-
-def _question_ids(path: Path) -> tuple[str, ...]:
-    if not path.is_file():
-        return ()
-    return tuple(str(q.get("id", "")) for q in _read_toml(path).get("questions", []))
 
 
 def load_content(
@@ -117,7 +121,13 @@ def load_content(
     problems: list[str] = []
     loaded: dict[str, Strings] = {}
     courses: dict[str, Course] = {}
-    question_ids = _question_ids(root / FALLBACK / "reflection.toml")
+    try:
+        flows = load_flows(root / "flows", english)
+    except ContentError as exc:
+        problems += exc.lines
+        flows = {}
+    reflection = flows.get("reflection")
+    question_ids = {s.question for s in reflection.steps} if reflection else set()
     for language in wanted:
         folder = root / language
         try:
@@ -133,8 +143,8 @@ def load_content(
             if question_ids and section.question not in question_ids:
                 problems.append(
                     f"{section.path}:2: question {section.question!r} is not in "
-                    f"{root / FALLBACK / 'reflection.toml'}"
+                    f"{root / 'flows' / 'reflection.toml'}"
                 )
     if problems:
         raise ContentError(problems)
-    return Content(loaded, default_language, courses, question_ids)
+    return Content(loaded, default_language, courses, flows)

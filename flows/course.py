@@ -192,6 +192,8 @@ def card_reply(course: Course, strings: Strings, section: Section, card: int) ->
         button = Button(strings.plain("course.next"), f"c:n:{section.id}:{card}")
         return Reply(section.cards[card], ((button,),))
     rows: list[tuple[Button, ...]] = []
+    if section.question:
+        rows.append((Button(strings.plain("reflection.reflect_now"), f"r:{section.question}"),))
     following = course.after(section.id)
     if following is not None:
         label = strings.plain("course.next_section").format(title=following.title)

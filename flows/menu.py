@@ -15,6 +15,7 @@ class MenuAction(StrEnum):
     """Callback data of the main menu's buttons (a feature not built yet has none)."""
 
     COURSE = "menu:course"
+    REFLECT = "menu:reflect"
     SECTIONS = "menu:sections"
     STATUS = "menu:status"
     HELP = "menu:help"
@@ -24,7 +25,10 @@ def main_menu(strings: Strings) -> Reply:
     return Reply(
         strings("menu.prompt"),
         buttons=(
-            (Button(strings.plain("menu.course"), MenuAction.COURSE),),
+            (
+                Button(strings.plain("menu.course"), MenuAction.COURSE),
+                Button(strings.plain("menu.reflect"), MenuAction.REFLECT),
+            ),
             (
                 Button(strings.plain("menu.sections"), MenuAction.SECTIONS),
                 Button(strings.plain("menu.status"), MenuAction.STATUS),

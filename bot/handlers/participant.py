@@ -6,7 +6,6 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.drip import load_progress
-from bot.handlers import course
 from bot.handlers.common import respond
 from flows.menu import MenuAction, help_reply, main_menu, status_reply, welcome
 from flows.replies import ClearButtons, Reply
@@ -62,16 +61,10 @@ async def show_status(update: Update, context: BotContext) -> None:
 
 
 async def menu_button(update: Update, context: BotContext) -> None:
-    """Opens the feature behind a main-menu button."""
+    """Opens status or help from the main menu (course and reflection have their own)."""
     query = update.callback_query
     assert query is not None
     action = MenuAction(query.data or "")
-    if action is MenuAction.COURSE:
-        await course.resume_course(update, context)
-        return
-    if action is MenuAction.SECTIONS:
-        await course.show_sections(update, context)
-        return
     if action is MenuAction.STATUS:
         await show_status(update, context)
     elif action is MenuAction.HELP:

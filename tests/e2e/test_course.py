@@ -50,8 +50,9 @@ async def test_participant_reads_all_four_sections_by_pressing_next(tg: Sandbox)
     for index, cards in enumerate(CARDS_PER_SECTION):
         last = await read_section(ann, card, cards)
         if index < 3:
-            assert last.button_labels[1] == "Continue tomorrow"
-            ann.press(last.button_labels[0], last)
+            assert last.button_labels[0] == "💬 Reflect on this now"
+            assert last.button_labels[2] == "Continue tomorrow"
+            ann.press(last.button_labels[1], last)
             card = await ann.expect(SECTION_STARTS[index + 1])
     assert "do you have further suggestions" in last.shown_text
     await ann.expect("You have read the whole course")

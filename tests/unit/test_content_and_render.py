@@ -64,15 +64,6 @@ def test_user_values_are_escaped_in_templates() -> None:
     assert parse_html(greeting.html)[0] == "Hello <b>x</b> & y! 👋"
 
 
-def test_every_shipped_string_is_valid_telegram_html() -> None:
-    content = load_content(["en", "nl"], "en")
-    for language in content.languages:
-        strings = content.strings(language)
-        for key in strings.own:
-            values = {"name": "n", "language": "l", "joined": "j", "command": "/c", "link": "l"}
-            parse_html(strings(key, **values, title="t", done=1, total=4))
-
-
 def test_menu_buttons_fit_telegram_callback_limits() -> None:
     strings = load_content(["en"], "en").strings("en")
     assert keyboard(main_menu(strings).buttons) is not None

@@ -60,7 +60,11 @@ def test_last_card_finishes_the_section_and_offers_the_next() -> None:
     assert progress.finished == frozenset({"why"})
     last = replies[-1]
     assert isinstance(last, Reply)
-    assert [b.label for row in last.buttons for b in row] == ["Next: How? ▶", "Continue tomorrow"]
+    assert [b.label for row in last.buttons for b in row] == [
+        "💬 Reflect on this now",
+        "Next: How? ▶",
+        "Continue tomorrow",
+    ]
 
 
 def test_resume_after_a_finished_section_opens_the_next_unread() -> None:

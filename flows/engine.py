@@ -1,0 +1,390 @@
+"""A declarative dialogue engine: `advance(flow, state, event, strings) -> (state, replies)`.
+
+A flow is data (flows/flow_loader.py reads it from content/flows/*.toml): ordered
+steps, each asking for free text, a choice, a 1-5 scale or yes/no, optionally
+skippable, optionally shown only after certain earlier answers. Every flow gets
+Back, Skip (where allowed), a review with an Edit button per answer, and Confirm.
+
+Pure: no Telegram, no database, no clock. Buttons carry the step they belong to,
+so a press from an earlier step is recognised as stale and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from flows.replies import Button, ClearButtons, Out, Reply
+from flows.strings import Strings
+
+__all__ = [
+    "Begin",
+    "Event",
+    "Flow",
+    "FlowState",
+    "Kind",
+    "NotText",
+    "Phase",
+    "Press",
+    "ShowAnswers",
+    "Step",
+    "Text",
+    "advance",
+]
+
+SKIPPED = ""  # the stored value of a skipped step
+REVIEW_SNIPPET = 300
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    CHOICE = "choice"
+    SCALE = "scale"
+    YESNO = "yesno"
+
+
+class Phase(StrEnum):
+    ASKING = "asking"
+    REVIEW = "review"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    prompt: str  # strings key
+    kind: Kind
+    label: str = ""  # strings key of the short name in the review
+    options: tuple[str, ...] = ()  # choice values; labels are strings keys `<flow>.options.<value>`
+    skippable: bool = False
+    min_length: int = 1
+    max_length: int = 2000
+    when: tuple[str, tuple[str, ...]] | None = None  # (step id, values) that must hold
+    question: str = ""  # what the answer belongs to, e.g. "q1"
+
+    def values(self) -> tuple[str, ...]:
+        if self.kind is Kind.SCALE:
+            return ("1", "2", "3", "4", "5")
+        if self.kind is Kind.YESNO:
+            return ("yes", "no")
+        return self.options
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    code: str  # short id used in callback data
+    steps: tuple[Step, ...]
+    strings: str  # prefix of this flow's own string keys, e.g. "reflection"
+    review: bool = True
+    exit_buttons: tuple[tuple[str, str], ...] = ()  # (strings key of the label, callback data)
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+
+@dataclass(frozen=True)
+class FlowState:
+    flow_id: str
+    step: str = ""
+    phase: Phase = Phase.ASKING
+    answers: dict[str, str] = field(default_factory=dict)
+    draft: str = ""
+    history: tuple[str, ...] = ()
+    editing: bool = False  # back to the review once this step is answered
+    stop_after: str = ""  # a question reached by a jump: pause when it is answered
+    paused: bool = False  # waiting after a jump; typed text is not for this flow
+    started: bool = False
+
+    @property
+    def listening(self) -> bool:
+        """Whether typed text belongs to this flow."""
+        return self.started and not self.paused and self.phase is not Phase.DONE
+
+    def to_json(self) -> str:
+        data = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        data["history"] = list(self.history)
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> FlowState:
+        data: dict[str, Any] = json.loads(text)
+        data["history"] = tuple(data.get("history", ()))
+        data["phase"] = Phase(data.get("phase", "asking"))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Begin:
+    """Start, or show where the participant stands (/reflect, the menu)."""
+
+    step: str = ""  # jump straight to this step (e.g. "Reflect on this now")
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class NotText:
+    """A sticker, photo, voice note or file."""
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button: action is choose | done | back | skip | edit | confirm | begin."""
+
+    action: str
+    step: str = ""
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class ShowAnswers:
+    """Show every answer so far, each with an Edit button (/myanswers)."""
+
+
+Event = Begin | Text | NotText | Press | ShowAnswers
+
+
+def _applies(step: Step, answers: dict[str, str]) -> bool:
+    return step.when is None or answers.get(step.when[0]) in step.when[1]
+
+
+def _next_step(flow: Flow, after: str, answers: dict[str, str]) -> str:
+    ids = [s.id for s in flow.steps]
+    start = ids.index(after) + 1 if after in ids else 0
+    return next((s.id for s in flow.steps[start:] if _applies(s, answers)), "")
+
+
+def _data(flow: Flow, action: str, step: str = "", value: str = "") -> str:
+    return f"f:{flow.code}:{action}:{step}:{value}"
+
+
+def _label(strings: Strings, flow: Flow, step: Step, value: str) -> str:
+    if step.kind is Kind.SCALE:
+        return value
+    return strings.plain(f"{flow.strings}.options.{value}")
+
+
+def _prompt(flow: Flow, step: Step, state: FlowState, strings: Strings) -> Reply:
+    """The question of `step`, with its answer buttons and Back / Skip / Done."""
+    text = strings(step.prompt)
+    previous = state.answers.get(step.id)
+    if previous:
+        shown = _label(strings, flow, step, previous) if step.kind is not Kind.TEXT else previous
+        text += "\n\n" + strings("flow.previous", answer=_snippet(shown))
+    if step.kind is Kind.TEXT and state.draft:
+        text += "\n\n" + strings("flow.draft", length=len(state.draft))
+    rows: list[tuple[Button, ...]] = []
+    values = step.values()
+    per_row = 5 if step.kind is Kind.SCALE else 1
+    for index in range(0, len(values), per_row):
+        rows.append(
+            tuple(
+                Button(_label(strings, flow, step, v), _data(flow, "c", step.id, v))
+                for v in values[index : index + per_row]
+            )
+        )
+    nav: list[Button] = []
+    if state.history or state.editing:
+        nav.append(Button(strings.plain("flow.back"), _data(flow, "b", step.id)))
+    if step.skippable:
+        nav.append(Button(strings.plain("flow.skip"), _data(flow, "s", step.id)))
+    if step.kind is Kind.TEXT and (state.draft or previous):
+        nav.append(Button(strings.plain("flow.done"), _data(flow, "d", step.id)))
+    if nav:
+        rows.append(tuple(nav))
+    return Reply(text, tuple(rows))
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= REVIEW_SNIPPET else text[: REVIEW_SNIPPET - 1] + "…"
+
+
+def _review(flow: Flow, state: FlowState, strings: Strings) -> Reply:
+    lines = [strings(f"{flow.strings}.review")]
+    buttons: list[Button] = []
+    for step in flow.steps:
+        if not _applies(step, state.answers):
+            continue
+        value = state.answers.get(step.id, SKIPPED)
+        shown = (
+            _label(strings, flow, step, value) if value and step.kind is not Kind.TEXT else value
+        )
+        answer = _snippet(shown) if shown else strings.plain("flow.skipped")
+        lines.append(strings("flow.review_line", label=strings.plain(step.label), answer=answer))
+        buttons.append(Button(f"✏️ {strings.plain(step.label)}", _data(flow, "e", step.id)))
+    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    if state.phase is Phase.REVIEW:
+        rows.append((Button(strings.plain("flow.confirm"), _data(flow, "k", "review")),))
+    return Reply("\n\n".join(lines), tuple(rows))
+
+
+def _ask(flow: Flow, state: FlowState, strings: Strings) -> list[Out]:
+    if state.phase is not Phase.ASKING:
+        return [_review(flow, state, strings)]
+    step = flow.step(state.step)
+    assert step is not None
+    return [_prompt(flow, step, state, strings)]
+
+
+def _move_on(flow: Flow, state: FlowState, strings: Strings) -> tuple[FlowState, list[Out]]:
+    """The current step is answered: next step, the review, or a pause after a jump."""
+    current = flow.step(state.step)
+    assert current is not None
+    following = _next_step(flow, state.step, state.answers)
+    following_step = flow.step(following)
+    if state.editing or not following:
+        phase = Phase.REVIEW if flow.review else Phase.DONE
+        done = replace(state, step="", phase=phase, editing=False, draft="", stop_after="")
+        if phase is Phase.DONE:
+            return done, [Reply(strings(f"{flow.strings}.done"))]
+        return done, [_review(flow, done, strings)]
+    moved = replace(state, step=following, draft="", history=(*state.history, state.step))
+    if state.stop_after and following_step and following_step.question != state.stop_after:
+        paused = replace(moved, stop_after="", paused=True)
+        buttons = (
+            *(Button(strings.plain(key), data) for key, data in flow.exit_buttons),
+            Button(strings.plain("flow.keep_going"), _data(flow, "g")),
+        )
+        return paused, [Reply(strings(f"{flow.strings}.paused"), tuple((b,) for b in buttons))]
+    return moved, _ask(flow, moved, strings)
+
+
+def _begin(
+    flow: Flow, state: FlowState, event: Begin, strings: Strings
+) -> tuple[FlowState, list[Out]]:
+    state = replace(state, paused=False)
+    target = flow.step(event.step) if event.step else None
+    if target is not None and state.phase is not Phase.ASKING:
+        return _press(flow, state, Press("e", target.id), strings)
+    if target is not None:
+        jumped = replace(
+            state, step=target.id, started=True, draft="", stop_after=target.question or target.id
+        )
+        if state.step and state.step != target.id:
+            jumped = replace(jumped, history=(*state.history, state.step))
+        return jumped, _ask(flow, jumped, strings)
+    if not state.started:
+        first = _next_step(flow, "", state.answers)
+        begun = replace(state, step=first, started=True)
+        return begun, [Reply(strings(f"{flow.strings}.intro")), *_ask(flow, begun, strings)]
+    if state.phase is Phase.DONE:
+        return state, [
+            Reply(strings(f"{flow.strings}.already_done")),
+            _review(flow, state, strings),
+        ]
+    return state, _ask(flow, state, strings)
+
+
+def _text(flow: Flow, state: FlowState, text: str, strings: Strings) -> tuple[FlowState, list[Out]]:
+    step = flow.step(state.step)
+    if state.phase is not Phase.ASKING or step is None:
+        return state, [Reply(strings("flow.use_buttons")), *_ask(flow, state, strings)]
+    if step.kind is not Kind.TEXT:
+        typed = text.strip().casefold()
+        for value in step.values():
+            if typed in (value.casefold(), _label(strings, flow, step, value).casefold()):
+                return _choose(flow, state, step, value, strings)
+        return state, [Reply(strings("flow.use_buttons")), _prompt(flow, step, state, strings)]
+    combined = f"{state.draft}\n{text}" if state.draft else text
+    if len(combined) > step.max_length:
+        return state, [
+            Reply(strings("flow.too_long", length=len(combined), limit=step.max_length)),
+            Reply(strings("flow.echo", text=text)),
+        ]
+    gathered = replace(state, draft=combined)
+    done = Button(strings.plain("flow.done"), _data(flow, "d", step.id))
+    return gathered, [Reply(strings("flow.noted", length=len(combined)), ((done,),))]
+
+
+def _choose(
+    flow: Flow, state: FlowState, step: Step, value: str, strings: Strings
+) -> tuple[FlowState, list[Out]]:
+    answered = replace(state, answers={**state.answers, step.id: value})
+    return _move_on(flow, answered, strings)
+
+
+def _press(
+    flow: Flow, state: FlowState, event: Press, strings: Strings
+) -> tuple[FlowState, list[Out]]:
+    stale: list[Out] = [ClearButtons(stale=strings.plain("flow.stale"))]
+    if event.action == "g":
+        going = replace(state, paused=False)
+        return going, [ClearButtons(), *_ask(flow, going, strings)]
+    if event.action == "e":
+        step = flow.step(event.step)
+        if step is None or not _applies(step, state.answers):
+            return state, stale
+        editing = replace(
+            state,
+            step=step.id,
+            phase=Phase.ASKING,
+            editing=True,
+            draft="",
+            started=True,
+            paused=False,
+        )
+        return editing, _ask(flow, editing, strings)
+    if event.action == "k":
+        if state.phase is not Phase.REVIEW:
+            return state, stale
+        return replace(state, phase=Phase.DONE), [
+            ClearButtons(),
+            Reply(strings(f"{flow.strings}.done")),
+        ]
+    step = flow.step(state.step)
+    if state.phase is not Phase.ASKING or step is None or event.step != step.id:
+        return state, stale
+    cleared: list[Out] = [ClearButtons()]
+    if event.action == "c" and event.value in step.values():
+        moved, replies = _choose(flow, state, step, event.value, strings)
+        return moved, [*cleared, *replies]
+    if event.action == "d" and step.kind is Kind.TEXT:
+        text = state.draft.strip() or state.answers.get(step.id, "")
+        if not text:
+            return state, [Reply(strings("flow.write_first")), _prompt(flow, step, state, strings)]
+        if len(text) < step.min_length:
+            return state, [Reply(strings("flow.too_short", limit=step.min_length))]
+        answer = state.draft if state.draft.strip() else text
+        moved, replies = _choose(flow, state, step, answer, strings)
+        return moved, [*cleared, *replies]
+    if event.action == "s":
+        if not step.skippable:
+            return state, [Reply(strings("flow.required"))]
+        moved, replies = _choose(flow, state, step, SKIPPED, strings)
+        return moved, [*cleared, *replies]
+    if event.action == "b":
+        if state.editing:
+            back = replace(state, step="", phase=Phase.REVIEW, editing=False, draft="")
+            return back, [*cleared, _review(flow, back, strings)]
+        if not state.history:
+            return state, [Reply(strings("flow.first_step"))]
+        back = replace(state, step=state.history[-1], history=state.history[:-1], draft="")
+        return back, [*cleared, *_ask(flow, back, strings)]
+    return state, stale
+
+
+def advance(
+    flow: Flow, state: FlowState, event: Event, strings: Strings
+) -> tuple[FlowState, list[Out]]:
+    """The participant's next state and what to show them. Never raises on odd input."""
+    if isinstance(event, Begin):
+        return _begin(flow, state, event, strings)
+    if isinstance(event, ShowAnswers):
+        return state, [_review(flow, state, strings)]
+    if isinstance(event, Text):
+        if not state.started:
+            return _begin(flow, state, Begin(), strings)
+        return _text(flow, state, event.text, strings)
+    if isinstance(event, NotText):
+        step = flow.step(state.step)
+        kind = (
+            "flow.not_text" if step is not None and step.kind is Kind.TEXT else "flow.use_buttons"
+        )
+        return state, [Reply(strings(kind))]
+    return _press(flow, state, event, strings)
