@@ -314,8 +314,8 @@ def _press(
 ) -> tuple[FlowState, list[Out]]:
     stale: list[Out] = [ClearButtons(stale=strings.plain("flow.stale"))]
     if event.action == "g":
-        going = replace(state, paused=False)
-        return going, [ClearButtons(), *_ask(flow, going, strings)]
+        going, replies = _begin(flow, state, Begin(), strings)
+        return going, [ClearButtons(), *replies]
     if event.action == "e":
         step = flow.step(event.step)
         if step is None or not _applies(step, state.answers):

@@ -1,0 +1,71 @@
+"""Restart-safety with a real process: kill -9 the bot mid-dialogue, start it again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.sandbox import BotApiServer, Person
+from store import answers
+from store.db import Store
+from tests.conftest import ROOT
+
+TOKEN = "555:KILL-TEST-token"
+
+
+@asynccontextmanager
+async def bot_process(server: BotApiServer, db: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "--settings",
+        str(ROOT / "settings.toml"),
+        "run",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={
+            **os.environ,
+            "MOOC_BOT_TOKEN": TOKEN,
+            "MOOC_BOT_API_URL": server.url,
+            "MOOC_BOT_DB": str(db),
+        },
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_killed_mid_reflection_resumes_with_every_answer(tmp_path: Path) -> None:
+    db = tmp_path / "kill.sqlite3"
+    async with BotApiServer(TOKEN) as server:
+        ann = Person.create(server.world, "Ann")
+        async with bot_process(server, db) as first:
+            ann.send("/reflect")
+            ann.press("Partly", await ann.expect("1/5", timeout=60))
+            await ann.expect("What do you recognise")
+            ann.send("Half an answer, then the power went out.")
+            await ann.expect("Noted ✓")
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        ann.send("…and the rest of it.")  # typed while no bot is running
+        async with bot_process(server, db) as second:
+            await ann.expect("Noted ✓", timeout=60)
+            ann.press("Done ✓")
+            await ann.expect("2/5")
+            second.send_signal(signal.SIGINT)
+            await second.wait()
+    async with Store(db) as store:
+        saved = await answers.latest(store, ann.user.id, "reflection")
+    assert {step: a.value for step, a in saved.items()} == {
+        "q1": "partly",
+        "q1why": "Half an answer, then the power went out.\n…and the rest of it.",
+    }

@@ -1,0 +1,218 @@
+"""The flow engine on every step kind and transition, plus random event sequences."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flows.content import load_content
+from flows.engine import (
+    Begin,
+    Event,
+    Flow,
+    FlowState,
+    Kind,
+    NotText,
+    Phase,
+    Press,
+    ShowAnswers,
+    Step,
+    Text,
+    advance,
+)
+from flows.replies import ClearButtons, Reply
+
+CONTENT = load_content(["en"], "en")
+STRINGS = CONTENT.strings("en")
+REFLECTION = CONTENT.flows["reflection"]
+
+# A flow with every kind of step, reusing the reflection's strings.
+ALL_KINDS = Flow(
+    id="kinds",
+    code="kd",
+    strings="reflection",
+    steps=(
+        Step("pick", "reflection.q1.prompt", Kind.CHOICE, "reflection.q1.label", ("yes", "no")),
+        Step(
+            "why",
+            "reflection.q1.why",
+            Kind.TEXT,
+            "reflection.q1.why_label",
+            skippable=True,
+            min_length=3,
+            max_length=20,
+            when=("pick", ("no",)),
+        ),
+        Step("rate", "reflection.q2.prompt", Kind.SCALE, "reflection.q2.label"),
+        Step("ok", "reflection.q3.prompt", Kind.YESNO, "reflection.q3.label"),
+    ),
+)
+
+
+def run(
+    flow: Flow, *events: Event, state: FlowState | None = None
+) -> tuple[FlowState, list[object]]:
+    current = state or FlowState(flow.id)
+    replies: list[object] = []
+    for event in events:
+        current, out = advance(flow, current, event, STRINGS)
+        replies = list(out)
+    return current, replies
+
+
+def texts(replies: list[object]) -> str:
+    return "\n".join(r.html for r in replies if isinstance(r, Reply))
+
+
+def test_begin_shows_the_intro_and_the_first_question() -> None:
+    state, replies = run(ALL_KINDS, Begin())
+    assert state.step == "pick"
+    assert state.started
+    assert "Five questions" in texts(replies)
+
+
+def test_choice_then_conditional_follow_up() -> None:
+    state, _ = run(ALL_KINDS, Begin(), Press("c", "pick", "no"))
+    assert state.step == "why"
+    state, _ = run(ALL_KINDS, Begin(), Press("c", "pick", "yes"))
+    assert state.step == "rate"  # "why" is only asked after "no"
+
+
+def test_text_is_gathered_until_done() -> None:
+    state, replies = run(ALL_KINDS, Begin(), Press("c", "pick", "no"), Text("abc"), Text("def"))
+    assert state.draft == "abc\ndef"
+    assert "7 characters" in texts(replies)
+    state, _ = run(ALL_KINDS, Press("d", "why"), state=state)
+    assert state.answers["why"] == "abc\ndef"
+    assert state.step == "rate"
+
+
+def test_text_over_the_limit_is_refused_and_echoed() -> None:
+    start, _ = run(ALL_KINDS, Begin(), Press("c", "pick", "no"))
+    state, replies = run(ALL_KINDS, Text("x" * 21), state=start)
+    assert state == start
+    assert "21 characters" in texts(replies)
+    assert "x" * 21 in texts(replies)
+
+
+def test_text_under_the_minimum_is_refused() -> None:
+    state, replies = run(
+        ALL_KINDS, Begin(), Press("c", "pick", "no"), Text("ab"), Press("d", "why")
+    )
+    assert state.step == "why"
+    assert "at least 3" in texts(replies)
+
+
+def test_scale_and_yes_no() -> None:
+    state, _ = run(ALL_KINDS, Begin(), Press("c", "pick", "yes"), Press("c", "rate", "4"))
+    assert state.answers["rate"] == "4"
+    state, _ = run(ALL_KINDS, Press("c", "ok", "maybe"), state=state)
+    assert state.step == "ok"  # not a value of yes/no
+    state, _ = run(ALL_KINDS, Press("c", "ok", "no"), state=state)
+    assert state.phase is Phase.REVIEW
+
+
+def test_back_from_the_first_step_stays() -> None:
+    state, replies = run(ALL_KINDS, Begin(), Press("b", "pick"))
+    assert state.step == "pick"
+    assert "first question" in texts(replies)
+
+
+def test_skip_on_a_required_step_is_refused_and_allowed_where_skippable() -> None:
+    state, replies = run(ALL_KINDS, Begin(), Press("s", "pick"))
+    assert state.step == "pick"
+    assert "needs an answer" in texts(replies)
+    state, _ = run(ALL_KINDS, Press("c", "pick", "no"), Press("s", "why"), state=state)
+    assert state.answers["why"] == ""
+    assert state.step == "rate"
+
+
+def test_edit_from_review_returns_to_review() -> None:
+    state, _ = run(
+        ALL_KINDS,
+        Begin(),
+        Press("c", "pick", "yes"),
+        Press("c", "rate", "2"),
+        Press("c", "ok", "yes"),
+    )
+    assert state.phase is Phase.REVIEW
+    state, _ = run(ALL_KINDS, Press("e", "rate"), state=state)
+    assert (state.phase, state.step, state.editing) == (Phase.ASKING, "rate", True)
+    state, replies = run(ALL_KINDS, Press("c", "rate", "5"), state=state)
+    assert state.phase is Phase.REVIEW
+    assert state.answers["rate"] == "5"
+    state, _ = run(ALL_KINDS, Press("k", "review"), state=state)
+    assert state.phase is Phase.DONE
+
+
+def test_back_while_editing_returns_to_review_unchanged() -> None:
+    state, _ = run(
+        ALL_KINDS,
+        Begin(),
+        Press("c", "pick", "yes"),
+        Press("c", "rate", "2"),
+        Press("c", "ok", "yes"),
+        Press("e", "rate"),
+        Press("b", "rate"),
+    )
+    assert state.phase is Phase.REVIEW
+    assert state.answers["rate"] == "2"
+
+
+def test_stale_press_changes_nothing() -> None:
+    state, _ = run(ALL_KINDS, Begin(), Press("c", "pick", "yes"))
+    after, replies = run(ALL_KINDS, Press("c", "pick", "no"), state=state)
+    assert after == state
+    assert replies == [ClearButtons(stale=STRINGS.plain("flow.stale"))]
+
+
+def test_not_text_during_a_text_step_keeps_the_step() -> None:
+    state, _ = run(ALL_KINDS, Begin(), Press("c", "pick", "no"), Text("abc"))
+    after, replies = run(ALL_KINDS, NotText(), state=state)
+    assert after == state
+    assert "only keep text" in texts(replies)
+
+
+def test_state_survives_a_json_round_trip() -> None:
+    state, _ = run(ALL_KINDS, Begin(), Press("c", "pick", "no"), Text("שלום 🌱 <b>"))
+    assert FlowState.from_json(state.to_json()) == state
+
+
+def test_show_answers_lists_each_with_an_edit_button() -> None:
+    state, _ = run(REFLECTION, Begin(), Press("c", "q1", "partly"))
+    _, replies = run(REFLECTION, ShowAnswers(), state=state)
+    review = replies[0]
+    assert isinstance(review, Reply)
+    assert "Partly" in review.html
+    labels = [b.label for row in review.buttons for b in row]
+    assert "✏️ 1 · Recognise the problem?" in labels
+
+
+STEP_IDS = [s.id for s in REFLECTION.steps] + ["review", "nope", ""]
+events = st.one_of(
+    st.builds(Begin, st.sampled_from(["", *STEP_IDS])),
+    st.builds(Text, st.text(max_size=50)),
+    st.just(NotText()),
+    st.just(ShowAnswers()),
+    st.builds(
+        Press,
+        st.sampled_from(["c", "d", "b", "s", "e", "k", "g", "x"]),
+        st.sampled_from(STEP_IDS),
+        st.sampled_from(["yes", "no", "partly", "positive", "3", "", "zzz"]),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(events, max_size=40))
+def test_random_events_never_crash_and_never_lose_an_answer(sequence: list[Event]) -> None:
+    state = FlowState(REFLECTION.id)
+    for event in sequence:
+        after, replies = advance(REFLECTION, state, event, STRINGS)
+        assert replies, f"no answer to {event}"
+        assert set(state.answers) <= set(after.answers), f"{event} lost an answer"
+        for step, value in state.answers.items():
+            if after.answers[step] != value:
+                assert state.step == step  # only the question being answered may change
+        assert FlowState.from_json(after.to_json()) == after
+        state = after
