@@ -138,7 +138,7 @@ def test_edit_from_review_returns_to_review() -> None:
     assert state.phase is Phase.REVIEW
     state, _ = run(ALL_KINDS, Press("e", "rate"), state=state)
     assert (state.phase, state.step, state.editing) == (Phase.ASKING, "rate", True)
-    state, replies = run(ALL_KINDS, Press("c", "rate", "5"), state=state)
+    state, _ = run(ALL_KINDS, Press("c", "rate", "5"), state=state)
     assert state.phase is Phase.REVIEW
     assert state.answers["rate"] == "5"
     state, _ = run(ALL_KINDS, Press("k", "review"), state=state)
