@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +15,25 @@ from bot.settings import Settings, load_settings
 from store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+async def spawn_bot(
+    *args: str, env: dict[str, str] | None = None, **options: Any
+) -> asyncio.subprocess.Process:
+    """`python -m bot ARGS` as a real process, with the shipped settings unless told otherwise."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**os.environ, **(env or {})},
+        **{
+            "cwd": ROOT,
+            "stdout": asyncio.subprocess.PIPE,
+            "stderr": asyncio.subprocess.PIPE,
+            **options,
+        },
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from bot.clock import ManualClock
 from bot.sandbox import Person, SimMessage
@@ -15,21 +12,8 @@ from bot.settings import Settings
 from store import outbox, participants
 from store.outbox import OutboxStatus
 
-# 10:00 in Amsterdam on a weekday: daytime, outside the quiet hours.
-MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SECTION_STARTS = ["Part 1 of 4", "Part 2 of 4", "Part 3 of 4", "Part 4 of 4"]
 CARDS_PER_SECTION = [4, 4, 3, 4]
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(MORNING)
-
-
-@pytest.fixture
-async def tg(settings: Settings, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Sandbox]:
-    async with Sandbox(settings, tmp_path / "course.sqlite3", clock=clock, poll_timeout=1) as box:
-        yield box
 
 
 async def read_section(person: Person, first: SimMessage, cards: int) -> SimMessage:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,28 +11,18 @@ from pathlib import Path
 from bot.sandbox import BotApiServer, Person
 from store import answers
 from store.db import Store
-from tests.conftest import ROOT
+from tests.conftest import spawn_bot
 
 TOKEN = "555:KILL-TEST-token"
 
 
 @asynccontextmanager
 async def bot_process(server: BotApiServer, db: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--settings",
-        str(ROOT / "settings.toml"),
+    process = await spawn_bot(
         "run",
+        env={"MOOC_BOT_TOKEN": TOKEN, "MOOC_BOT_API_URL": server.url, "MOOC_BOT_DB": str(db)},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
-        env={
-            **os.environ,
-            "MOOC_BOT_TOKEN": TOKEN,
-            "MOOC_BOT_API_URL": server.url,
-            "MOOC_BOT_DB": str(db),
-        },
     )
     try:
         yield process

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
+from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.sandbox import Person
@@ -14,19 +10,7 @@ from bot.sandbox.harness import Sandbox
 from bot.settings import Settings
 from store import answers
 
-NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 TRICKY = "It's 🌱 <b>partly</b> & שלום עולם — مرحبا\n  indented line"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(NOW)
-
-
-@pytest.fixture
-async def tg(settings: Settings, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Sandbox]:
-    async with Sandbox(settings, tmp_path / "reflect.sqlite3", clock=clock, poll_timeout=1) as box:
-        yield box
 
 
 async def latest(tg: Sandbox, person: Person) -> dict[str, str]:

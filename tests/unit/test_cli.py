@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 from bot.sandbox import BotApiServer, Person
-from tests.conftest import ROOT
-
-MOOC_BOT = [sys.executable, "-m", "bot"]
+from tests.conftest import ROOT, spawn_bot
 
 
 async def run(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60
 ) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        *MOOC_BOT,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-        cwd=ROOT,
-    )
+    process = await spawn_bot(*args, env=env)
     async with asyncio.timeout(timeout):
         out, err = await process.communicate()
     assert process.returncode is not None
@@ -69,19 +58,14 @@ async def test_db_backup_copies_a_live_database(tmp_path: Path) -> None:
 async def test_real_run_answers_and_never_prints_the_token(tmp_path: Path) -> None:
     token = "987654:REAL-looking-token-XYZ"
     async with BotApiServer(token) as server:
-        process = await asyncio.create_subprocess_exec(
-            *MOOC_BOT,
+        process = await spawn_bot(
             "run",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
             env={
-                **os.environ,
                 "MOOC_BOT_TOKEN": token,
                 "MOOC_BOT_API_URL": server.url,
                 "MOOC_BOT_DB": str(tmp_path / "bot.sqlite3"),
                 "MOOC_BOT_LOGGING__LEVEL": "DEBUG",
             },
-            cwd=ROOT,
         )
         try:
             ann = Person.create(server.world, "Ann")
