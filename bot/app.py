@@ -23,7 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.context import BotApp, BotContext, BotData
 from bot.dispatcher import Dispatcher
 from bot.drip import DRIP, Drips
-from bot.handlers import common, course, participant, reflection
+from bot.handlers import common, course, flows, participant, reflection
 from bot.settings import Settings
 from bot.updates import PerUserUpdateProcessor
 from flows.content import Content, load_content
@@ -93,6 +93,8 @@ def build_application(
     data.dispatcher = Dispatcher(application.bot, store, data.clock)
     data.drips = Drips(settings, store, data.content, data.dispatcher)
     data.dispatcher.kinds[DRIP] = data.drips
+    data.flow_hooks = {}
+    data.flow_guards = {"reflection": reflection.edit_guard}
 
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(filters.ChatType.GROUPS, common.private_only), group=-2)
@@ -118,15 +120,15 @@ def build_application(
     application.add_handler(CallbackQueryHandler(participant.menu_button, pattern=menu_pattern))
     application.add_handler(CallbackQueryHandler(course.course_button, pattern=r"^c:"))
     application.add_handler(CallbackQueryHandler(course.language_button, pattern=r"^lang:"))
-    application.add_handler(CallbackQueryHandler(reflection.flow_button, pattern=r"^f:"))
+    application.add_handler(CallbackQueryHandler(flows.flow_button, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(reflection.reflect_now, pattern=r"^r:"))
     application.add_handler(CallbackQueryHandler(participant.stale_button))
     application.add_handler(MessageHandler(filters.COMMAND & private, participant.unknown_command))
     application.add_handler(
-        MessageHandler(filters.TEXT & private & filters.UpdateType.MESSAGE, reflection.text)
+        MessageHandler(filters.TEXT & private & filters.UpdateType.MESSAGE, flows.text)
     )
     application.add_handler(
-        MessageHandler(~filters.TEXT & private & filters.UpdateType.MESSAGE, reflection.not_text)
+        MessageHandler(~filters.TEXT & private & filters.UpdateType.MESSAGE, flows.not_text)
     )
     application.add_error_handler(common.on_error)
     return application

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
@@ -11,10 +13,11 @@ from bot.dispatcher import Dispatcher
 from bot.drip import Drips
 from bot.settings import Settings
 from flows.content import Content, Strings
+from flows.engine import FlowState, Press
 from store.db import Store
 from store.participants import Participant
 
-__all__ = ["BotApp", "BotContext", "BotData"]
+__all__ = ["BotApp", "BotContext", "BotData", "FlowGuard", "FlowHook"]
 
 
 class BotData:
@@ -26,6 +29,14 @@ class BotData:
     clock: Clock
     dispatcher: Dispatcher
     drips: Drips
+    # Per flow id: what happens after a step (e.g. registering on Confirm) …
+    flow_hooks: dict[str, FlowHook]
+    # … and a check before a button is applied (e.g. edits closed after a deadline).
+    flow_guards: dict[str, FlowGuard]
+
+
+FlowHook = Callable[[Update, "BotContext", FlowState, FlowState], Awaitable[None]]
+FlowGuard = Callable[[Update, "BotContext", Press], Awaitable[bool]]
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -9,7 +9,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest
 
-from flows.replies import Button, ClearButtons, Out
+from flows.replies import Button, ClearButtons, Document, Out
 
 __all__ = ["keyboard", "send_replies", "split_html"]
 
@@ -91,6 +91,17 @@ async def send_replies(
         if isinstance(reply, ClearButtons):
             if pressed is not None and pressed.reply_markup is not None:
                 await _clear_buttons(bot, chat_id, pressed)
+            continue
+        if isinstance(reply, Document):
+            shown.append(
+                await bot.send_document(
+                    chat_id,
+                    reply.data,
+                    filename=reply.filename,
+                    caption=reply.caption or None,
+                    parse_mode=ParseMode.HTML,
+                )
+            )
             continue
         markup = keyboard(reply.buttons)
         if reply.edit and pressed is not None:

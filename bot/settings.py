@@ -13,7 +13,7 @@ import tomllib
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -120,8 +120,15 @@ class SessionSettings(_Section):
     duration_minutes: PositiveInt = 90
     capacity: PositiveInt | None = None
     join_url: str = ""
+    # "now": the join URL comes with the confirmation; "hour_before": with the last reminder.
+    join_url_timing: Literal["now", "hour_before"] = "now"
     registration_closes_at: AwareDatetime | None = None
     mooc_url: str = ""
+
+    def is_open(self, now: datetime) -> bool:
+        """Open for registration: not started and the deadline not passed."""
+        closes = self.registration_closes_at or self.starts_at
+        return now < closes and now < self.starts_at
 
     @field_validator("timezone")
     @classmethod

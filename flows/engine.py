@@ -12,6 +12,7 @@ so a press from an earlier step is recognised as stale and changes nothing.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
 
 SKIPPED = ""  # the stored value of a skipped step
 REVIEW_SNIPPET = 300
+FORMATS = {"email": re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]{2,}$")}
 
 
 class Kind(StrEnum):
@@ -63,6 +65,10 @@ class Step:
     max_length: int = 2000
     when: tuple[str, tuple[str, ...]] | None = None  # (step id, values) that must hold
     question: str = ""  # what the answer belongs to, e.g. "q1"
+    single: bool = False  # one message is the whole answer (no Done needed)
+    format: str = ""  # a FORMATS key the text must match, e.g. "email"
+    must_be: tuple[str, ...] = ()  # the only values that let the flow go on (consent)
+    refused: str = ""  # strings key shown when the answer is not in must_be
 
     def values(self) -> tuple[str, ...]:
         if self.kind is Kind.SCALE:
@@ -97,6 +103,7 @@ class FlowState:
     stop_after: str = ""  # a question reached by a jump: pause when it is answered
     paused: bool = False  # waiting after a jump; typed text is not for this flow
     started: bool = False
+    extra: dict[str, str] = field(default_factory=dict)  # the shell's context, e.g. a session
 
     @property
     def listening(self) -> bool:
@@ -113,6 +120,7 @@ class FlowState:
         data: dict[str, Any] = json.loads(text)
         data["history"] = tuple(data.get("history", ()))
         data["phase"] = Phase(data.get("phase", "asking"))
+        data.setdefault("extra", {})
         return cls(**data)
 
 
@@ -291,6 +299,8 @@ def _text(flow: Flow, state: FlowState, text: str, strings: Strings) -> tuple[Fl
             if typed in (value.casefold(), _label(strings, flow, step, value).casefold()):
                 return _choose(flow, state, step, value, strings)
         return state, [Reply(strings("flow.use_buttons")), _prompt(flow, step, state, strings)]
+    if step.single:
+        return _single(flow, state, step, text, strings)
     combined = f"{state.draft}\n{text}" if state.draft else text
     if len(combined) > step.max_length:
         return state, [
@@ -302,9 +312,27 @@ def _text(flow: Flow, state: FlowState, text: str, strings: Strings) -> tuple[Fl
     return gathered, [Reply(strings("flow.noted", length=len(combined)), ((done,),))]
 
 
+def _single(
+    flow: Flow, state: FlowState, step: Step, text: str, strings: Strings
+) -> tuple[FlowState, list[Out]]:
+    """A one-message answer (a name, an e-mail address): checked and taken at once."""
+    value = text.strip()
+    if len(value) > step.max_length:
+        return state, [Reply(strings("flow.too_long", length=len(value), limit=step.max_length))]
+    if len(value) < step.min_length:
+        return state, [Reply(strings("flow.too_short", limit=step.min_length))]
+    pattern = FORMATS.get(step.format)
+    if pattern is not None and not pattern.match(value):
+        return state, [Reply(strings(f"flow.invalid_{step.format}", text=value))]
+    return _choose(flow, state, step, value, strings)
+
+
 def _choose(
     flow: Flow, state: FlowState, step: Step, value: str, strings: Strings
 ) -> tuple[FlowState, list[Out]]:
+    if step.must_be and value not in step.must_be:
+        refused = replace(state, answers={**state.answers, step.id: value})
+        return refused, [Reply(strings(step.refused)), _prompt(flow, step, refused, strings)]
     answered = replace(state, answers={**state.answers, step.id: value})
     return _move_on(flow, answered, strings)
 
@@ -333,6 +361,19 @@ def _press(
     if event.action == "k":
         if state.phase is not Phase.REVIEW:
             return state, stale
+        blocking = next(
+            (
+                s
+                for s in flow.steps
+                if s.must_be
+                and _applies(s, state.answers)
+                and state.answers.get(s.id) not in s.must_be
+            ),
+            None,
+        )
+        if blocking is not None:
+            back = replace(state, step=blocking.id, phase=Phase.ASKING, editing=True)
+            return back, [Reply(strings(blocking.refused)), *_ask(flow, back, strings)]
         return replace(state, phase=Phase.DONE), [
             ClearButtons(),
             Reply(strings(f"{flow.strings}.done")),

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flows.engine import Flow, Kind, Step
+from flows.engine import FORMATS, Flow, Kind, Step
 from flows.strings import ContentError
 
 __all__ = ["load_flows"]
@@ -29,6 +29,10 @@ _STEP_KEYS = {
     "max_length",
     "when",
     "question",
+    "single",
+    "format",
+    "must_be",
+    "refused",
 }
 _FLOW_KEYS = {"id", "code", "strings", "review", "exit_buttons", "steps"}
 MAX_CALLBACK = 64
@@ -62,6 +66,10 @@ def _check_step(raw: Mapping[str, Any], seen: dict[str, Step], where: str) -> li
     for key in ("min_length", "max_length"):
         if key in raw and (not isinstance(raw[key], int) or raw[key] < 0):
             problems.append(f"{where}: {key} must be a whole number")
+    if raw.get("format", "") not in ("", *FORMATS):
+        problems.append(f"{where}: format must be one of {', '.join(FORMATS)}")
+    if raw.get("must_be") and not raw.get("refused"):
+        problems.append(f"{where}: must_be needs a refused message key")
     when = raw.get("when")
     if when is not None:
         earlier = seen.get(when.get("step", "")) if isinstance(when, dict) else None
@@ -85,6 +93,10 @@ def _step(raw: Mapping[str, Any]) -> Step:
         max_length=int(raw.get("max_length", 2000)),
         when=(when["step"], tuple(when["is"])) if when else None,
         question=str(raw.get("question", "")),
+        single=bool(raw.get("single", False)),
+        format=str(raw.get("format", "")),
+        must_be=tuple(raw.get("must_be", ())),
+        refused=str(raw.get("refused", "")),
     )
 
 
@@ -96,6 +108,10 @@ def _keys_used(flow: Flow) -> list[tuple[str, str]]:
     used += [(label, "") for label, _ in flow.exit_buttons]
     for step in flow.steps:
         used += [(step.prompt, step.id), (step.label, step.id)]
+        if step.refused:
+            used.append((step.refused, step.id))
+        if step.format:
+            used.append((f"flow.invalid_{step.format}", step.id))
         if step.kind is not Kind.SCALE:
             used += [(f"{flow.strings}.options.{v}", step.id) for v in step.values()]
     return used

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Button", "ClearButtons", "Out", "Reply"]
+__all__ = ["Button", "ClearButtons", "Document", "Out", "Reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,4 +40,13 @@ class ClearButtons:
     stale: str = ""
 
 
-Out = Reply | ClearButtons
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A file to send (a calendar invitation, an export), with an HTML caption."""
+
+    filename: str
+    data: bytes
+    caption: str = ""
+
+
+Out = Reply | ClearButtons | Document

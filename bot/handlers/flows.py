@@ -7,12 +7,21 @@ from datetime import datetime
 from telegram import Update
 
 from bot.context import BotContext
+from bot.handlers import participant
 from bot.handlers.common import respond
-from flows.engine import Event, Flow, FlowState, Press, advance
+from flows.engine import Event, Flow, FlowState, NotText, Press, Text, advance
 from flows.replies import Out
 from store import answers
 
-__all__ = ["flow_by_code", "load_flow_state", "parse_press", "run_flow"]
+__all__ = [
+    "flow_button",
+    "flow_by_code",
+    "load_flow_state",
+    "not_text",
+    "parse_press",
+    "run_flow",
+    "text",
+]
 
 
 def parse_press(data: str) -> tuple[str, Press] | None:
@@ -69,4 +78,48 @@ async def run_flow(
         )
     shown: list[Out] = [*first, *replies]
     await respond(update, context, shown)
+    hook = context.bot_data.flow_hooks.get(flow.id)
+    if hook is not None and after != before:
+        await hook(update, context, before, after)
     return before, after
+
+
+async def flow_button(update: Update, context: BotContext) -> None:
+    """Any button of a dialogue: a choice, Done, Back, Skip, Edit or Confirm."""
+    query = update.callback_query
+    assert query is not None
+    parsed = parse_press(query.data or "")
+    flow = flow_by_code(context, parsed[0]) if parsed else None
+    if parsed is None or flow is None:
+        await participant.stale_button(update, context)
+        return
+    guard = context.bot_data.flow_guards.get(flow.id)
+    if guard is not None and not await guard(update, context, parsed[1]):
+        return
+    await run_flow(update, context, flow, parsed[1])
+
+
+async def _active(context: BotContext) -> Flow | None:
+    assert context.participant is not None
+    flow_id = await answers.active_flow(context.store, context.participant.telegram_id)
+    return context.bot_data.content.flows.get(flow_id or "")
+
+
+async def text(update: Update, context: BotContext) -> None:
+    """Typed text: an answer when a dialogue is listening, else a friendly pointer."""
+    message = update.effective_message
+    assert message is not None
+    flow = await _active(context)
+    if flow is None:
+        await participant.stray_text(update, context)
+        return
+    await run_flow(update, context, flow, Text(message.text or ""))
+
+
+async def not_text(update: Update, context: BotContext) -> None:
+    """A sticker, photo, voice note or file: explained kindly; a dialogue stays where it was."""
+    flow = await _active(context)
+    if flow is None:
+        await participant.not_text(update, context)
+        return
+    await run_flow(update, context, flow, NotText())

@@ -1,0 +1,246 @@
+"""Registrations for sessions: capacity, waitlist order, cancellation and promotion.
+
+Every change runs in one write transaction (BEGIN IMMEDIATE), so concurrent
+registrations for the last seats are decided one after the other: never more
+registered than the capacity, the waitlist in the order people confirmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from store.db import Store, from_db, to_db
+
+__all__ = [
+    "Details",
+    "Registration",
+    "RegistrationStatus",
+    "cancel",
+    "counts",
+    "fill_free_places",
+    "for_session",
+    "live",
+    "register",
+]
+
+LIVE = "status != 'cancelled'"
+SEATED = "status IN ('registered', 'attended')"
+
+
+class RegistrationStatus(StrEnum):
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    ATTENDED = "attended"
+
+
+@dataclass(frozen=True, slots=True)
+class Details:
+    name: str
+    email: str
+    organisation: str = ""
+    role: str = ""
+    knows: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    id: int
+    participant_id: int
+    session_id: str
+    status: RegistrationStatus
+    details: Details
+    created_at: datetime
+    updated_at: datetime
+    position: int | None = None  # 1-based place on the waitlist
+
+
+def _registration(row: aiosqlite.Row, position: int | None = None) -> Registration:
+    return Registration(
+        id=row["id"],
+        participant_id=row["participant_id"],
+        session_id=row["session_id"],
+        status=RegistrationStatus(row["status"]),
+        details=Details(row["name"], row["email"], row["organisation"], row["role"], row["knows"]),
+        created_at=from_db(row["created_at"]),
+        updated_at=from_db(row["updated_at"]),
+        position=position,
+    )
+
+
+async def _position(conn: aiosqlite.Connection, row: aiosqlite.Row) -> int | None:
+    if row["status"] != RegistrationStatus.WAITLISTED:
+        return None
+    async with conn.execute(
+        "SELECT COUNT(*) FROM registrations WHERE session_id = ? AND status = 'waitlisted'"
+        " AND (queued_at < ? OR (queued_at = ? AND id <= ?))",
+        (row["session_id"], row["queued_at"], row["queued_at"], row["id"]),
+    ) as cursor:
+        found = await cursor.fetchone()
+    return int(found[0]) if found else None
+
+
+async def _live_row(
+    conn: aiosqlite.Connection, participant_id: int, session_id: str
+) -> aiosqlite.Row | None:
+    async with conn.execute(
+        f"SELECT * FROM registrations WHERE participant_id = ? AND session_id = ? AND {LIVE}",
+        (participant_id, session_id),
+    ) as cursor:
+        return await cursor.fetchone()
+
+
+async def _seated(conn: aiosqlite.Connection, session_id: str) -> int:
+    async with conn.execute(
+        f"SELECT COUNT(*) FROM registrations WHERE session_id = ? AND {SEATED}", (session_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def register(
+    store: Store,
+    *,
+    participant_id: int,
+    session_id: str,
+    capacity: int | None,
+    details: Details,
+    now: datetime,
+) -> tuple[Registration, bool]:
+    """Register (or waitlist) a participant; registering again only updates the details.
+
+    Returns the registration and whether it is new.
+    """
+    async with store.transaction() as conn:
+        existing = await _live_row(conn, participant_id, session_id)
+        if existing is not None:
+            await conn.execute(
+                "UPDATE registrations SET name = ?, email = ?, organisation = ?, role = ?,"
+                " knows = ?, updated_at = ? WHERE id = ?",
+                (
+                    details.name,
+                    details.email,
+                    details.organisation,
+                    details.role,
+                    details.knows,
+                    to_db(now),
+                    existing["id"],
+                ),
+            )
+            created = False
+        else:
+            full = capacity is not None and await _seated(conn, session_id) >= capacity
+            status = RegistrationStatus.WAITLISTED if full else RegistrationStatus.REGISTERED
+            await conn.execute(
+                "INSERT INTO registrations (participant_id, session_id, status, name, email,"
+                " organisation, role, knows, consent_at, created_at, updated_at, queued_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    participant_id,
+                    session_id,
+                    status.value,
+                    details.name,
+                    details.email,
+                    details.organisation,
+                    details.role,
+                    details.knows,
+                    to_db(now),
+                    to_db(now),
+                    to_db(now),
+                    to_db(now),
+                ),
+            )
+            created = True
+        row = await _live_row(conn, participant_id, session_id)
+        assert row is not None
+        return _registration(row, await _position(conn, row)), created
+
+
+async def _promote(
+    conn: aiosqlite.Connection, session_id: str, capacity: int | None, now: datetime
+) -> list[int]:
+    promoted: list[int] = []
+    while capacity is None or await _seated(conn, session_id) < capacity:
+        async with conn.execute(
+            "SELECT id FROM registrations WHERE session_id = ? AND status = 'waitlisted'"
+            " ORDER BY queued_at, id LIMIT 1",
+            (session_id,),
+        ) as cursor:
+            first = await cursor.fetchone()
+        if first is None:
+            break
+        await conn.execute(
+            "UPDATE registrations SET status = 'registered', updated_at = ? WHERE id = ?",
+            (to_db(now), first["id"]),
+        )
+        promoted.append(first["id"])
+    return promoted
+
+
+async def _by_ids(store: Store, ids: list[int]) -> list[Registration]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    rows = await store.fetch_all(f"SELECT * FROM registrations WHERE id IN ({marks})", ids)
+    by_id = {row["id"]: _registration(row) for row in rows}
+    return [by_id[i] for i in ids]
+
+
+async def cancel(
+    store: Store, participant_id: int, session_id: str, capacity: int | None, now: datetime
+) -> tuple[Registration | None, list[Registration]]:
+    """Cancel a live registration; the first on the waitlist moves up into a freed seat.
+
+    Returns the cancelled registration (None if there was none) and who moved up.
+    """
+    async with store.transaction() as conn:
+        row = await _live_row(conn, participant_id, session_id)
+        if row is None:
+            return None, []
+        await conn.execute(
+            "UPDATE registrations SET status = 'cancelled', updated_at = ? WHERE id = ?",
+            (to_db(now), row["id"]),
+        )
+        promoted = await _promote(conn, session_id, capacity, now)
+    cancelled = await _by_ids(store, [row["id"]])
+    return cancelled[0], await _by_ids(store, promoted)
+
+
+async def fill_free_places(
+    store: Store, session_id: str, capacity: int | None, now: datetime
+) -> list[Registration]:
+    """Move waitlisted people up while seats are free (e.g. after the capacity grew)."""
+    async with store.transaction() as conn:
+        promoted = await _promote(conn, session_id, capacity, now)
+    return await _by_ids(store, promoted)
+
+
+async def live(store: Store, participant_id: int) -> list[Registration]:
+    """A participant's registrations that are not cancelled, with waitlist positions."""
+    rows = await store.fetch_all(
+        f"SELECT * FROM registrations WHERE participant_id = ? AND {LIVE} ORDER BY id",
+        (participant_id,),
+    )
+    return [_registration(row, await _position(store.conn, row)) for row in rows]
+
+
+async def for_session(store: Store, session_id: str) -> list[Registration]:
+    """Everyone live for a session: registered first, then the waitlist in order."""
+    rows = await store.fetch_all(
+        f"SELECT * FROM registrations WHERE session_id = ? AND {LIVE}"
+        " ORDER BY status = 'waitlisted', queued_at, id",
+        (session_id,),
+    )
+    return [_registration(row, await _position(store.conn, row)) for row in rows]
+
+
+async def counts(store: Store, session_id: str) -> dict[RegistrationStatus, int]:
+    rows = await store.fetch_all(
+        "SELECT status, COUNT(*) AS n FROM registrations WHERE session_id = ? GROUP BY status",
+        (session_id,),
+    )
+    return {RegistrationStatus(row["status"]): row["n"] for row in rows}
