@@ -23,7 +23,8 @@ from bot.clock import Clock, SystemClock
 from bot.context import BotApp, BotContext, BotData
 from bot.dispatcher import Dispatcher
 from bot.drip import DRIP, Drips
-from bot.handlers import common, course, flows, participant, reflection
+from bot.handlers import common, course, flows, participant, reflection, registration
+from bot.registration import ALERT, LOGIN, PROMOTED, AlertKind, Desk, LoginKind, PromotedKind
 from bot.settings import Settings
 from bot.updates import PerUserUpdateProcessor
 from flows.content import Content, load_content
@@ -42,6 +43,8 @@ COMMANDS = (
     "sections",
     "reflect",
     "myanswers",
+    "register",
+    "cancel_registration",
     "language",
     "pause",
     "resume",
@@ -93,12 +96,18 @@ def build_application(
     data.dispatcher = Dispatcher(application.bot, store, data.clock)
     data.drips = Drips(settings, store, data.content, data.dispatcher)
     data.dispatcher.kinds[DRIP] = data.drips
-    data.flow_hooks = {}
-    data.flow_guards = {"reflection": reflection.edit_guard}
+    data.desk = Desk(settings, store, data.content, data.dispatcher)
+    data.dispatcher.kinds[PROMOTED] = PromotedKind(data.desk)
+    data.dispatcher.kinds[LOGIN] = LoginKind(data.desk)
+    data.dispatcher.kinds[ALERT] = AlertKind(data.desk)
+    data.flow_hooks = {"registration": registration.on_step}
+    data.flow_guards = {"reflection": reflection.edit_guard, "registration": registration.guard}
 
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(filters.ChatType.GROUPS, common.private_only), group=-2)
     application.add_handler(TypeHandler(Update, common.remember_participant), group=-1)
+    deep_link = private & filters.Regex(r"^/start register$")
+    application.add_handler(CommandHandler("start", registration.deep_link, filters=deep_link))
     application.add_handler(CommandHandler("start", participant.start, filters=private))
     application.add_handler(CommandHandler("menu", participant.show_menu, filters=private))
     application.add_handler(CommandHandler("help", participant.show_help, filters=private))
@@ -109,11 +118,19 @@ def build_application(
     application.add_handler(CommandHandler("pause", course.pause_drips, filters=private))
     application.add_handler(CommandHandler("reflect", reflection.start_reflection, filters=private))
     application.add_handler(CommandHandler("myanswers", reflection.my_answers, filters=private))
+    application.add_handler(
+        CommandHandler("register", registration.start_registration, filters=private)
+    )
+    application.add_handler(
+        CommandHandler("cancel_registration", registration.cancel_registration, filters=private)
+    )
     application.add_handler(CommandHandler("resume", course.resume_drips, filters=private))
     for action, callback in (
         (MenuAction.COURSE, course.resume_course),
         (MenuAction.SECTIONS, course.show_sections),
         (MenuAction.REFLECT, reflection.start_reflection),
+        (MenuAction.REGISTER, registration.start_registration),
+        (MenuAction.CANCEL, registration.cancel_registration),
     ):
         application.add_handler(CallbackQueryHandler(callback, pattern=f"^{action.value}$"))
     menu_pattern = f"^({MenuAction.STATUS.value}|{MenuAction.HELP.value})$"
@@ -122,6 +139,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(course.language_button, pattern=r"^lang:"))
     application.add_handler(CallbackQueryHandler(flows.flow_button, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(reflection.reflect_now, pattern=r"^r:"))
+    application.add_handler(CallbackQueryHandler(registration.pick_session, pattern=r"^reg:s:"))
+    application.add_handler(CallbackQueryHandler(registration.cancel_button, pattern=r"^reg:[xk]"))
     application.add_handler(CallbackQueryHandler(participant.stale_button))
     application.add_handler(MessageHandler(filters.COMMAND & private, participant.unknown_command))
     application.add_handler(

@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.drip import Drips
+from bot.registration import Desk
 from bot.settings import Settings
 from flows.content import Content, Strings
 from flows.engine import FlowState, Press
@@ -29,6 +30,7 @@ class BotData:
     clock: Clock
     dispatcher: Dispatcher
     drips: Drips
+    desk: Desk
     # Per flow id: what happens after a step (e.g. registering on Confirm) …
     flow_hooks: dict[str, FlowHook]
     # … and a check before a button is applied (e.g. edits closed after a deadline).

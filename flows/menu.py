@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from flows.content import Strings
 from flows.replies import Button, Reply
+from flows.strings import Markup, Strings
 
-__all__ = ["MenuAction", "help_reply", "main_menu", "status_reply", "welcome"]
+__all__ = ["MenuAction", "Status", "help_reply", "main_menu", "status_reply", "welcome"]
 
 
 class MenuAction(StrEnum):
@@ -16,6 +17,8 @@ class MenuAction(StrEnum):
 
     COURSE = "menu:course"
     REFLECT = "menu:reflect"
+    REGISTER = "menu:register"
+    CANCEL = "menu:cancel"
     SECTIONS = "menu:sections"
     STATUS = "menu:status"
     HELP = "menu:help"
@@ -29,6 +32,7 @@ def main_menu(strings: Strings) -> Reply:
                 Button(strings.plain("menu.course"), MenuAction.COURSE),
                 Button(strings.plain("menu.reflect"), MenuAction.REFLECT),
             ),
+            (Button(strings.plain("menu.register"), MenuAction.REGISTER),),
             (
                 Button(strings.plain("menu.sections"), MenuAction.SECTIONS),
                 Button(strings.plain("menu.status"), MenuAction.STATUS),
@@ -54,16 +58,36 @@ def help_reply(strings: Strings) -> Reply:
     return Reply(strings("help.text"))
 
 
-def status_reply(
-    strings: Strings, *, name: str, language: str, joined: datetime, done: int, total: int
-) -> Reply:
-    return Reply(
-        strings(
-            "status.text",
-            name=name,
-            language=strings.plain(f"languages.{language}"),
-            joined=joined.strftime("%d %b %Y"),
-            done=done,
-            total=total,
-        )
+@dataclass(frozen=True)
+class Status:
+    """What a participant has, as /status shows it."""
+
+    name: str
+    language: str
+    joined: datetime
+    sections_read: int
+    sections: int
+    answered: int
+    questions: int
+    registration: Markup
+    login: str
+    registered: bool
+
+
+def status_reply(strings: Strings, status: Status) -> Reply:
+    text = strings(
+        "status.text",
+        name=status.name,
+        language=strings.plain(f"languages.{status.language}"),
+        joined=status.joined.strftime("%d-%m-%Y"),
+        done=status.sections_read,
+        total=status.sections,
+        answered=status.answered,
+        questions=status.questions,
+        registration=status.registration,
+        login=status.login,
     )
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if status.registered:
+        buttons = ((Button(strings.plain("registration.menu_cancel"), MenuAction.CANCEL),),)
+    return Reply(text, buttons)

@@ -7,9 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FALLBACK", "ContentError", "Strings", "flatten"]
+__all__ = ["FALLBACK", "ContentError", "Markup", "Strings", "flatten"]
 
 FALLBACK = "en"
+
+
+class Markup(str):
+    """Text that is already Telegram HTML (built from strings), passed on unescaped."""
+
+    __slots__ = ()
 
 
 class ContentError(Exception):
@@ -51,7 +57,10 @@ class Strings:
         if not params:
             return template
         return template.format(
-            **{name: html.escape(str(v), quote=False) for name, v in params.items()}
+            **{
+                name: v if isinstance(v, Markup) else html.escape(str(v), quote=False)
+                for name, v in params.items()
+            }
         )
 
     def plain(self, key: str) -> str:

@@ -60,11 +60,15 @@ async def run_flow(
     *,
     first: tuple[Out, ...] = (),
     now: datetime | None = None,
+    state: FlowState | None = None,
 ) -> tuple[FlowState, FlowState]:
-    """Advance the participant's dialogue by one event; saved before anything is shown."""
+    """Advance the participant's dialogue by one event; saved before anything is shown.
+
+    `state` replaces the saved state (a fresh start with pre-filled answers).
+    """
     participant = context.participant
     assert participant is not None
-    before = await load_flow_state(context, flow)
+    before = state or await load_flow_state(context, flow)
     after, replies = advance(flow, before, event, context.strings)
     if after != before:
         await answers.save_step(

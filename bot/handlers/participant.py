@@ -7,8 +7,11 @@ from telegram import Update
 from bot.context import BotContext
 from bot.drip import load_progress
 from bot.handlers.common import respond
-from flows.menu import MenuAction, help_reply, main_menu, status_reply, welcome
+from flows.menu import MenuAction, Status, help_reply, main_menu, status_reply, welcome
 from flows.replies import ClearButtons, Reply
+from flows.strings import Markup
+from store import answers, logins, registrations
+from store.registrations import RegistrationStatus
 
 __all__ = [
     "menu_button",
@@ -44,20 +47,42 @@ async def show_help(update: Update, context: BotContext) -> None:
 
 
 async def show_status(update: Update, context: BotContext) -> None:
-    """Tells the participant what the bot knows about them so far."""
+    """Tells the participant what they have: course, reflections, session, MOOC login."""
     participant = context.participant
     assert participant is not None
+    strings = context.strings
+    content = context.bot_data.content
     progress = await load_progress(context.store, participant.telegram_id)
-    sections = context.bot_data.content.course(participant.language).sections
-    status = status_reply(
-        context.strings,
+    sections = content.course(participant.language).sections
+    given = await answers.latest(context.store, participant.telegram_id, "reflection")
+    answered = {a.question for a in given.values() if a.value}
+    live = await registrations.live(context.store, participant.telegram_id)
+    registration = Markup(strings("status.not_registered"))
+    desk = context.bot_data.desk
+    session = desk.session(live[0].session_id) if live else None
+    if live and session is not None:
+        if live[0].status is RegistrationStatus.WAITLISTED:
+            registration = Markup(
+                strings("status.waitlisted", position=live[0].position or 0, title=session.title)
+            )
+        else:
+            when = Markup(desk.when(session, strings))
+            registration = Markup(strings("status.registered", title=session.title, when=when))
+    code = await logins.code_for(context.store, participant.telegram_id)
+    login = code or strings.plain("status.login_follows" if live else "status.login_none")
+    status = Status(
         name=participant.first_name,
         language=participant.language,
         joined=participant.joined_at,
-        done=len(progress.finished & {s.id for s in sections}),
-        total=len(sections),
+        sections_read=len(progress.finished & {s.id for s in sections}),
+        sections=len(sections),
+        answered=len(answered),
+        questions=len(content.question_ids),
+        registration=registration,
+        login=login,
+        registered=bool(live),
     )
-    await respond(update, context, [status])
+    await respond(update, context, [status_reply(strings, status)])
 
 
 async def menu_button(update: Update, context: BotContext) -> None:

@@ -5,6 +5,23 @@ from __future__ import annotations
 from bot.sandbox.harness import Sandbox
 from store import participants
 
+MENU = [
+    "📖 Course",
+    "💬 Reflect",
+    "📝 Sign up for the session",
+    "📚 Sections",
+    "📋 My status",
+    "❓ Help",
+]
+MENU_NL = [
+    "📖 Cursus",
+    "💬 Reflecteren",
+    "📝 Aanmelden voor de sessie",
+    "📚 Delen",
+    "📋 Mijn status",
+    "❓ Hulp",
+]
+
 
 async def test_start_greets_by_first_name_explains_and_shows_menu(tg: Sandbox) -> None:
     ann = tg.person("Ann")
@@ -14,13 +31,7 @@ async def test_start_greets_by_first_name_explains_and_shows_menu(tg: Sandbox) -
     assert "Society for Organisational Learning" in about.shown_text
     await ann.expect("knowledge-sharing session")
     menu = await ann.expect("What would you like to do?")
-    assert menu.button_labels == [
-        "📖 Course",
-        "💬 Reflect",
-        "📚 Sections",
-        "📋 My status",
-        "❓ Help",
-    ]
+    assert menu.button_labels == MENU
     stored = await participants.get(tg.store, ann.user.id)
     assert stored is not None
     assert stored.first_name == "Ann"
@@ -60,13 +71,7 @@ async def test_dutch_telegram_user_is_greeted_in_dutch(tg: Sandbox) -> None:
     bram.send("/start")
     await bram.expect("Hallo Bram!")
     menu = await bram.expect("Waar wil je mee verder?")
-    assert menu.button_labels == [
-        "📖 Cursus",
-        "💬 Reflecteren",
-        "📚 Delen",
-        "📋 Mijn status",
-        "❓ Hulp",
-    ]
+    assert menu.button_labels == MENU_NL
 
 
 async def test_double_tap_on_a_button_answers_each_tap_without_error(tg: Sandbox) -> None:
@@ -103,13 +108,7 @@ async def test_stray_text_gets_a_short_answer_with_the_menu(tg: Sandbox) -> None
     await ann.expect("What would you like to do?")
     ann.send("שלום 👋 مرحبا — is this the right place?")
     answer = await ann.expect("Thanks for your message")
-    assert answer.button_labels == [
-        "📖 Course",
-        "💬 Reflect",
-        "📚 Sections",
-        "📋 My status",
-        "❓ Help",
-    ]
+    assert answer.button_labels == MENU
 
 
 async def test_first_contact_without_start_still_gets_the_welcome(tg: Sandbox) -> None:

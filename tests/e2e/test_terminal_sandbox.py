@@ -53,8 +53,8 @@ async def test_run_without_token_opens_the_sandbox_chat(tmp_path: Path) -> None:
         await terminal.read_until("Hello Alex!")
         await terminal.read_until("What would you like to do?")
         buttons = await terminal.read_until("[1]")
-        assert "[5] ❓ Help" in buttons
-        await terminal.type("5")
+        assert "[6] ❓ Help" in buttons
+        await terminal.type("6")
         await terminal.read_until("What I can do")
         await terminal.type("/course")
         await terminal.read_until("Part 1 of 4")

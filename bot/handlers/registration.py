@@ -1,0 +1,177 @@
+"""Signing up for the session: /register, the deep link, choosing a session, cancelling."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.handlers.common import respond
+from bot.handlers.flows import load_flow_state, run_flow
+from bot.settings import SessionSettings
+from flows.engine import Begin, FlowState, Phase, Press
+from flows.menu import welcome
+from flows.replies import Button, ClearButtons, Out, Reply
+from store import registrations
+from store.registrations import Details
+
+__all__ = [
+    "cancel_button",
+    "cancel_registration",
+    "deep_link",
+    "guard",
+    "on_step",
+    "pick_session",
+    "start_registration",
+]
+
+REGISTRATION = "registration"
+
+
+async def _start(update: Update, context: BotContext, session: SessionSettings) -> None:
+    participant = context.participant
+    assert participant is not None
+    flow = context.bot_data.content.flows[REGISTRATION]
+    state = await load_flow_state(context, flow)
+    first: tuple[Out, ...] = (ClearButtons(),) if update.callback_query else ()
+    if state.phase is Phase.DONE:
+        # Signed up before and cancelled since: their details are ready for a new confirm.
+        state = replace(state, phase=Phase.REVIEW, step="", extra={"session": session.id})
+    elif not state.started:
+        name = " ".join(p for p in (participant.first_name, participant.last_name) if p)
+        state = FlowState(flow.id, answers={"name": name}, extra={"session": session.id})
+    else:
+        state = replace(state, extra={"session": session.id})
+    await run_flow(update, context, flow, Begin(), state=state, first=first)
+
+
+async def start_registration(update: Update, context: BotContext) -> None:
+    """Starts the sign-up, shows the details of an existing one, or says why it can't."""
+    participant = context.participant
+    assert participant is not None
+    desk = context.bot_data.desk
+    now = context.clock.now()
+    live = await registrations.live(context.store, participant.telegram_id)
+    flow = context.bot_data.content.flows[REGISTRATION]
+    if live:
+        await run_flow(update, context, flow, Begin())
+        return
+    open_sessions = desk.open_sessions(now)
+    strings = context.strings
+    if not open_sessions:
+        closed = [strings("registration.closed", title=s.title) for s in context.settings.sessions]
+        await respond(
+            update, context, [Reply(m) for m in closed or [strings("registration.none_open")]]
+        )
+        return
+    if len(open_sessions) == 1:
+        await _start(update, context, open_sessions[0])
+        return
+    buttons = tuple(
+        (Button(f"{s.title} · {s.starts_at.astimezone(s.zone):%d-%m %H:%M}", f"reg:s:{s.id}"),)
+        for s in open_sessions
+    )
+    await respond(update, context, [Reply(strings("registration.pick_session"), buttons)])
+
+
+async def deep_link(update: Update, context: BotContext) -> None:
+    """t.me/<bot>?start=register: a short welcome for newcomers, then straight to sign-up."""
+    participant = context.participant
+    assert participant is not None
+    if context.participant_is_new:
+        greeting = welcome(context.strings, participant.first_name, returning=False)[:-1]
+        await respond(update, context, greeting)
+    await start_registration(update, context)
+
+
+async def pick_session(update: Update, context: BotContext) -> None:
+    """The participant chose a session to sign up for."""
+    query = update.callback_query
+    assert query is not None
+    session = context.bot_data.desk.session((query.data or "").removeprefix("reg:s:"))
+    if session is None or not session.is_open(context.clock.now()):
+        title = session.title if session else "?"
+        await respond(
+            update,
+            context,
+            [ClearButtons(), Reply(context.strings("registration.closed", title=title))],
+        )
+        return
+    await _start(update, context, session)
+
+
+def _session_of(context: BotContext, state: FlowState) -> SessionSettings | None:
+    return context.bot_data.desk.session(state.extra.get("session", ""))
+
+
+async def guard(update: Update, context: BotContext, press: Press) -> bool:
+    """No confirming or editing once the session's registration has closed."""
+    flow = context.bot_data.content.flows[REGISTRATION]
+    session = _session_of(context, await load_flow_state(context, flow))
+    if press.action in ("k", "e") and (session is None or not session.is_open(context.clock.now())):
+        title = session.title if session else "?"
+        await respond(update, context, [Reply(context.strings("registration.closed", title=title))])
+        return False
+    return True
+
+
+async def on_step(update: Update, context: BotContext, before: FlowState, after: FlowState) -> None:
+    """On Confirm: register (or update the details) and send the confirmation."""
+    if after.phase is not Phase.DONE or before.phase is Phase.DONE:
+        return
+    participant = context.participant
+    session = _session_of(context, after)
+    assert participant is not None
+    if session is None:
+        return
+    answers = after.answers
+    details = Details(
+        name=answers.get("name", ""),
+        email=answers.get("email", ""),
+        organisation=answers.get("org", ""),
+        role=answers.get("role", ""),
+        knows=answers.get("knows", ""),
+    )
+    replies = await context.bot_data.desk.register(
+        participant, session, details, context.clock.now()
+    )
+    await respond(update, context, replies)
+
+
+async def cancel_registration(update: Update, context: BotContext) -> None:
+    """Asks to confirm the cancellation of the participant's registration."""
+    participant = context.participant
+    assert participant is not None
+    live = await registrations.live(context.store, participant.telegram_id)
+    session = context.bot_data.desk.session(live[0].session_id) if live else None
+    strings = context.strings
+    if session is None:
+        await respond(update, context, [Reply(strings("registration.not_registered"))])
+        return
+    buttons = (
+        (Button(strings.plain("registration.cancel_yes"), f"reg:x:{session.id}"),),
+        (Button(strings.plain("registration.cancel_no"), "reg:k"),),
+    )
+    text = strings("registration.cancel_confirm", title=session.title)
+    await respond(update, context, [Reply(text, buttons)])
+
+
+async def cancel_button(update: Update, context: BotContext) -> None:
+    """Cancels (moving up the waitlist) or keeps the registration."""
+    query = update.callback_query
+    participant = context.participant
+    assert query is not None
+    assert participant is not None
+    strings = context.strings
+    if query.data == "reg:k":
+        await respond(update, context, [ClearButtons(), Reply(strings("registration.kept"))])
+        return
+    session = context.bot_data.desk.session((query.data or "").removeprefix("reg:x:"))
+    desk = context.bot_data.desk
+    if session is None or not await desk.cancel(participant, session, context.clock.now()):
+        await respond(
+            update, context, [ClearButtons(), Reply(strings("registration.not_registered"))]
+        )
+        return
+    await respond(update, context, [ClearButtons(), Reply(strings("registration.cancelled"))])

@@ -1,0 +1,247 @@
+"""The registration desk: registering, confirming, MOOC logins, waitlist promotions.
+
+What is said right away (the confirmation) is returned as replies; what is owed
+to someone else or later (a promotion, a login that follows, an alert to the
+organisers) is an outbox row, so it survives a restart and is sent once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.calendar import session_ics
+from bot.dispatcher import Dispatcher, Postpone
+from bot.settings import SessionSettings, Settings
+from flows.content import Content
+from flows.replies import Document, Out, Reply
+from flows.sessions import session_when
+from flows.strings import Markup, Strings
+from store import logins, outbox, registrations
+from store.db import Store
+from store.outbox import OutboxItem
+from store.participants import Participant
+from store.registrations import Details, Registration, RegistrationStatus
+
+__all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk"]
+
+PROMOTED = "promoted"
+LOGIN = "login"
+ALERT = "alert"
+
+
+class Desk:
+    """Registration logic shared by the handlers, the outbox and the command line."""
+
+    def __init__(
+        self, settings: Settings, store: Store, content: Content, dispatcher: Dispatcher
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.content = content
+        self.dispatcher = dispatcher
+
+    # --- sessions -----------------------------------------------------------------
+
+    def session(self, session_id: str) -> SessionSettings | None:
+        return next((s for s in self.settings.sessions if s.id == session_id), None)
+
+    def open_sessions(self, now: datetime) -> list[SessionSettings]:
+        return [s for s in self.settings.sessions if s.is_open(now)]
+
+    def when(self, session: SessionSettings, strings: Strings) -> str:
+        return session_when(
+            session.starts_at, session.ends_at - session.starts_at, session.zone, strings
+        )
+
+    # --- registering ------------------------------------------------------------------
+
+    async def register(
+        self, participant: Participant, session: SessionSettings, details: Details, now: datetime
+    ) -> list[Out]:
+        """Register (or waitlist); the replies: confirmation, calendar file, login."""
+        strings = self.content.strings(participant.language)
+        registration, created = await registrations.register(
+            self.store,
+            participant_id=participant.telegram_id,
+            session_id=session.id,
+            capacity=session.capacity,
+            details=details,
+            now=now,
+        )
+        if not created:
+            return [Reply(strings("registration.updated"))]
+        replies = self.confirmation(participant, registration, session, now)
+        return [*replies, *await self.login(participant, session, now)]
+
+    def confirmation(
+        self,
+        participant: Participant,
+        registration: Registration,
+        session: SessionSettings,
+        now: datetime,
+    ) -> list[Out]:
+        strings = self.content.strings(participant.language)
+        when = self.when(session, strings)
+        if registration.status is RegistrationStatus.WAITLISTED:
+            text = strings(
+                "registration.waitlisted",
+                title=session.title,
+                position=registration.position or 0,
+                when=Markup(when),
+            )
+            return [Reply(text)]
+        join_now = session.join_url_timing == "now" and bool(session.join_url)
+        join = (
+            strings("registration.join_now", url=session.join_url)
+            if join_now
+            else strings("registration.join_later")
+        )
+        text = strings(
+            "registration.confirmed", title=session.title, when=Markup(when), join=Markup(join)
+        )
+        ics = session_ics(session, participant.telegram_id, now, with_join_url=join_now)
+        return [
+            Reply(text),
+            Document(f"{session.id}.ics", ics, strings("registration.ics_caption")),
+        ]
+
+    async def login(
+        self, participant: Participant, session: SessionSettings, now: datetime
+    ) -> list[Out]:
+        """Their MOOC login: a code from the pool, the URL alone without a pool, or 'follows'."""
+        strings = self.content.strings(participant.language)
+        code = await logins.assign(self.store, participant.telegram_id, now)
+        if code is not None:
+            return [Reply(strings("registration.login", code=code, url=session.mooc_url))]
+        if await logins.total(self.store) == 0:
+            return [Reply(strings("registration.login_url_only", url=session.mooc_url))]
+        await self.alert_organisers(now)
+        return [Reply(strings("registration.login_follows"))]
+
+    async def alert_organisers(self, now: datetime) -> None:
+        """Tell organisers the pool is empty — once per pool size, not per participant."""
+        size = await logins.total(self.store)
+        for organiser in self.settings.roles.organisers:
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{ALERT}:logins-empty:{size}:{organiser}",
+                participant_id=organiser,
+                chat_id=organiser,
+                kind=ALERT,
+                due_at=now,
+                now=now,
+                payload={"alert": "logins_exhausted"},
+            )
+        await self.dispatcher.wake()
+
+    async def cancel(
+        self, participant: Participant, session: SessionSettings, now: datetime
+    ) -> bool:
+        """Cancel; whoever moves up from the waitlist is told through the outbox."""
+        cancelled, promoted = await registrations.cancel(
+            self.store, participant.telegram_id, session.id, session.capacity, now
+        )
+        await self.announce_promotions(promoted, now)
+        return cancelled is not None
+
+    async def announce_promotions(self, promoted: Sequence[Registration], now: datetime) -> None:
+        for registration in promoted:
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{PROMOTED}:{registration.id}",
+                participant_id=registration.participant_id,
+                chat_id=registration.participant_id,
+                kind=PROMOTED,
+                due_at=now,
+                now=now,
+                payload={"session": registration.session_id},
+            )
+        if promoted:
+            await self.dispatcher.wake()
+
+    async def hand_out_waiting_logins(self, now: datetime) -> int:
+        """After an import: a code for everyone still waiting, sent through the outbox."""
+        handed = 0
+        for participant_id in await logins.waiting(self.store):
+            if await logins.assign(self.store, participant_id, now) is None:
+                break
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{LOGIN}:{participant_id}",
+                participant_id=participant_id,
+                chat_id=participant_id,
+                kind=LOGIN,
+                due_at=now,
+                now=now,
+            )
+            handed += 1
+        return handed
+
+
+class PromotedKind:
+    """Outbox kind: 'a place came free and you're in', with the full confirmation."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | None:
+        session = self.desk.session(str(item.payload.get("session", "")))
+        if session is None:
+            return None
+        live = [
+            r
+            for r in await registrations.live(self.desk.store, participant.telegram_id)
+            if r.session_id == session.id and r.status is RegistrationStatus.REGISTERED
+        ]
+        if not live:
+            return None  # cancelled again in the meantime
+        strings = self.desk.content.strings(participant.language)
+        return [
+            Reply(strings("registration.promoted")),
+            *self.desk.confirmation(participant, live[0], session, now),
+        ]
+
+    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
+        """Nothing to record beyond the outbox row."""
+
+
+class LoginKind:
+    """Outbox kind: the MOOC login that 'follows' once codes were imported."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | None:
+        code = await logins.code_for(self.desk.store, participant.telegram_id)
+        if code is None:
+            return None
+        live = await registrations.live(self.desk.store, participant.telegram_id)
+        session = self.desk.session(live[0].session_id) if live else None
+        url = session.mooc_url if session else ""
+        strings = self.desk.content.strings(participant.language)
+        return [Reply(strings("registration.login", code=code, url=url))]
+
+    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
+        """Nothing to record beyond the outbox row."""
+
+
+class AlertKind:
+    """Outbox kind: a warning to an organiser (e.g. the login pool is empty)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | None:
+        strings = self.desk.content.strings(participant.language)
+        waiting = len(await logins.waiting(self.desk.store))
+        return [Reply(strings("registration.logins_exhausted", waiting=waiting))]
+
+    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
+        """Nothing to record beyond the outbox row."""
