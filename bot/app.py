@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.updates import PerUserUpdateProcessor
 from flows.content import Content, load_content
 from flows.menu import MenuAction
+from store import registrations
 from store.db import Store, StoreState
 
 __all__ = ["COMMANDS", "build_application", "on_start", "on_stop", "running"]
@@ -158,6 +159,14 @@ async def on_start(application: BotApp) -> None:
     if application.bot_data.store.state is StoreState.UNOPENED:
         await application.bot_data.store.open()
     await application.bot_data.dispatcher.start(application.job_queue)
+    data = application.bot_data
+    for session in data.settings.sessions:
+        # The capacity may have grown since the last start: move the waitlist up.
+        now = data.clock.now()
+        promoted = await registrations.fill_free_places(
+            data.store, session.id, session.capacity, now
+        )
+        await data.desk.announce_promotions(promoted, now)
     content = application.bot_data.content
     for language in content.languages:
         strings = content.strings(language)

@@ -12,10 +12,14 @@ from urllib.parse import urlparse
 from telegram import Update
 
 from bot.app import build_application
+from bot.clock import SystemClock
 from bot.content_check import check_content
+from bot.logins_import import read_codes
 from bot.logs import setup_logging
+from bot.registration import hand_out_waiting_logins
 from bot.settings import BotMode, Settings, SettingsError, load_settings
 from flows.content import Content
+from store import logins
 from store.db import Store, StoreError, backup
 
 __all__ = ["main"]
@@ -46,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
         "check-content", help="check every content file (status 2 on errors)"
     )
     check.add_argument("--strict", action="store_true", help="missing translations are errors too")
+    login_parser = commands.add_parser("logins", help="the pool of free MOOC login codes")
+    login_commands = login_parser.add_subparsers(dest="logins_command", required=True)
+    login_import = login_commands.add_parser("import", help="add codes from a CSV file")
+    login_import.add_argument("file", type=Path, help="CSV with a 'code' column")
+    login_commands.add_parser("status", help="how many codes are left")
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     db_backup = db_commands.add_parser("backup", help="online backup, safe while the bot runs")
@@ -85,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{sections} sections, {cards} cards)"
             )
             return 0
+        if command == "logins":
+            return asyncio.run(_logins(settings, args))
         if command == "db":
             backup(settings.database_path, args.path)
             print(f"backed up {settings.database_path} to {args.path}")
@@ -100,6 +111,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
+
+
+async def _logins(settings: Settings, args: argparse.Namespace) -> int:
+    now = SystemClock().now()
+    if args.logins_command == "import":
+        try:
+            found = read_codes(args.file)
+        except ValueError as exc:
+            return _report([str(exc)])
+    async with Store(settings.database_path) as store:
+        if args.logins_command == "import":
+            added, duplicates = await logins.add_codes(store, found.codes, now)
+            handed = await hand_out_waiting_logins(store, now)
+            print(
+                f"added {added} code(s); skipped {duplicates + found.repeated} duplicate(s); "
+                f"{len(found.bad)} bad row(s)"
+            )
+            for line in found.bad:
+                print(f"  {args.file}: {line}")
+            if handed:
+                print(f"{handed} waiting participant(s) get their login within a minute")
+        total, free = await logins.total(store), await logins.available(store)
+        waiting = len(await logins.waiting(store))
+        print(f"{total} code(s) in the pool, {free} free, {waiting} participant(s) waiting for one")
+    return 0
 
 
 def _report(lines: list[str]) -> int:

@@ -23,7 +23,7 @@ from store.outbox import OutboxItem
 from store.participants import Participant
 from store.registrations import Details, Registration, RegistrationStatus
 
-__all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk"]
+__all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk", "hand_out_waiting_logins"]
 
 PROMOTED = "promoted"
 LOGIN = "login"
@@ -160,23 +160,28 @@ class Desk:
         if promoted:
             await self.dispatcher.wake()
 
-    async def hand_out_waiting_logins(self, now: datetime) -> int:
-        """After an import: a code for everyone still waiting, sent through the outbox."""
-        handed = 0
-        for participant_id in await logins.waiting(self.store):
-            if await logins.assign(self.store, participant_id, now) is None:
-                break
-            await outbox.enqueue(
-                self.store,
-                dedup_key=f"{LOGIN}:{participant_id}",
-                participant_id=participant_id,
-                chat_id=participant_id,
-                kind=LOGIN,
-                due_at=now,
-                now=now,
-            )
-            handed += 1
-        return handed
+
+async def hand_out_waiting_logins(store: Store, now: datetime) -> int:
+    """After an import: a code for everyone still waiting, sent through the outbox.
+
+    Safe from another process (the command line): the running bot's dispatcher
+    picks the rows up within a minute.
+    """
+    handed = 0
+    for participant_id in await logins.waiting(store):
+        if await logins.assign(store, participant_id, now) is None:
+            break
+        await outbox.enqueue(
+            store,
+            dedup_key=f"{LOGIN}:{participant_id}",
+            participant_id=participant_id,
+            chat_id=participant_id,
+            kind=LOGIN,
+            due_at=now,
+            now=now,
+        )
+        handed += 1
+    return handed
 
 
 class PromotedKind:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
@@ -15,7 +17,7 @@ from bot.sandbox.limits import Faults, Limits
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import Person
 from bot.sandbox.world import SimChat, World
-from bot.settings import Settings
+from bot.settings import SessionSettings, Settings
 from store.db import Store
 
 __all__ = ["SANDBOX_TOKEN", "Sandbox", "sandbox_settings"]
@@ -24,8 +26,31 @@ __all__ = ["SANDBOX_TOKEN", "Sandbox", "sandbox_settings"]
 SANDBOX_TOKEN = "123456789:SANDBOX-local-only"
 
 
+def demo_session(now: datetime) -> SessionSettings:
+    """A session a week ahead at 16:00 Amsterdam time, so the whole journey can be tried."""
+    zone = ZoneInfo("Europe/Amsterdam")
+    day = (now + timedelta(days=7)).astimezone(zone)
+    starts = day.replace(hour=16, minute=0, second=0, microsecond=0)
+    return SessionSettings(
+        id="sandbox-week",
+        title="Try-out session (a week from now)",
+        description="A session that only exists in the sandbox, to try registration.",
+        starts_at=starts,
+        timezone=zone.key,
+        duration_minutes=90,
+        capacity=3,
+        join_url="https://meet.example.org/sandbox",
+        registration_closes_at=starts - timedelta(hours=2),
+        mooc_url="https://mooc.example.org/the-magic-of-a-learning-culture",
+    )
+
+
 def sandbox_settings(
-    settings: Settings, api_url: str, database: Path, organisers: tuple[int, ...] = ()
+    settings: Settings,
+    api_url: str,
+    database: Path,
+    organisers: tuple[int, ...] = (),
+    sessions: tuple[SessionSettings, ...] = (),
 ) -> Settings:
     """The settings with the sandbox's token, server and own database."""
     roles = settings.roles.model_copy(
@@ -37,6 +62,7 @@ def sandbox_settings(
             "api_url": api_url,
             "db": database,
             "roles": roles,
+            "sessions": [*sessions, *settings.sessions],
         }
     )
 
@@ -55,6 +81,7 @@ class Sandbox:
         organisers: tuple[int, ...] = (),
         poll_timeout: float = 5,
         rate_limited: bool = True,
+        with_demo_session: bool = False,
     ) -> None:
         self.server = BotApiServer(SANDBOX_TOKEN, limits=limits, faults=faults)
         self._base_settings = settings
@@ -63,6 +90,8 @@ class Sandbox:
         self._organisers = organisers
         self._poll_timeout = poll_timeout
         self._rate_limited = rate_limited
+        now = clock.now() if clock is not None else datetime.now(UTC)
+        self._extra_sessions = (demo_session(now),) if with_demo_session else ()
         self._stack = AsyncExitStack()
         self._bot_stack = AsyncExitStack()
         self.app: BotApp | None = None
@@ -74,7 +103,11 @@ class Sandbox:
     @property
     def settings(self) -> Settings:
         return sandbox_settings(
-            self._base_settings, self.server.url, self._database, self._organisers
+            self._base_settings,
+            self.server.url,
+            self._database,
+            self._organisers,
+            self._extra_sessions,
         )
 
     @property

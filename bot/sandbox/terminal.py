@@ -131,7 +131,9 @@ async def run_sandbox(
     handler = logging.FileHandler(data_dir / "bot.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().handlers[:] = [handler]
-    sandbox = Sandbox(settings, data_dir / "sandbox.sqlite3", organisers=(ORGANISER_ID,))
+    sandbox = Sandbox(
+        settings, data_dir / "sandbox.sqlite3", organisers=(ORGANISER_ID,), with_demo_session=True
+    )
     terminal = Terminal(sandbox.server, data_dir / "files", out)
     async with sandbox:
         terminal.say("The Magic of a Learning Culture — local sandbox (no MOOC_BOT_TOKEN set)")
