@@ -6,7 +6,7 @@ a change of time, say) updates the event in the calendar instead of adding one.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event
 
@@ -29,9 +29,10 @@ def session_ics(
     event.add("uid", f"{session.id}.{participant_id}@mooc-facilitator-bot")
     # Later sends carry a higher sequence, so calendars replace the earlier copy.
     event.add("sequence", int(now.timestamp()) // 60)
-    event.add("dtstamp", now)
-    event.add("dtstart", session.starts_at)
-    event.add("dtend", session.ends_at)
+    # In UTC: settings carry fixed offsets that calendar programs would read as floating times.
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", session.starts_at.astimezone(UTC))
+    event.add("dtend", session.ends_at.astimezone(UTC))
     event.add("summary", session.title)
     description = session.description
     if with_join_url and session.join_url:

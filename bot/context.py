@@ -46,6 +46,7 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Bo
 
     participant: Participant | None = None
     participant_is_new: bool = False
+    query_answered: bool = False  # a button press is answered once, by the first reply
 
     @property
     def store(self) -> Store:

@@ -117,7 +117,7 @@ class Dispatcher:
             await outbox.retry_later(self.store, item.id, outcome.until, "postponed")
             return 0
         try:
-            await send_replies(self.bot, item.chat_id, outcome)
+            await send_replies(self.bot, item.chat_id, outcome, patient=False)
         except Forbidden as exc:
             await participants.mark_blocked(self.store, participant.telegram_id)
             await outbox.cancel_pending(self.store, participant.telegram_id)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from functools import partial
+from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
 
 from flows.replies import Button, ClearButtons, Document, Out
 
@@ -15,6 +19,8 @@ __all__ = ["keyboard", "send_replies", "split_html"]
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 MAX_CALLBACK_DATA = 64
+PATIENCE = 3
+T = TypeVar("T")
 _TAG_OR_ENTITY = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;")
 
 
@@ -81,11 +87,33 @@ def split_html(text: str, limit: int = MAX_TEXT) -> list[str]:
     return [chunk for chunk in chunks if chunk.strip()]
 
 
+async def _patiently(call: Callable[[], Awaitable[T]], patient: bool) -> T:
+    """Telegram's 429 on a direct reply: wait as told and try again (a few times)."""
+    for attempt in range(PATIENCE):
+        try:
+            return await call()
+        except RetryAfter as exc:
+            if not patient or attempt == PATIENCE - 1:
+                raise
+            wait = exc.retry_after
+            await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta) else wait)
+    raise AssertionError("unreachable")
+
+
 async def send_replies(
-    bot: Bot, chat_id: int, replies: Sequence[Out], *, pressed: Message | None = None
+    bot: Bot,
+    chat_id: int,
+    replies: Sequence[Out],
+    *,
+    pressed: Message | None = None,
+    patient: bool = True,
 ) -> list[Message]:
     """Show replies in a chat; an `edit` reply replaces the message whose button was pressed,
-    and `ClearButtons` takes the buttons off it (so an old card cannot be pressed again)."""
+    and `ClearButtons` takes the buttons off it (so an old card cannot be pressed again).
+
+    `patient`: on a 429, wait and retry (a person is waiting for this answer); the
+    outbox dispatcher passes False and reschedules instead.
+    """
     shown: list[Message] = []
     for reply in replies:
         if isinstance(reply, ClearButtons):
@@ -93,15 +121,15 @@ async def send_replies(
                 await _clear_buttons(bot, chat_id, pressed)
             continue
         if isinstance(reply, Document):
-            shown.append(
-                await bot.send_document(
-                    chat_id,
-                    reply.data,
-                    filename=reply.filename,
-                    caption=reply.caption or None,
-                    parse_mode=ParseMode.HTML,
-                )
+            send_document = partial(
+                bot.send_document,
+                chat_id,
+                reply.data,
+                filename=reply.filename,
+                caption=reply.caption or None,
+                parse_mode=ParseMode.HTML,
             )
+            shown.append(await _patiently(send_document, patient))
             continue
         markup = keyboard(reply.buttons)
         if reply.edit and pressed is not None:
@@ -123,14 +151,14 @@ async def send_replies(
         chunks = split_html(reply.html)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            shown.append(
-                await bot.send_message(
-                    chat_id,
-                    chunk,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup if last else None,
-                )
+            send_message = partial(
+                bot.send_message,
+                chat_id,
+                chunk,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if last else None,
             )
+            shown.append(await _patiently(send_message, patient))
     return shown
 
 

@@ -27,9 +27,10 @@ async def respond(update: Update, context: BotContext, replies: Sequence[Out]) -
     assert chat is not None
     query = update.callback_query
     pressed = query.message if query is not None else None
-    if query is not None:
+    if query is not None and not context.query_answered:
         stale = next((r.stale for r in replies if isinstance(r, ClearButtons) and r.stale), "")
         await query.answer(stale or None)
+        context.query_answered = True
     await send_replies(
         context.bot, chat.id, replies, pressed=pressed if isinstance(pressed, Message) else None
     )
