@@ -78,3 +78,25 @@ async def test_real_run_answers_and_never_prints_the_token(tmp_path: Path) -> No
     assert process.returncode == 0
     assert token not in out.decode() + err.decode()
     assert "***" in err.decode()  # the token was there, and was redacted
+
+
+async def test_logins_import_reports_added_duplicates_and_bad_rows(tmp_path: Path) -> None:
+    codes = tmp_path / "codes.csv"
+    codes.write_text("Code,note\nA-1,first\nA-2,\nA-1,again\n,empty\nB 3,space\nA-3,\n")
+    env = {"MOOC_BOT_DB": str(tmp_path / "bot.sqlite3")}
+    code, out, err = await run("logins", "import", str(codes), env=env)
+    assert code == 0, err
+    assert "added 3 code(s); skipped 1 duplicate(s); 2 bad row(s)" in out
+    assert f"{codes}: line 5: no code" in out
+    assert f"{codes}: line 6: 'B 3' is not a valid code" in out
+    assert "3 code(s) in the pool, 3 free" in out
+    code, out, _ = await run("logins", "import", str(codes), env=env)
+    assert "added 0 code(s); skipped 4 duplicate(s)" in out
+
+
+async def test_logins_import_refuses_a_file_without_a_code_column(tmp_path: Path) -> None:
+    codes = tmp_path / "codes.csv"
+    codes.write_text("login\nA-1\n")
+    code, _, err = await run("logins", "import", str(codes))
+    assert code == 2
+    assert err.strip() == f"{codes}:1: the first line must name the columns, one of them 'code'"
