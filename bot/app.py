@@ -25,6 +25,7 @@ from bot.dispatcher import Dispatcher
 from bot.drip import DRIP, Drips
 from bot.handlers import common, course, flows, participant, reflection, registration
 from bot.registration import ALERT, LOGIN, PROMOTED, AlertKind, Desk, LoginKind, PromotedKind
+from bot.reminders import MOVED, NUDGE, REMINDER, MovedKind, NudgeKind, ReminderKind, Reminders
 from bot.settings import Settings
 from bot.updates import PerUserUpdateProcessor
 from flows.content import Content, load_content
@@ -49,6 +50,7 @@ COMMANDS = (
     "language",
     "pause",
     "resume",
+    "reminders",
     "status",
     "help",
 )
@@ -94,13 +96,21 @@ def build_application(
         settings.course.languages, settings.course.default_language, root=settings.content_dir
     )
     data.clock = clock or SystemClock()
-    data.dispatcher = Dispatcher(application.bot, store, data.clock)
+    data.dispatcher = Dispatcher(
+        application.bot, store, data.clock, settings.broadcast.rate_per_second
+    )
     data.drips = Drips(settings, store, data.content, data.dispatcher)
     data.dispatcher.kinds[DRIP] = data.drips
     data.desk = Desk(settings, store, data.content, data.dispatcher)
     data.dispatcher.kinds[PROMOTED] = PromotedKind(data.desk)
     data.dispatcher.kinds[LOGIN] = LoginKind(data.desk)
     data.dispatcher.kinds[ALERT] = AlertKind(data.desk)
+    data.reminders = Reminders(data.desk)
+    data.desk.on_seated.append(data.reminders.schedule)
+    data.desk.on_unseated.append(data.reminders.cancel)
+    data.dispatcher.kinds[REMINDER] = ReminderKind(data.reminders)
+    data.dispatcher.kinds[NUDGE] = NudgeKind(data.reminders)
+    data.dispatcher.kinds[MOVED] = MovedKind(data.reminders)
     data.flow_hooks = {"registration": registration.on_step}
     data.flow_guards = {"reflection": reflection.edit_guard, "registration": registration.guard}
 
@@ -117,6 +127,7 @@ def build_application(
     application.add_handler(CommandHandler("sections", course.show_sections, filters=private))
     application.add_handler(CommandHandler("language", course.choose_language, filters=private))
     application.add_handler(CommandHandler("pause", course.pause_drips, filters=private))
+    application.add_handler(CommandHandler("reminders", course.reminders_setting, filters=private))
     application.add_handler(CommandHandler("reflect", reflection.start_reflection, filters=private))
     application.add_handler(CommandHandler("myanswers", reflection.my_answers, filters=private))
     application.add_handler(
@@ -163,6 +174,7 @@ async def on_start(application: BotApp) -> None:
     for session in data.settings.sessions:
         # The capacity may have grown since the last start: move the waitlist up.
         now = data.clock.now()
+        await data.reminders.retime(session, now)
         promoted = await registrations.fill_free_places(
             data.store, session.id, session.capacity, now
         )

@@ -12,6 +12,7 @@ from bot.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.drip import Drips
 from bot.registration import Desk
+from bot.reminders import Reminders
 from bot.settings import Settings
 from flows.content import Content, Strings
 from flows.engine import FlowState, Press
@@ -31,6 +32,7 @@ class BotData:
     dispatcher: Dispatcher
     drips: Drips
     desk: Desk
+    reminders: Reminders
     # Per flow id: what happens after a step (e.g. registering on Confirm) …
     flow_hooks: dict[str, FlowHook]
     # … and a check before a button is applied (e.g. edits closed after a deadline).

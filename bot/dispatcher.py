@@ -22,6 +22,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import JobQueue
 
 from bot.clock import Clock
+from bot.pacing import Pacer
 from bot.render import send_replies
 from flows.replies import Out
 from store import outbox, participants
@@ -29,11 +30,12 @@ from store.db import Store
 from store.outbox import OutboxItem, OutboxStatus
 from store.participants import Participant, ParticipantStatus
 
-__all__ = ["Dispatcher", "OutboxKind", "Postpone"]
+__all__ = ["Dispatcher", "Missed", "OutboxKind", "Postpone"]
 
 log = logging.getLogger(__name__)
 BATCH = 50
-MAX_ATTEMPTS = 5
+SENDERS = 8  # messages in flight at once; the pacer keeps the rate
+MAX_ATTEMPTS = 6
 SAFETY_TICK = 60.0
 
 
@@ -44,13 +46,18 @@ class Postpone:
     until: datetime
 
 
+@dataclass(frozen=True)
+class Missed:
+    """Too late to be useful (a reminder for a session that has started): record, don't send."""
+
+
 class OutboxKind(Protocol):
     """What one kind of outbox row (drip, reminder, broadcast…) sends."""
 
     async def render(
         self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | None:
-        """The replies to send now, a postponement, or None when no longer relevant."""
+    ) -> Sequence[Out] | Postpone | Missed | None:
+        """The replies to send now, a postponement, Missed, or None when no longer relevant."""
         ...
 
     async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
@@ -59,13 +66,15 @@ class OutboxKind(Protocol):
 
 
 class Dispatcher:
-    def __init__(self, bot: Bot, store: Store, clock: Clock) -> None:
+    def __init__(self, bot: Bot, store: Store, clock: Clock, rate_per_second: float = 25) -> None:
         self.bot = bot
         self.store = store
         self.clock = clock
         self.kinds: dict[str, OutboxKind] = {}
+        self.pacer = Pacer(rate_per_second)
         self._job_queue: JobQueue[Any] | None = None
         self._running = asyncio.Lock()
+        self._senders = asyncio.Semaphore(SENDERS)
 
     async def start(self, job_queue: JobQueue[Any] | None) -> None:
         """Resume after a restart: rows left mid-send are pending again; wake at the next due."""
@@ -98,9 +107,18 @@ class Dispatcher:
         delivered = 0
         async with self._running:
             while batch := await outbox.claim_due(self.store, self.clock.now(), BATCH):
-                for item in batch:
-                    delivered += await self._deliver(item)
+                results = await asyncio.gather(*(self._send_one(item) for item in batch))
+                delivered += sum(results)
         return delivered
+
+    async def _send_one(self, item: OutboxItem) -> int:
+        async with self._senders:
+            try:
+                return await self._deliver(item)
+            except Exception:
+                # A bug in one kind must not stop the others; the lease retries it later.
+                log.exception("outbox row %s could not be delivered", item.id)
+                return 0
 
     async def _deliver(self, item: OutboxItem) -> int:
         now = self.clock.now()
@@ -114,8 +132,14 @@ class Dispatcher:
             await outbox.mark(self.store, item.id, OutboxStatus.CANCELLED)
             return 0
         if isinstance(outcome, Postpone):
-            await outbox.retry_later(self.store, item.id, outcome.until, "postponed")
+            await outbox.retry_later(
+                self.store, item.id, outcome.until, "postponed", count_attempt=False
+            )
             return 0
+        if isinstance(outcome, Missed):
+            await outbox.mark(self.store, item.id, OutboxStatus.MISSED, error="too late")
+            return 0
+        await self.pacer.wait(item.chat_id)
         try:
             await send_replies(self.bot, item.chat_id, outcome, patient=False)
         except Forbidden as exc:
@@ -126,12 +150,19 @@ class Dispatcher:
         except RetryAfter as exc:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            self.pacer.pause(seconds)
             await outbox.retry_later(
-                self.store, item.id, now + timedelta(seconds=seconds), "429 Too Many Requests"
+                self.store,
+                item.id,
+                now + timedelta(seconds=seconds),
+                "429 Too Many Requests",
+                count_attempt=False,
             )
             return 0
         except (NetworkError, BadRequest, TelegramError) as exc:
             return await self._failed_attempt(item, now, exc)
+        # The window: Telegram accepted the message, the row is not yet marked sent. A kill
+        # exactly here sends it again after the restart; this single write keeps it short.
         await outbox.mark(self.store, item.id, OutboxStatus.SENT, now=now)
         await kind.sent(item, participant, now)
         return 1

@@ -7,7 +7,7 @@ organisers) is an outbox row, so it survives a restart and is sent once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from bot.calendar import session_ics
@@ -25,6 +25,7 @@ from store.registrations import Details, Registration, RegistrationStatus
 
 __all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk", "hand_out_waiting_logins"]
 
+SeatHook = Callable[[int, SessionSettings, datetime], Awaitable[None]]
 PROMOTED = "promoted"
 LOGIN = "login"
 ALERT = "alert"
@@ -40,6 +41,9 @@ class Desk:
         self.store = store
         self.content = content
         self.dispatcher = dispatcher
+        # Called when someone gets a seat (reminders start) or loses it (they stop).
+        self.on_seated: list[SeatHook] = []
+        self.on_unseated: list[SeatHook] = []
 
     # --- sessions -----------------------------------------------------------------
 
@@ -71,6 +75,9 @@ class Desk:
         )
         if not created:
             return [Reply(strings("registration.updated"))]
+        if registration.status is RegistrationStatus.REGISTERED:
+            for hook in self.on_seated:
+                await hook(participant.telegram_id, session, now)
         replies = self.confirmation(participant, registration, session, now)
         return [*replies, *await self.login(participant, session, now)]
 
@@ -142,11 +149,18 @@ class Desk:
         cancelled, promoted = await registrations.cancel(
             self.store, participant.telegram_id, session.id, session.capacity, now
         )
+        if cancelled is not None:
+            for hook in self.on_unseated:
+                await hook(participant.telegram_id, session, now)
         await self.announce_promotions(promoted, now)
         return cancelled is not None
 
     async def announce_promotions(self, promoted: Sequence[Registration], now: datetime) -> None:
         for registration in promoted:
+            session = self.session(registration.session_id)
+            if session is not None:
+                for hook in self.on_seated:
+                    await hook(registration.participant_id, session, now)
             await outbox.enqueue(
                 self.store,
                 dedup_key=f"{PROMOTED}:{registration.id}",

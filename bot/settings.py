@@ -150,25 +150,32 @@ class SessionSettings(_Section):
         return self.starts_at + timedelta(minutes=self.duration_minutes)
 
 
+def _duration(item: Any) -> Any:
+    if not isinstance(item, str):
+        return item
+    match = _DURATION.match(item)
+    if not match:
+        raise ValueError(f"{item!r} is not a duration like 7d, 1h or 30m")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
 class ReminderSettings(_Section):
     offsets: list[timedelta] = Field(
         default_factory=lambda: [timedelta(days=7), timedelta(days=1), timedelta(hours=1)]
     )
+    # A registered participant who has not answered the five questions is nudged once,
+    # this long before the session.
+    nudge_before: timedelta = timedelta(days=2)
 
     @field_validator("offsets", mode="before")
     @classmethod
     def _durations(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            return value
-        parsed: list[Any] = []
-        for item in value:
-            match = _DURATION.match(item) if isinstance(item, str) else None
-            if isinstance(item, str) and not match:
-                raise ValueError(f"{item!r} is not a duration like 7d, 1h or 30m")
-            parsed.append(
-                timedelta(**{_UNITS[match.group(2)]: int(match.group(1))}) if match else item
-            )
-        return parsed
+        return [_duration(item) for item in value] if isinstance(value, list) else value
+
+    @field_validator("nudge_before", mode="before")
+    @classmethod
+    def _one_duration(cls, value: Any) -> Any:
+        return _duration(value)
 
 
 class RoleSettings(_Section):

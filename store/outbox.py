@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -20,13 +20,17 @@ from store.db import Store, from_db, to_db
 __all__ = [
     "OutboxItem",
     "OutboxStatus",
+    "cancel_keys",
     "cancel_pending",
     "claim_due",
     "counts",
+    "counts_by_kind",
     "enqueue",
     "for_participant",
     "mark",
+    "move",
     "next_due",
+    "pending_with_prefix",
     "recover_interrupted",
     "retry_later",
 ]
@@ -116,21 +120,27 @@ async def enqueue(
         return cursor.rowcount == 1
 
 
-async def claim_due(store: Store, now: datetime, limit: int = 50) -> list[OutboxItem]:
-    """Take up to `limit` due rows for sending (status 'sending', one more attempt)."""
+async def claim_due(
+    store: Store, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2)
+) -> list[OutboxItem]:
+    """Take up to `limit` due rows for sending: status 'sending' with a lease, one more attempt.
+
+    A row whose lease ran out (its sender died mid-send) is due again.
+    """
     async with store.transaction() as conn:
         async with conn.execute(
-            "SELECT id FROM outbox WHERE status = 'pending' AND due_at <= ?"
-            " ORDER BY due_at, id LIMIT ?",
-            (to_db(now), limit),
+            "SELECT id FROM outbox WHERE (status = 'pending' AND due_at <= ?)"
+            " OR (status = 'sending' AND lease_until < ?) ORDER BY due_at, id LIMIT ?",
+            (to_db(now), to_db(now), limit),
         ) as cursor:
             ids = [row["id"] for row in await cursor.fetchall()]
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
         await conn.execute(
-            f"UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id IN ({marks})",
-            ids,
+            f"UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?"
+            f" WHERE id IN ({marks})",
+            [to_db(now + lease), *ids],
         )
         async with conn.execute(
             f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY due_at, id", ids
@@ -154,10 +164,37 @@ async def mark(
     )
 
 
-async def retry_later(store: Store, item_id: int, due_at: datetime, error: str) -> None:
+async def retry_later(
+    store: Store, item_id: int, due_at: datetime, error: str, *, count_attempt: bool = True
+) -> None:
+    """Back to pending until `due_at`; a 429 or a postponement is not a failed attempt."""
     await store.execute(
-        "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
-        (to_db(due_at), error, item_id),
+        "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?,"
+        " attempts = attempts - ? WHERE id = ?",
+        (to_db(due_at), error, 0 if count_attempt else 1, item_id),
+    )
+
+
+async def cancel_keys(store: Store, prefix: str) -> int:
+    """Cancel the pending rows whose de-duplication key starts with `prefix`."""
+    return await store.execute(
+        "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND dedup_key LIKE ?",
+        (prefix.replace("%", "") + "%",),
+    )
+
+
+async def pending_with_prefix(store: Store, prefix: str) -> list[OutboxItem]:
+    rows = await store.fetch_all(
+        "SELECT * FROM outbox WHERE status = 'pending' AND dedup_key LIKE ? ORDER BY id",
+        (prefix.replace("%", "") + "%",),
+    )
+    return [_item(row) for row in rows]
+
+
+async def move(store: Store, item_id: int, due_at: datetime) -> None:
+    await store.execute(
+        "UPDATE outbox SET due_at = ? WHERE id = ? AND status = 'pending'",
+        (to_db(due_at), item_id),
     )
 
 
@@ -176,7 +213,10 @@ async def cancel_pending(store: Store, participant_id: int, kind: str | None = N
 
 
 async def next_due(store: Store) -> datetime | None:
-    row = await store.fetch_one("SELECT MIN(due_at) FROM outbox WHERE status = 'pending'")
+    row = await store.fetch_one(
+        "SELECT MIN(moment) FROM (SELECT due_at AS moment FROM outbox WHERE status = 'pending'"
+        " UNION ALL SELECT lease_until FROM outbox WHERE status = 'sending')"
+    )
     return from_db(row[0]) if row and row[0] else None
 
 
@@ -188,6 +228,16 @@ async def recover_interrupted(store: Store) -> int:
 async def counts(store: Store) -> dict[OutboxStatus, int]:
     rows = await store.fetch_all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
     return {OutboxStatus(row["status"]): row["n"] for row in rows}
+
+
+async def counts_by_kind(store: Store) -> dict[str, dict[OutboxStatus, int]]:
+    rows = await store.fetch_all(
+        "SELECT kind, status, COUNT(*) AS n FROM outbox GROUP BY kind, status ORDER BY kind"
+    )
+    found: dict[str, dict[OutboxStatus, int]] = {}
+    for row in rows:
+        found.setdefault(row["kind"], {})[OutboxStatus(row["status"])] = row["n"]
+    return found
 
 
 async def for_participant(store: Store, participant_id: int) -> list[OutboxItem]:

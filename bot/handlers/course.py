@@ -18,6 +18,7 @@ __all__ = [
     "course_button",
     "language_button",
     "pause_drips",
+    "reminders_setting",
     "resume_course",
     "resume_drips",
     "show_sections",
@@ -97,16 +98,27 @@ async def language_button(update: Update, context: BotContext) -> None:
     )
 
 
-async def pause_drips(update: Update, context: BotContext) -> None:
+async def pause_drips(update: Update, context: BotContext, *, key: str = "course.paused") -> None:
     """Stops course reminders until /resume."""
     participant = context.participant
     assert participant is not None
     await participants.set_drips_paused(context.store, participant.telegram_id, True)
     await outbox.cancel_pending(context.store, participant.telegram_id, "drip")
-    await respond(update, context, [Reply(context.strings("course.paused"))])
+    await respond(update, context, [Reply(context.strings(key))])
 
 
-async def resume_drips(update: Update, context: BotContext) -> None:
+async def reminders_setting(update: Update, context: BotContext) -> None:
+    """/reminders off|on: nudges and course drips (not the session's own reminders)."""
+    argument = (context.args or [""])[0].lower()
+    if argument == "off":
+        await pause_drips(update, context, key="reminders.off")
+    elif argument == "on":
+        await resume_drips(update, context, key="reminders.on")
+    else:
+        await respond(update, context, [Reply(context.strings("reminders.usage"))])
+
+
+async def resume_drips(update: Update, context: BotContext, *, key: str = "course.resumed") -> None:
     """Turns course reminders back on, counting from now."""
     participant = context.participant
     assert participant is not None
@@ -115,4 +127,4 @@ async def resume_drips(update: Update, context: BotContext) -> None:
     assert refreshed is not None
     progress = await load_progress(context.store, participant.telegram_id)
     await context.bot_data.drips.schedule(refreshed, progress, context.clock.now())
-    await respond(update, context, [Reply(context.strings("course.resumed"))])
+    await respond(update, context, [Reply(context.strings(key))])

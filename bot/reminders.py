@@ -1,0 +1,209 @@
+"""Session reminders, the reflection nudge and 'the session has moved', all as outbox rows.
+
+Keys: `reminder:<session>:<participant>:<minutes before>`, `nudge:<session>:<participant>`,
+`moved:<session>:<new start>:<participant>`. Only reminders that still lie in
+the future are queued; a reminder that fell due while the bot was down is sent
+if the session has not started yet, and recorded as missed otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.calendar import session_ics
+from bot.dispatcher import Missed, Postpone
+from bot.registration import Desk
+from bot.settings import SessionSettings
+from flows.replies import Button, Document, Out, Reply
+from flows.strings import Markup, Strings
+from store import answers, outbox, registrations
+from store.db import from_db, to_db
+from store.outbox import OutboxItem
+from store.participants import Participant
+from store.registrations import RegistrationStatus
+
+__all__ = ["MOVED", "NUDGE", "REMINDER", "Reminders"]
+
+REMINDER = "reminder"
+NUDGE = "nudge"
+MOVED = "moved"
+
+
+def _soon(strings: Strings, minutes: int) -> str:
+    if minutes >= 2 * 24 * 60 and minutes % (24 * 60) == 0:
+        return strings("reminders.days", n=minutes // (24 * 60))
+    if minutes == 24 * 60:
+        return strings("reminders.tomorrow")
+    if minutes == 60:
+        return strings("reminders.hour")
+    if minutes % 60 == 0:
+        return strings("reminders.hours", n=minutes // 60)
+    return strings("reminders.minutes", n=minutes)
+
+
+class Reminders:
+    """Schedules, cancels and re-times a participant's reminders; renders them when due."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.store = desk.store
+        self.settings = desk.settings
+
+    async def schedule(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
+        """Queue each reminder that still lies in the future, and the nudge."""
+        for offset in self.settings.reminders.offsets:
+            due = session.starts_at - offset
+            if due <= now:
+                continue
+            minutes = int(offset.total_seconds() // 60)
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{REMINDER}:{session.id}:{participant_id}:{minutes}",
+                participant_id=participant_id,
+                chat_id=participant_id,
+                kind=REMINDER,
+                due_at=due,
+                now=now,
+                payload={"session": session.id, "minutes": minutes},
+            )
+        nudge_at = session.starts_at - self.settings.reminders.nudge_before
+        if nudge_at > now:
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{NUDGE}:{session.id}:{participant_id}",
+                participant_id=participant_id,
+                chat_id=participant_id,
+                kind=NUDGE,
+                due_at=nudge_at,
+                now=now,
+                payload={"session": session.id},
+            )
+        await self.desk.dispatcher.wake()
+
+    async def cancel(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
+        await outbox.cancel_keys(self.store, f"{REMINDER}:{session.id}:{participant_id}:")
+        await outbox.cancel_keys(self.store, f"{NUDGE}:{session.id}:{participant_id}")
+
+    async def retime(self, session: SessionSettings, now: datetime) -> int:
+        """At start: if the session's time changed, move its pending rows and tell people once."""
+        row = await self.store.fetch_one(
+            "SELECT starts_at FROM session_times WHERE session_id = ?", (session.id,)
+        )
+        await self.store.execute(
+            "INSERT INTO session_times (session_id, starts_at) VALUES (?, ?)"
+            " ON CONFLICT (session_id) DO UPDATE SET starts_at = excluded.starts_at",
+            (session.id, to_db(session.starts_at)),
+        )
+        if row is None or from_db(row["starts_at"]) == session.starts_at:
+            return 0
+        for item in await outbox.pending_with_prefix(self.store, f"{REMINDER}:{session.id}:"):
+            due = session.starts_at - timedelta(minutes=int(item.payload["minutes"]))
+            await outbox.move(self.store, item.id, due)
+        for item in await outbox.pending_with_prefix(self.store, f"{NUDGE}:{session.id}:"):
+            await outbox.move(
+                self.store, item.id, session.starts_at - self.settings.reminders.nudge_before
+            )
+        told = 0
+        for registration in await registrations.for_session(self.store, session.id):
+            told += await outbox.enqueue(
+                self.store,
+                dedup_key=f"{MOVED}:{session.id}:{to_db(session.starts_at)}:{registration.participant_id}",
+                participant_id=registration.participant_id,
+                chat_id=registration.participant_id,
+                kind=MOVED,
+                due_at=now,
+                now=now,
+                payload={"session": session.id},
+            )
+            if registration.status is RegistrationStatus.REGISTERED:
+                await self.schedule(registration.participant_id, session, now)
+        await self.desk.dispatcher.wake()
+        return told
+
+    async def _seated(self, participant: Participant, session_id: str) -> bool:
+        live = await registrations.live(self.store, participant.telegram_id)
+        return any(
+            r.session_id == session_id and r.status is RegistrationStatus.REGISTERED for r in live
+        )
+
+
+class ReminderKind:
+    def __init__(self, reminders: Reminders) -> None:
+        self.reminders = reminders
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | Missed | None:
+        desk = self.reminders.desk
+        session = desk.session(str(item.payload.get("session", "")))
+        if session is None or not await self.reminders._seated(participant, session.id):
+            return None
+        if now >= session.starts_at:
+            return Missed()
+        strings = desk.content.strings(participant.language)
+        minutes = int(item.payload.get("minutes", 0))
+        text = strings(
+            "reminders.text",
+            title=session.title,
+            soon=Markup(_soon(strings, minutes)),
+            when=Markup(desk.when(session, strings)),
+        )
+        if minutes <= 60 and session.join_url:
+            text += "\n" + strings("reminders.join", url=session.join_url)
+        return [Reply(text)]
+
+    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
+        """Nothing to record beyond the outbox row."""
+
+
+class NudgeKind:
+    def __init__(self, reminders: Reminders) -> None:
+        self.reminders = reminders
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | Missed | None:
+        desk = self.reminders.desk
+        session = desk.session(str(item.payload.get("session", "")))
+        if session is None or participant.drips_paused:
+            return None
+        if not await self.reminders._seated(participant, session.id):
+            return None
+        if now >= session.starts_at:
+            return Missed()
+        given = await answers.latest(desk.store, participant.telegram_id, "reflection")
+        answered = {a.question for a in given.values() if a.value}
+        questions = desk.content.question_ids
+        if len(answered) >= len(questions):
+            return None
+        strings = desk.content.strings(participant.language)
+        button = Button(strings.plain("reminders.nudge_button"), "menu:reflect")
+        text = strings("reminders.nudge", answered=len(answered), questions=len(questions))
+        return [Reply(text, ((button,),))]
+
+    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
+        """Nothing to record beyond the outbox row."""
+
+
+class MovedKind:
+    def __init__(self, reminders: Reminders) -> None:
+        self.reminders = reminders
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | Missed | None:
+        desk = self.reminders.desk
+        session = desk.session(str(item.payload.get("session", "")))
+        if session is None or now >= session.starts_at:
+            return None
+        strings = desk.content.strings(participant.language)
+        text = strings(
+            "reminders.moved", title=session.title, when=Markup(desk.when(session, strings))
+        )
+        join_now = session.join_url_timing == "now"
+        ics = session_ics(session, participant.telegram_id, now, with_join_url=join_now)
+        return [Reply(text), Document(f"{session.id}.ics", ics)]
+
+    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
+        """Nothing to record beyond the outbox row."""
