@@ -19,8 +19,9 @@ from bot.logs import setup_logging
 from bot.registration import hand_out_waiting_logins
 from bot.settings import BotMode, Settings, SettingsError, load_settings
 from flows.content import Content
-from store import logins
+from store import logins, outbox
 from store.db import Store, StoreError, backup
+from store.outbox import OutboxStatus
 
 __all__ = ["main"]
 
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     login_import = login_commands.add_parser("import", help="add codes from a CSV file")
     login_import.add_argument("file", type=Path, help="CSV with a 'code' column")
     login_commands.add_parser("status", help="how many codes are left")
+    commands.add_parser("outbox", help="messages owed: pending, sent, failed, missed, per kind")
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     db_backup = db_commands.add_parser("backup", help="online backup, safe while the bot runs")
@@ -94,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{sections} sections, {cards} cards)"
             )
             return 0
+        if command == "outbox":
+            return asyncio.run(_outbox(settings))
         if command == "logins":
             return asyncio.run(_logins(settings, args))
         if command == "db":
@@ -111,6 +115,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
+
+
+async def _outbox(settings: Settings) -> int:
+    columns = [s for s in OutboxStatus if s is not OutboxStatus.SENDING] + [OutboxStatus.SENDING]
+    async with Store(settings.database_path) as store:
+        table = await outbox.counts_by_kind(store)
+        upcoming = await outbox.next_due(store)
+    print(f"{'kind':<10}" + "".join(f"{status.value:>11}" for status in columns))
+    for kind, counts in table.items():
+        print(f"{kind:<10}" + "".join(f"{counts.get(status, 0):>11}" for status in columns))
+    if not table:
+        print("(nothing queued yet)")
+    print(f"next due: {upcoming.isoformat() if upcoming else '—'}")
+    return 0
 
 
 async def _logins(settings: Settings, args: argparse.Namespace) -> int:

@@ -140,6 +140,10 @@ class Sandbox:
         self.app = application
         return application
 
+    def use_settings(self, settings: Settings) -> None:
+        """Settings for the next start_bot(), e.g. an organiser moved the session."""
+        self._base_settings = settings
+
     async def stop_bot(self) -> None:
         await self._bot_stack.aclose()
         self.app = None

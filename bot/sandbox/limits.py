@@ -31,6 +31,7 @@ class Faults:
     methods) and an added latency on every answer. getUpdates is spared."""
 
     error_rate: float = 0.0
+    throttle_rate: float = 0.0  # a fraction of sends answered 429 (retry after 1 s)
     latency: float = 0.0
     fail_next: int = 0
     fail_methods: set[str] = field(default_factory=set)
@@ -49,6 +50,10 @@ class Faults:
         if method in self.fail_methods:
             return True
         return self.error_rate > 0 and self.rng.random() < self.error_rate
+
+    def should_throttle(self, method: str) -> bool:
+        sends = method.lower().startswith("send") and method.lower() != "sendchataction"
+        return sends and self.throttle_rate > 0 and self.rng.random() < self.throttle_rate
 
 
 class RateGate:

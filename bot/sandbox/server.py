@@ -104,6 +104,9 @@ class BotApiServer:
             await asyncio.sleep(self.faults.latency)
         if self.faults.should_fail(name):
             return self._error(name, chat_id, ApiError(500, "Internal Server Error"))
+        if self.faults.should_throttle(name):
+            busy = ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+            return self._error(name, chat_id, busy)
         try:
             result = await handler(Context(self.world, self.gate), params)
         except ApiError as exc:
