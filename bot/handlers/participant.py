@@ -69,7 +69,12 @@ async def show_status(update: Update, context: BotContext) -> None:
             when = Markup(desk.when(session, strings))
             registration = Markup(strings("status.registered", title=session.title, when=when))
     code = await logins.code_for(context.store, participant.telegram_id)
-    login = code or strings.plain("status.login_follows" if live else "status.login_none")
+    if code or not live or session is None:
+        login = code or strings.plain("status.login_none")
+    elif await logins.total(context.store):
+        login = strings.plain("status.login_follows")
+    else:
+        login = session.mooc_url or strings.plain("status.login_none")
     status = Status(
         name=participant.first_name,
         language=participant.language,
