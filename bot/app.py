@@ -19,11 +19,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot import roles
 from bot.clock import Clock, SystemClock
+from bot.commands import COMMANDS
 from bot.context import BotApp, BotContext, BotData
 from bot.dispatcher import Dispatcher
 from bot.drip import DRIP, Drips
-from bot.handlers import common, course, flows, participant, reflection, registration
+from bot.handlers import common, course, flows, organiser, participant, reflection, registration
 from bot.registration import ALERT, LOGIN, PROMOTED, AlertKind, Desk, LoginKind, PromotedKind
 from bot.reminders import MOVED, NUDGE, REMINDER, MovedKind, NudgeKind, ReminderKind, Reminders
 from bot.settings import Settings
@@ -32,28 +34,11 @@ from flows.content import Content, load_content
 from flows.menu import MenuAction
 from store import registrations
 from store.db import Store, StoreState
+from store.roles import Role
 
-__all__ = ["COMMANDS", "build_application", "on_start", "on_stop", "running"]
+__all__ = ["build_application", "on_start", "on_stop", "running"]
 
 log = logging.getLogger(__name__)
-
-# Commands shown in Telegram's menu, in order; descriptions come from content/.
-COMMANDS = (
-    "start",
-    "menu",
-    "course",
-    "sections",
-    "reflect",
-    "myanswers",
-    "register",
-    "cancel_registration",
-    "language",
-    "pause",
-    "resume",
-    "reminders",
-    "status",
-    "help",
-)
 
 
 def build_application(
@@ -117,6 +102,8 @@ def build_application(
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(filters.ChatType.GROUPS, common.private_only), group=-2)
     application.add_handler(TypeHandler(Update, common.remember_participant), group=-1)
+    invite_link = private & filters.Regex(r"^/start inv_[\w-]+$")
+    application.add_handler(CommandHandler("start", organiser.redeem_invite, filters=invite_link))
     deep_link = private & filters.Regex(r"^/start register$")
     application.add_handler(CommandHandler("start", registration.deep_link, filters=deep_link))
     application.add_handler(CommandHandler("start", participant.start, filters=private))
@@ -128,6 +115,12 @@ def build_application(
     application.add_handler(CommandHandler("language", course.choose_language, filters=private))
     application.add_handler(CommandHandler("pause", course.pause_drips, filters=private))
     application.add_handler(CommandHandler("reminders", course.reminders_setting, filters=private))
+    for name, role, callback in (
+        ("invite", Role.ORGANISER, organiser.invite),
+        ("registrations", Role.ORGANISER, organiser.show_registrations),
+    ):
+        guarded = roles.only(role, name, callback)
+        application.add_handler(CommandHandler(name, guarded, filters=private))
     application.add_handler(CommandHandler("reflect", reflection.start_reflection, filters=private))
     application.add_handler(CommandHandler("myanswers", reflection.my_answers, filters=private))
     application.add_handler(
@@ -161,6 +154,7 @@ def build_application(
     application.add_handler(
         MessageHandler(~filters.TEXT & private & filters.UpdateType.MESSAGE, flows.not_text)
     )
+    application.add_handler(TypeHandler(Update, roles.menu_for_newcomer), group=1)
     application.add_error_handler(common.on_error)
     return application
 
@@ -190,6 +184,7 @@ async def on_start(application: BotApp) -> None:
             )
         except TelegramError as exc:
             log.warning("the Bot API refused setMyCommands (%s): carrying on without a menu", exc)
+    await roles.refresh_menus(application.bot, application.bot_data)
 
 
 async def on_stop(application: BotApp) -> None:
