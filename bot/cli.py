@@ -19,9 +19,11 @@ from bot.logs import setup_logging
 from bot.registration import hand_out_waiting_logins
 from bot.settings import BotMode, Settings, SettingsError, load_settings
 from flows.content import Content
-from store import logins, outbox
+from store import audit, logins, outbox
+from store import roles as role_store
 from store.db import Store, StoreError, backup
 from store.outbox import OutboxStatus
+from store.roles import Role
 
 __all__ = ["main"]
 
@@ -57,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     login_import.add_argument("file", type=Path, help="CSV with a 'code' column")
     login_commands.add_parser("status", help="how many codes are left")
     commands.add_parser("outbox", help="messages owed: pending, sent, failed, missed, per kind")
+    role_parser = commands.add_parser("roles", help="organisers and facilitators")
+    role_commands = role_parser.add_subparsers(dest="roles_command", required=True)
+    for verb in ("grant", "revoke"):
+        change = role_commands.add_parser(verb, help=f"{verb} a role")
+        change.add_argument("role", choices=[role.value for role in Role])
+        change.add_argument("telegram_id", type=int, help="the person's Telegram user id")
+    role_commands.add_parser("list", help="who has which role (settings and granted)")
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     db_backup = db_commands.add_parser("backup", help="online backup, safe while the bot runs")
@@ -96,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{sections} sections, {cards} cards)"
             )
             return 0
+        if command == "roles":
+            return asyncio.run(_roles(settings, args))
         if command == "outbox":
             return asyncio.run(_outbox(settings))
         if command == "logins":
@@ -115,6 +126,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
+
+
+async def _roles(settings: Settings, args: argparse.Namespace) -> int:
+    now = SystemClock().now()
+    async with Store(settings.database_path) as store:
+        if args.roles_command == "list":
+            for role, ids in (
+                (Role.ORGANISER, settings.roles.organisers),
+                (Role.FACILITATOR, settings.roles.facilitators),
+            ):
+                for telegram_id in ids:
+                    print(f"{role.value:<12} {telegram_id:>14}  (settings.toml)")
+            for grant in await role_store.grants(store):
+                by = grant.granted_by if grant.granted_by is not None else "the command line"
+                print(f"{grant.role.value:<12} {grant.telegram_id:>14}  (granted by {by})")
+            return 0
+        role = Role(args.role)
+        if args.roles_command == "grant":
+            changed = await role_store.grant(store, args.telegram_id, role, None, now)
+        else:
+            changed = await role_store.revoke(store, args.telegram_id, role)
+        await audit.record(
+            store,
+            actor_id=None,
+            action=f"role.{args.roles_command}",
+            now=now,
+            detail={"role": role.value, "telegram_id": args.telegram_id},
+        )
+        state = "done" if changed else "nothing to change"
+        print(f"{args.roles_command} {role.value} {args.telegram_id}: {state}")
+        print("The bot updates command menus at its next start.")
+    return 0
 
 
 async def _outbox(settings: Settings) -> int:
