@@ -20,12 +20,22 @@ from telegram.ext import (
 )
 
 from bot import roles
+from bot.broadcast import BROADCAST, BroadcastKind, Broadcasts
 from bot.clock import Clock, SystemClock
 from bot.commands import COMMANDS
 from bot.context import BotApp, BotContext, BotData
 from bot.dispatcher import Dispatcher
 from bot.drip import DRIP, Drips
-from bot.handlers import common, course, flows, organiser, participant, reflection, registration
+from bot.handlers import (
+    broadcast,
+    common,
+    course,
+    flows,
+    organiser,
+    participant,
+    reflection,
+    registration,
+)
 from bot.registration import ALERT, LOGIN, PROMOTED, AlertKind, Desk, LoginKind, PromotedKind
 from bot.reminders import MOVED, NUDGE, REMINDER, MovedKind, NudgeKind, ReminderKind, Reminders
 from bot.settings import Settings
@@ -96,8 +106,15 @@ def build_application(
     data.dispatcher.kinds[REMINDER] = ReminderKind(data.reminders)
     data.dispatcher.kinds[NUDGE] = NudgeKind(data.reminders)
     data.dispatcher.kinds[MOVED] = MovedKind(data.reminders)
-    data.flow_hooks = {"registration": registration.on_step}
-    data.flow_guards = {"reflection": reflection.edit_guard, "registration": registration.guard}
+    data.broadcasts = Broadcasts(settings, store, data.content, data.dispatcher, data.clock)
+    data.dispatcher.kinds[BROADCAST] = BroadcastKind(data.broadcasts)
+    data.flow_hooks = {"registration": registration.on_step, "broadcast": broadcast.on_step}
+    data.flow_guards = {
+        "reflection": reflection.edit_guard,
+        "registration": registration.guard,
+        "broadcast": broadcast.guard,
+    }
+    data.flow_previews = {"broadcast": broadcast.preview}
 
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(filters.ChatType.GROUPS, common.private_only), group=-2)
@@ -118,6 +135,8 @@ def build_application(
     for name, role, callback in (
         ("invite", Role.ORGANISER, organiser.invite),
         ("registrations", Role.ORGANISER, organiser.show_registrations),
+        ("broadcast", Role.ORGANISER, broadcast.start_broadcast),
+        ("broadcasts", Role.ORGANISER, broadcast.list_broadcasts),
     ):
         guarded = roles.only(role, name, callback)
         application.add_handler(CommandHandler(name, guarded, filters=private))
@@ -142,6 +161,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(participant.menu_button, pattern=menu_pattern))
     application.add_handler(CallbackQueryHandler(course.course_button, pattern=r"^c:"))
     application.add_handler(CallbackQueryHandler(course.language_button, pattern=r"^lang:"))
+    control = roles.only(Role.ORGANISER, "broadcast.control", broadcast.control_button)
+    application.add_handler(CallbackQueryHandler(control, pattern=r"^bcx:"))
     application.add_handler(CallbackQueryHandler(flows.flow_button, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(reflection.reflect_now, pattern=r"^r:"))
     application.add_handler(CallbackQueryHandler(registration.pick_session, pattern=r"^reg:s:"))
@@ -164,6 +185,7 @@ async def on_start(application: BotApp) -> None:
     if application.bot_data.store.state is StoreState.UNOPENED:
         await application.bot_data.store.open()
     await application.bot_data.dispatcher.start(application.job_queue)
+    application.bot_data.broadcasts.start(application.bot, application.job_queue)
     data = application.bot_data
     for session in data.settings.sessions:
         # The capacity may have grown since the last start: move the waitlist up.

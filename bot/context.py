@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.broadcast import Broadcasts
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher
 from bot.drip import Drips
@@ -16,6 +17,7 @@ from bot.reminders import Reminders
 from bot.settings import Settings
 from flows.content import Content, Strings
 from flows.engine import FlowState, Press
+from flows.replies import Out
 from store.db import Store
 from store.participants import Participant
 
@@ -35,12 +37,16 @@ class BotData:
     reminders: Reminders
     # Per flow id: what happens after a step (e.g. registering on Confirm) …
     flow_hooks: dict[str, FlowHook]
-    # … and a check before a button is applied (e.g. edits closed after a deadline).
+    # … and a check before a button is applied (e.g. edits closed after a deadline) …
     flow_guards: dict[str, FlowGuard]
+    # … and what to show before a step's own replies (e.g. a broadcast's preview).
+    flow_previews: dict[str, FlowPreview]
+    broadcasts: Broadcasts
 
 
 FlowHook = Callable[[Update, "BotContext", FlowState, FlowState], Awaitable[None]]
 FlowGuard = Callable[[Update, "BotContext", Press], Awaitable[bool]]
+FlowPreview = Callable[["BotContext", FlowState, FlowState], Awaitable[list[Out]]]
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -37,7 +37,15 @@ __all__ = [
 
 SKIPPED = ""  # the stored value of a skipped step
 REVIEW_SNIPPET = 300
-FORMATS = {"email": re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]{2,}$")}
+FORMATS = {
+    "email": re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]{2,}$"),
+    # A link button: "Label | https://…"
+    "button": re.compile(r"^[^|]{1,40}\|\s*https?://\S+$"),
+    # "today 09:00", "tomorrow 9:30" or "2027-01-20 09:00"
+    "time": re.compile(r"^((today|tomorrow)\s+|\d{4}-\d{2}-\d{2}[ T])\d{1,2}:\d{2}$", re.I),
+    # Telegram HTML from the shell (the organiser's own formatting); any text is fine.
+    "html": re.compile(r"(?s).+"),
+}
 
 
 class Kind(StrEnum):
@@ -85,6 +93,7 @@ class Flow:
     steps: tuple[Step, ...]
     strings: str  # prefix of this flow's own string keys, e.g. "reflection"
     review: bool = True
+    cancellable: bool = False  # the review offers Cancel, which starts the flow afresh
     exit_buttons: tuple[tuple[str, str], ...] = ()  # (strings key of the label, callback data)
 
     def step(self, step_id: str) -> Step | None:
@@ -228,7 +237,10 @@ def _review(flow: Flow, state: FlowState, strings: Strings) -> Reply:
         buttons.append(Button(f"✏️ {strings.plain(step.label)}", _data(flow, "e", step.id)))
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     if state.phase is Phase.REVIEW:
-        rows.append((Button(strings.plain("flow.confirm"), _data(flow, "k", "review")),))
+        final = [Button(strings.plain("flow.confirm"), _data(flow, "k", "review"))]
+        if flow.cancellable:
+            final.append(Button(strings.plain("flow.cancel"), _data(flow, "x", "review")))
+        rows.append(tuple(final))
     return Reply("\n\n".join(lines), tuple(rows))
 
 
@@ -358,6 +370,10 @@ def _press(
             paused=False,
         )
         return editing, _ask(flow, editing, strings)
+    if event.action == "x":
+        if state.phase is not Phase.REVIEW or not flow.cancellable:
+            return state, stale
+        return FlowState(flow.id), [ClearButtons(), Reply(strings(f"{flow.strings}.cancelled"))]
     if event.action == "k":
         if state.phase is not Phase.REVIEW:
             return state, stale

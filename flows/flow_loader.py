@@ -34,7 +34,7 @@ _STEP_KEYS = {
     "must_be",
     "refused",
 }
-_FLOW_KEYS = {"id", "code", "strings", "review", "exit_buttons", "steps"}
+_FLOW_KEYS = {"id", "code", "strings", "review", "cancellable", "exit_buttons", "steps"}
 MAX_CALLBACK = 64
 
 
@@ -103,6 +103,8 @@ def _step(raw: Mapping[str, Any]) -> Step:
 def _keys_used(flow: Flow) -> list[tuple[str, str]]:
     """(strings key, the step id or '' that needs it)."""
     used = [(f"{flow.strings}.{name}", "") for name in ("intro", "review", "done", "already_done")]
+    if flow.cancellable:
+        used.append((f"{flow.strings}.cancelled", ""))
     if flow.exit_buttons:
         used.append((f"{flow.strings}.paused", ""))
     used += [(label, "") for label, _ in flow.exit_buttons]
@@ -147,6 +149,7 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         tuple(steps.values()),
         raw["strings"],
         bool(raw.get("review", True)),
+        bool(raw.get("cancellable", False)),
         exits,
     )
     for key, step_id in _keys_used(flow):

@@ -10,7 +10,7 @@ from bot.context import BotContext
 from bot.handlers import participant
 from bot.handlers.common import respond
 from flows.engine import Event, Flow, FlowState, NotText, Press, Text, advance
-from flows.replies import Out
+from flows.replies import ClearButtons, Out
 from store import answers
 
 __all__ = [
@@ -80,7 +80,10 @@ async def run_flow(
             changed=_changed(flow, before, after),
             now=now or context.clock.now(),
         )
-    shown: list[Out] = [*first, *replies]
+    preview = context.bot_data.flow_previews.get(flow.id)
+    extra = await preview(context, before, after) if preview is not None else []
+    clears = [r for r in replies if isinstance(r, ClearButtons)]
+    shown: list[Out] = [*first, *clears, *extra, *(r for r in replies if r not in clears)]
     await respond(update, context, shown)
     hook = context.bot_data.flow_hooks.get(flow.id)
     if hook is not None and after != before:
@@ -117,7 +120,11 @@ async def text(update: Update, context: BotContext) -> None:
     if flow is None:
         await participant.stray_text(update, context)
         return
-    await run_flow(update, context, flow, Text(message.text or ""))
+    state = await load_flow_state(context, flow)
+    step = flow.step(state.step)
+    # A step of format "html" keeps the person's own formatting (bold, italic, links).
+    typed = message.text_html if step is not None and step.format == "html" else message.text
+    await run_flow(update, context, flow, Text(typed or ""))
 
 
 async def not_text(update: Update, context: BotContext) -> None:

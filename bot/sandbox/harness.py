@@ -151,7 +151,9 @@ class Sandbox:
     async def dispatch(self) -> int:
         """Run the outbox dispatcher now (after a test moved the injected clock)."""
         assert self.app is not None, "the bot is not running"
-        return await self.app.bot_data.dispatcher.run_due()
+        sent = await self.app.bot_data.dispatcher.run_due()
+        await self.app.bot_data.broadcasts.tick()
+        return sent
 
     def person(self, first_name: str, **details: Any) -> Person:
         return Person.create(self.world, first_name, **details)

@@ -1,0 +1,247 @@
+"""Broadcasts: a row per recipient in the outbox, live progress for the organiser, a report.
+
+The dispatcher sends the rows like any other; this module creates them, parks
+or releases them (pause, resume, cancel), and every few seconds edits one
+progress message per running broadcast until it is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import JobQueue
+
+from bot.clock import Clock
+from bot.dispatcher import Dispatcher, Missed, Postpone
+from bot.render import send_replies
+from bot.settings import Settings
+from flows.content import Content
+from flows.replies import Button, Out, Reply
+from flows.strings import Strings
+from store import audit, participants
+from store import broadcasts as store
+from store.broadcasts import Broadcast, BroadcastStatus
+from store.db import Store
+from store.outbox import OutboxItem
+from store.participants import Participant
+
+__all__ = ["BROADCAST", "BroadcastKind", "Broadcasts", "parse_when"]
+
+log = logging.getLogger(__name__)
+BROADCAST = "broadcast"
+TICK = 3.0
+_TIME = re.compile(r"^(?:(today|tomorrow)\s+|(\d{4}-\d{2}-\d{2})[ T])(\d{1,2}):(\d{2})$", re.I)
+
+
+def parse_when(text: str, now: datetime, settings: Settings) -> datetime | None:
+    """'today 17:00', 'tomorrow 09:00' or '2027-01-20 09:00' in the session's zone; None if bad."""
+    match = _TIME.match(text.strip())
+    if not match:
+        return None
+    zone = settings.zone
+    local_now = now.astimezone(zone)
+    word, iso_day, hour, minute = match.groups()
+    try:
+        if iso_day:
+            day = datetime.fromisoformat(iso_day).date()
+        else:
+            day = (local_now + timedelta(days=1 if word.lower() == "tomorrow" else 0)).date()
+        moment = datetime(day.year, day.month, day.day, int(hour), int(minute), tzinfo=zone)
+    except ValueError:
+        return None
+    return moment if moment > now else None
+
+
+class Broadcasts:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Store,
+        content: Content,
+        dispatcher: Dispatcher,
+        clock: Clock,
+    ) -> None:
+        self.settings = settings
+        self.store = db
+        self.content = content
+        self.dispatcher = dispatcher
+        self.clock = clock
+        self.bot: Bot | None = None
+        self._cache: dict[int, Broadcast] = {}
+        self._shown: dict[int, str] = {}
+
+    def start(self, bot: Bot, job_queue: JobQueue[Any] | None) -> None:
+        self.bot = bot
+        if job_queue is not None:
+            job_queue.run_repeating(self._tick, interval=TICK, first=TICK, name="broadcasts")
+
+    async def _tick(self, _context: object) -> None:
+        await self.tick()
+
+    async def create(
+        self,
+        *,
+        created_by: int | None,
+        audience: str,
+        html: str,
+        button: tuple[str, str] | None,
+        due_at: datetime,
+    ) -> Broadcast:
+        now = self.clock.now()
+        recipients = await store.audience_ids(self.store, audience)
+        broadcast = await store.create(
+            self.store,
+            created_by=created_by,
+            audience=audience,
+            html=html,
+            button=button,
+            due_at=due_at,
+            recipients=recipients,
+            now=now,
+        )
+        await audit.record(
+            self.store,
+            actor_id=created_by,
+            action="broadcast.created",
+            now=now,
+            detail={"id": broadcast.id, "audience": audience, "due_at": due_at.isoformat()},
+            recipients=len(recipients),
+        )
+        await self.dispatcher.wake()
+        return broadcast
+
+    async def change(
+        self, broadcast: Broadcast, status: BroadcastStatus, actor: int | None
+    ) -> None:
+        now = self.clock.now()
+        await store.set_status(self.store, broadcast, status, now)
+        self._cache.pop(broadcast.id, None)
+        await audit.record(
+            self.store,
+            actor_id=actor,
+            action=f"broadcast.{status.value}",
+            now=now,
+            detail={"id": broadcast.id},
+        )
+        await self.dispatcher.wake()
+        await self.tick()
+
+    def progress_text(self, broadcast: Broadcast, figures: store.Figures, strings: Strings) -> str:
+        rate = self.settings.broadcast.rate_per_second
+        seconds = int(figures.remaining / rate) + 1
+        eta = strings("broadcast.eta", seconds=seconds) if figures.remaining else ""
+        return strings(
+            "broadcast.progress",
+            id=broadcast.id,
+            status=strings.plain(f"broadcast.status_{broadcast.status.value}"),
+            sent=figures.sent,
+            failed=figures.failed,
+            blocked=figures.blocked,
+            remaining=figures.remaining,
+            eta=eta,
+        )
+
+    async def tick(self) -> None:
+        """Move broadcasts along (scheduled → sending → done) and refresh progress messages."""
+        now = self.clock.now()
+        for broadcast in await store.unfinished(self.store):
+            figures = await store.figures(self.store, broadcast)
+            status = broadcast.status
+            if status is BroadcastStatus.SCHEDULED and broadcast.due_at <= now:
+                status = BroadcastStatus.SENDING
+            if status is BroadcastStatus.SENDING and figures.remaining == 0:
+                status = BroadcastStatus.DONE
+            if status is not broadcast.status:
+                await store.set_status(self.store, broadcast, status, now)
+                broadcast = await store.get(self.store, broadcast.id) or broadcast
+            await self._show(broadcast, figures)
+            if status is BroadcastStatus.DONE:
+                await self._report(broadcast, figures)
+
+    async def _strings_of(self, telegram_id: int | None) -> Strings:
+        person = await participants.get(self.store, telegram_id) if telegram_id else None
+        return self.content.strings(person.language if person else None)
+
+    async def _show(self, broadcast: Broadcast, figures: store.Figures) -> None:
+        if (
+            self.bot is None
+            or broadcast.progress_chat is None
+            or broadcast.progress_message is None
+        ):
+            return
+        text = self.progress_text(broadcast, figures, await self._strings_of(broadcast.created_by))
+        if self._shown.get(broadcast.id) == text:
+            return
+        self._shown[broadcast.id] = text
+        try:
+            await self.bot.edit_message_text(
+                text,
+                chat_id=broadcast.progress_chat,
+                message_id=broadcast.progress_message,
+                parse_mode="HTML",
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                log.warning("progress of broadcast %s: %s", broadcast.id, exc)
+        except TelegramError as exc:
+            log.warning("progress of broadcast %s: %s", broadcast.id, exc)
+
+    async def _report(self, broadcast: Broadcast, figures: store.Figures) -> None:
+        if self.bot is None or broadcast.created_by is None:
+            return
+        strings = await self._strings_of(broadcast.created_by)
+        text = strings(
+            "broadcast.report",
+            id=broadcast.id,
+            sent=figures.sent,
+            total=broadcast.total,
+            failed=figures.failed,
+            blocked=figures.blocked,
+            cancelled=figures.cancelled,
+        )
+        try:
+            await send_replies(self.bot, broadcast.created_by, [Reply(text)])
+        except TelegramError as exc:
+            log.warning("report of broadcast %s: %s", broadcast.id, exc)
+
+    async def cached(self, broadcast_id: int) -> Broadcast | None:
+        if broadcast_id not in self._cache:
+            found = await store.get(self.store, broadcast_id)
+            if found is None:
+                return None
+            self._cache[broadcast_id] = found
+        return self._cache[broadcast_id]
+
+
+def broadcast_message(broadcast: Broadcast) -> Reply:
+    """The message exactly as participants see it (and as the preview shows it)."""
+    return message_reply(broadcast.html, broadcast.button_label, broadcast.button_url)
+
+
+def message_reply(html: str, label: str, url: str) -> Reply:
+    buttons = ((Button(label, url=url),),) if label and url else ()
+    return Reply(html, buttons)
+
+
+class BroadcastKind:
+    """Outbox kind: one recipient's copy of a broadcast."""
+
+    def __init__(self, broadcasts: Broadcasts) -> None:
+        self.broadcasts = broadcasts
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | Missed | None:
+        broadcast = await self.broadcasts.cached(int(item.payload.get("broadcast", 0)))
+        if broadcast is None or broadcast.status is BroadcastStatus.CANCELLED:
+            return None
+        return [broadcast_message(broadcast)]
+
+    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
+        """Progress is counted from the outbox rows themselves."""

@@ -1,0 +1,223 @@
+"""Broadcasts: the message, its audience and state; delivery rows live in the outbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from store.db import Store, from_db, to_db
+
+__all__ = [
+    "Broadcast",
+    "BroadcastStatus",
+    "Figures",
+    "audience_ids",
+    "create",
+    "figures",
+    "get",
+    "recent",
+    "set_progress_message",
+    "set_status",
+    "unfinished",
+]
+
+FAR_FUTURE = "9999-12-31T00:00:00+00:00"
+
+
+class BroadcastStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    id: int
+    created_by: int | None
+    audience: str
+    html: str
+    button_label: str
+    button_url: str
+    due_at: datetime
+    status: BroadcastStatus
+    total: int
+    progress_chat: int | None
+    progress_message: int | None
+
+    @property
+    def prefix(self) -> str:
+        """The de-duplication key prefix of this broadcast's outbox rows."""
+        return f"broadcast:{self.id}:"
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    sent: int
+    failed: int
+    blocked: int
+    cancelled: int
+    remaining: int
+
+
+def _broadcast(row: aiosqlite.Row) -> Broadcast:
+    return Broadcast(
+        id=row["id"],
+        created_by=row["created_by"],
+        audience=row["audience"],
+        html=row["html"],
+        button_label=row["button_label"],
+        button_url=row["button_url"],
+        due_at=from_db(row["due_at"]),
+        status=BroadcastStatus(row["status"]),
+        total=row["total"],
+        progress_chat=row["progress_chat"],
+        progress_message=row["progress_message"],
+    )
+
+
+# Audiences: SQL over participants (p) for the active people in each group.
+_AUDIENCES = {
+    "everyone": "1 = 1",
+    "registered": "p.telegram_id IN (SELECT participant_id FROM registrations"
+    " WHERE status IN ('registered', 'attended'))",
+    "waitlisted": "p.telegram_id IN (SELECT participant_id FROM registrations"
+    " WHERE status = 'waitlisted')",
+    "unregistered": "p.telegram_id NOT IN (SELECT participant_id FROM registrations"
+    " WHERE status != 'cancelled')",
+    "unfinished": "p.telegram_id NOT IN (SELECT participant_id FROM flow_states"
+    " WHERE flow_id = 'reflection' AND json_extract(state, '$.phase') = 'done')",
+}
+
+
+async def audience_ids(store: Store, audience: str) -> list[int]:
+    """Active participants (never the blocked) in an audience, oldest first."""
+    if audience.startswith("lang_"):
+        condition, params = "p.language = ?", [audience.removeprefix("lang_")]
+    else:
+        condition, params = _AUDIENCES[audience], []
+    rows = await store.fetch_all(
+        f"SELECT p.telegram_id FROM participants p WHERE p.status = 'active' AND {condition}"
+        " ORDER BY p.joined_at, p.telegram_id",
+        params,
+    )
+    return [int(row[0]) for row in rows]
+
+
+async def create(
+    store: Store,
+    *,
+    created_by: int | None,
+    audience: str,
+    html: str,
+    button: tuple[str, str] | None,
+    due_at: datetime,
+    recipients: Sequence[int],
+    now: datetime,
+) -> Broadcast:
+    """The broadcast and one outbox row per recipient, in one transaction."""
+    label, url = button or ("", "")
+    async with store.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO broadcasts (created_by, audience, html, button_label, button_url, due_at,"
+            " status, total, created_at) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)",
+            (created_by, audience, html, label, url, to_db(due_at), len(recipients), to_db(now)),
+        )
+        broadcast_id = cursor.lastrowid
+        assert broadcast_id is not None
+        payload = json.dumps({"broadcast": broadcast_id})
+        await conn.executemany(
+            "INSERT OR IGNORE INTO outbox (dedup_key, participant_id, chat_id, kind, payload,"
+            " due_at, created_at) VALUES (?, ?, ?, 'broadcast', ?, ?, ?)",
+            [
+                (f"broadcast:{broadcast_id}:{pid}", pid, pid, payload, to_db(due_at), to_db(now))
+                for pid in recipients
+            ],
+        )
+    found = await get(store, broadcast_id)
+    assert found is not None
+    return found
+
+
+async def get(store: Store, broadcast_id: int) -> Broadcast | None:
+    row = await store.fetch_one("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+    return _broadcast(row) if row else None
+
+
+async def recent(store: Store, limit: int = 5) -> list[Broadcast]:
+    rows = await store.fetch_all("SELECT * FROM broadcasts ORDER BY id DESC LIMIT ?", (limit,))
+    return [_broadcast(row) for row in rows]
+
+
+async def unfinished(store: Store) -> list[Broadcast]:
+    rows = await store.fetch_all(
+        "SELECT * FROM broadcasts WHERE status IN ('scheduled', 'sending', 'paused') ORDER BY id"
+    )
+    return [_broadcast(row) for row in rows]
+
+
+async def set_status(
+    store: Store, broadcast: Broadcast, status: BroadcastStatus, now: datetime
+) -> None:
+    """Change state: pausing parks pending rows, resuming makes them due, cancelling ends them."""
+    async with store.transaction() as conn:
+        await conn.execute(
+            "UPDATE broadcasts SET status = ?, finished_at = CASE WHEN ? IN ('done', 'cancelled')"
+            " THEN ? ELSE finished_at END WHERE id = ?",
+            (status.value, status.value, to_db(now), broadcast.id),
+        )
+        like = broadcast.prefix + "%"
+        if status is BroadcastStatus.PAUSED:
+            await conn.execute(
+                "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND dedup_key LIKE ?",
+                (FAR_FUTURE, like),
+            )
+        elif status is BroadcastStatus.SENDING:
+            await conn.execute(
+                "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND dedup_key LIKE ?"
+                " AND due_at = ?",
+                (to_db(now), like, FAR_FUTURE),
+            )
+        elif status is BroadcastStatus.CANCELLED:
+            await conn.execute(
+                "UPDATE outbox SET status = 'cancelled'"
+                " WHERE status = 'pending' AND dedup_key LIKE ?",
+                (like,),
+            )
+
+
+async def set_progress_message(
+    store: Store, broadcast_id: int, chat_id: int, message_id: int
+) -> None:
+    await store.execute(
+        "UPDATE broadcasts SET progress_chat = ?, progress_message = ? WHERE id = ?",
+        (chat_id, message_id, broadcast_id),
+    )
+
+
+async def figures(store: Store, broadcast: Broadcast) -> Figures:
+    rows = await store.fetch_all(
+        "SELECT status, last_error LIKE 'Forbidden%' AS blocked, COUNT(*) AS n FROM outbox"
+        " WHERE kind = 'broadcast' AND dedup_key LIKE ? GROUP BY status, blocked",
+        (broadcast.prefix + "%",),
+    )
+    sent = failed = blocked = cancelled = remaining = 0
+    for row in rows:
+        status, n = row["status"], row["n"]
+        if status == "sent":
+            sent += n
+        elif status == "failed" and row["blocked"]:
+            blocked += n
+        elif status in ("failed", "missed"):
+            failed += n
+        elif status == "cancelled":
+            cancelled += n
+        else:
+            remaining += n
+    return Figures(sent, failed, blocked, cancelled, remaining)
