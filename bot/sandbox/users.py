@@ -36,9 +36,18 @@ class Person:
 
     # --- doing ---------------------------------------------------------------------
 
-    def send(self, text: str, chat: SimChat | None = None) -> SimMessage:
-        """Type and send `text`; a leading /command gets its bot_command entity."""
-        entities: list[dict[str, Any]] = []
+    def send(
+        self,
+        text: str,
+        chat: SimChat | None = None,
+        entities: list[dict[str, Any]] | None = None,
+    ) -> SimMessage:
+        """Type and send `text`; a leading /command gets its bot_command entity.
+
+        `entities` carries formatting the person applied (bold, italic, links), as
+        Telegram clients send it: offsets in UTF-16 code units.
+        """
+        entities = list(entities or [])
         if text.startswith("/"):
             command = text.split()[0] if text.split() else text
             entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})

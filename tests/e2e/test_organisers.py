@@ -1,0 +1,182 @@
+"""Organisers: roles checked in one place, invites, and broadcasts from compose to report."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.sandbox import Person
+from bot.sandbox.harness import Sandbox
+from bot.settings import Settings
+from store import audit
+from store import broadcasts as broadcast_store
+from store.broadcasts import BroadcastStatus
+
+ORGANISER = 9100001
+
+
+@pytest.fixture
+async def tg(settings: Settings, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Sandbox]:
+    roles = settings.roles.model_copy(update={"organisers": [ORGANISER]})
+    configured = settings.model_copy(update={"roles": roles})
+    async with Sandbox(configured, tmp_path / "org.sqlite3", clock=clock, poll_timeout=1) as box:
+        yield box
+
+
+async def organiser(tg: Sandbox) -> Person:
+    olivia = tg.person("Olivia", user_id=ORGANISER)
+    olivia.send("/start")
+    await olivia.expect("What would you like to do?")
+    return olivia
+
+
+async def participants_started(tg: Sandbox, *names: str) -> list[Person]:
+    people = []
+    for name in names:
+        person = tg.person(name)
+        person.send("/start")
+        await person.expect("What would you like to do?")
+        people.append(person)
+    return people
+
+
+FORMATTED = "Hello all! Join the session — details here"
+ENTITIES = [
+    {"type": "bold", "offset": 0, "length": 10},
+    {"type": "italic", "offset": 11, "length": 16},
+    {"type": "text_link", "offset": 30, "length": 12, "url": "https://example.org/x"},
+]
+
+
+async def compose(olivia: Person, audience: str = "Everyone", *, schedule: str = "") -> None:
+    olivia.send("/broadcast")
+    await olivia.expect("New broadcast")
+    olivia.press(audience, await olivia.expect("Who should receive it?"))
+    await olivia.expect("Now send the message")
+    olivia.send(FORMATTED, entities=ENTITIES)
+    await olivia.expect("Add one link button?")
+    olivia.send("Sign up | https://t.me/learning_culture_bot?start=register")
+    when = await olivia.expect("Send it now, or schedule it?")
+    if schedule:
+        olivia.press("Schedule", when)
+        await olivia.expect("When should it go out?")
+        olivia.send(schedule)
+    else:
+        olivia.press("Send now", when)
+
+
+async def test_non_organiser_is_refused_like_an_unknown_command_and_audited(tg: Sandbox) -> None:
+    [ann] = await participants_started(tg, "Ann")
+    ann.send("/broadcast")
+    answer = await ann.expect("I don't know the command /broadcast")
+    assert "/help" in answer.shown_text
+    entries = await audit.recent(tg.store)
+    assert [(e.actor_id, e.action) for e in entries] == [(ann.user.id, "refused:broadcast")]
+
+
+async def test_organiser_menu_has_the_organiser_commands(tg: Sandbox) -> None:
+    await organiser(tg)
+    menus = await tg.world.wait_for(
+        lambda: next((v for k, v in tg.world.commands.items() if str(ORGANISER) in k), None)
+    )
+    assert "broadcast" in [c["command"] for c in menus]
+    default = next(v for k, v in tg.world.commands.items() if '"default"' in k and '""' in k)
+    assert "broadcast" not in [c["command"] for c in default]
+
+
+async def test_broadcast_composed_previewed_sent_with_formatting_and_reported(
+    tg: Sandbox,
+) -> None:
+    olivia = await organiser(tg)
+    ann, bea = await participants_started(tg, "Ann", "Bea")
+    await compose(olivia)
+    await olivia.expect("3 recipient(s)")
+    await olivia.expect("Preview")
+    preview = await olivia.expect("Hello all!")
+    assert preview.entities[0]["type"] == "bold"
+    assert preview.button_labels == ["Sign up"]
+    review = await olivia.expect("Your broadcast")
+    olivia.press("✅ Confirm", review)
+    progress = await olivia.expect("Broadcast #1")
+    await tg.dispatch()
+    for person in (ann, bea):
+        got = await person.expect("Hello all!")
+        assert got.shown_text == FORMATTED
+        assert [e["type"] for e in got.entities] == ["bold", "italic", "text_link"]
+        assert got.entities[2]["url"] == "https://example.org/x"
+        assert got.buttons[0][0]["url"] == "https://t.me/learning_culture_bot?start=register"
+    await olivia.expect_edit(progress, "sent 3")
+    report = await olivia.expect("finished")
+    assert "sent 3 of 3" in report.shown_text
+    entries = [e for e in await audit.recent(tg.store) if e.action == "broadcast.created"]
+    assert entries[0].recipients == 3
+
+
+async def test_scheduled_broadcast_can_be_cancelled_before_it_goes(
+    tg: Sandbox, clock: ManualClock
+) -> None:
+    olivia = await organiser(tg)
+    [ann] = await participants_started(tg, "Ann")
+    await compose(olivia, "Everyone", schedule="tomorrow 09:00")
+    olivia.press("✅ Confirm", await olivia.expect("Your broadcast"))
+    await olivia.expect("Scheduled for")
+    olivia.send("/broadcasts")
+    listing = await olivia.expect("#1 · scheduled")
+    olivia.press("✖ Cancel #1", listing)
+    await olivia.expect("Broadcast #1 is cancelled")
+    clock.advance(timedelta(days=2))
+    await tg.dispatch()
+    assert not any("Hello all" in m.shown_text for m in ann.bot_messages())
+    [broadcast] = await broadcast_store.recent(tg.store)
+    assert broadcast.status is BroadcastStatus.CANCELLED
+
+
+async def test_pause_and_resume_a_broadcast(tg: Sandbox, clock: ManualClock) -> None:
+    olivia = await organiser(tg)
+    [ann] = await participants_started(tg, "Ann")
+    await compose(olivia, "Everyone", schedule="tomorrow 09:00")
+    olivia.press("✅ Confirm", await olivia.expect("Your broadcast"))
+    await olivia.expect("Scheduled for")
+    olivia.send("/broadcasts")
+    olivia.press("⏸ Pause #1", await olivia.expect("#1 · scheduled"))
+    await olivia.expect("is paused")
+    clock.advance(timedelta(days=2))
+    await tg.dispatch()
+    assert not any("Hello all" in m.shown_text for m in ann.bot_messages())
+    olivia.send("/broadcasts")
+    olivia.press("▶ Resume #1", await olivia.expect("#1 · paused"))
+    await olivia.expect("continues")
+    await tg.dispatch()
+    await ann.expect("Hello all!")
+    assert sum("Hello all" in m.shown_text for m in ann.bot_messages()) == 1
+
+
+async def test_unreadable_schedule_time_is_refused(tg: Sandbox) -> None:
+    olivia = await organiser(tg)
+    await compose(olivia, "Everyone", schedule="yesterday 09:00")
+    await olivia.expect("Write the time as")
+
+
+async def test_invite_link_works_once_and_expires(tg: Sandbox, clock: ManualClock) -> None:
+    olivia = await organiser(tg)
+    olivia.send("/invite facilitator")
+    invite = await olivia.expect("one-time link")
+    link = invite.shown_text.split("\n")[-1]
+    token = link.split("start=")[1]
+    [fay, gus] = await participants_started(tg, "Fay", "Gus")
+    fay.send(f"/start {token}")
+    await fay.expect("you are now a facilitator")
+    gus.send(f"/start {token}")
+    await gus.expect("not valid")
+    olivia.send("/invite organiser")
+    late = (await olivia.expect("one-time link")).shown_text.split("start=")[1]
+    clock.advance(timedelta(hours=49))
+    gus.send(f"/start {late}")
+    await gus.expect("not valid")
+    actions = [e.action for e in await audit.recent(tg.store)]
+    assert actions.count("invite.used") == 1
+    assert actions.count("refused:invite") == 2
