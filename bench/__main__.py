@@ -1,5 +1,6 @@
-"""`make bench`: run every benchmark in turn and print one line of figures each."""
+"""`make bench`: every benchmark in turn, each printing its figures (`--full`: long runs too)."""
 
-from bench import start_roundtrip
+from bench import broadcast, start_roundtrip
 
 start_roundtrip.main()
+broadcast.main()

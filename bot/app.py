@@ -81,7 +81,10 @@ def build_application(
     application: BotApp
     if rate_limited:
         # max_retries=0: the first 429 reaches us; the outbox dispatcher owns pacing.
-        application = builder.rate_limiter(AIORateLimiter(max_retries=0)).build()
+        # With paid broadcasts the overall cap follows the paid rate; the Pacer paces the outbox.
+        overall = max(30.0, settings.broadcast.rate)
+        limiter = AIORateLimiter(overall_max_rate=overall, max_retries=0)
+        application = builder.rate_limiter(limiter).build()
     else:
         application = builder.build()
     data = application.bot_data
@@ -91,9 +94,8 @@ def build_application(
         settings.course.languages, settings.course.default_language, root=settings.content_dir
     )
     data.clock = clock or SystemClock()
-    data.dispatcher = Dispatcher(
-        application.bot, store, data.clock, settings.broadcast.rate_per_second
-    )
+    data.dispatcher = Dispatcher(application.bot, store, data.clock, settings.broadcast.rate)
+    data.dispatcher.paid_kinds = {BROADCAST} if settings.broadcast.allow_paid_broadcast else set()
     data.drips = Drips(settings, store, data.content, data.dispatcher)
     data.dispatcher.kinds[DRIP] = data.drips
     data.desk = Desk(settings, store, data.content, data.dispatcher)

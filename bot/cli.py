@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 from telegram import Update
 
 from bot.app import build_application
+from bot.broadcast_cli import AUDIENCES, run_broadcast
 from bot.clock import SystemClock
 from bot.content_check import check_content
 from bot.logins_import import read_codes
@@ -59,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     login_import.add_argument("file", type=Path, help="CSV with a 'code' column")
     login_commands.add_parser("status", help="how many codes are left")
     commands.add_parser("outbox", help="messages owed: pending, sent, failed, missed, per kind")
+    send = commands.add_parser("broadcast", help="send a message to an audience (the bot delivers)")
+    send.add_argument("--audience", choices=AUDIENCES, required=True)
+    send.add_argument("--text-file", type=Path, required=True, help="the message, Telegram HTML")
+    send.add_argument("--at", help="'tomorrow 09:00', 'today 17:00' or '2027-01-20 09:00'")
+    send.add_argument("--button", help="one link button: 'Label | https://…'")
+    send.add_argument("--dry-run", action="store_true", help="count the recipients, queue nothing")
+    send.add_argument("--no-wait", action="store_true", help="queue it and return at once")
     role_parser = commands.add_parser("roles", help="organisers and facilitators")
     role_commands = role_parser.add_subparsers(dest="roles_command", required=True)
     for verb in ("grant", "revoke"):
@@ -105,6 +113,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{sections} sections, {cards} cards)"
             )
             return 0
+        if command == "broadcast":
+            return asyncio.run(
+                run_broadcast(
+                    settings,
+                    audience=args.audience,
+                    text_file=args.text_file,
+                    at=args.at,
+                    button=args.button,
+                    dry_run=args.dry_run,
+                    wait=not args.no_wait,
+                )
+            )
         if command == "roles":
             return asyncio.run(_roles(settings, args))
         if command == "outbox":

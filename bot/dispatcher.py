@@ -71,6 +71,7 @@ class Dispatcher:
         self.store = store
         self.clock = clock
         self.kinds: dict[str, OutboxKind] = {}
+        self.paid_kinds: set[str] = set()  # sent with allow_paid_broadcast
         self.pacer = Pacer(rate_per_second)
         self._job_queue: JobQueue[Any] | None = None
         self._running = asyncio.Lock()
@@ -141,7 +142,9 @@ class Dispatcher:
             return 0
         await self.pacer.wait(item.chat_id)
         try:
-            await send_replies(self.bot, item.chat_id, outcome, patient=False)
+            await send_replies(
+                self.bot, item.chat_id, outcome, patient=False, paid=item.kind in self.paid_kinds
+            )
         except Forbidden as exc:
             await participants.mark_blocked(self.store, participant.telegram_id)
             await outbox.cancel_pending(self.store, participant.telegram_id)

@@ -1,43 +1,59 @@
-"""The dispatcher's own speed limit: about N messages a second overall, one a second per chat.
+"""The dispatcher's own speed limit: N messages in any second overall, one a second per chat.
 
 PTB's AIORateLimiter has no per-private-chat limit and its pause after a 429 can
-reopen early, so outbox delivery is paced here; a 429 pauses every sender for
-the time Telegram asked.
+reopen early, so outbox delivery is paced here. The overall limit is a sliding
+window, the same rule the Bot API applies, with a small margin for the time a
+request takes to arrive; a 429 pauses every sender for the time Telegram asked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Callable
 
 __all__ = ["Pacer"]
 
-PER_CHAT_INTERVAL = 1.0
+WINDOW = 1.0
+MARGIN = 0.02  # requests arrive a little after we send them
+PER_CHAT_INTERVAL = 1.0 + MARGIN
 
 
 class Pacer:
     def __init__(self, rate_per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate_per_second
+        self.limit = max(1, math.floor(rate_per_second))
         self.clock = clock
-        self._next = 0.0
+        self._sent: deque[float] = deque()
         self._chat_next: dict[int, float] = {}
+        self._paused_until = 0.0
         self._lock = asyncio.Lock()
+
+    def _delay(self, chat_id: int, now: float) -> float:
+        """0 when a message to `chat_id` may go now (and count it), else how long to wait."""
+        while self._sent and self._sent[0] <= now - WINDOW - MARGIN:
+            self._sent.popleft()
+        waits = [self._paused_until - now, self._chat_next.get(chat_id, 0.0) - now]
+        if len(self._sent) >= self.limit:
+            waits.append(self._sent[0] + WINDOW + MARGIN - now)
+        delay = max(waits)
+        if delay <= 0:
+            self._sent.append(now)
+            self._chat_next[chat_id] = now + PER_CHAT_INTERVAL
+            if len(self._chat_next) > 10_000:
+                self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        return delay
 
     async def wait(self, chat_id: int) -> None:
         """Return when a message to `chat_id` may go out."""
-        async with self._lock:
-            now = self.clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-            slot = max(slot, self._chat_next.get(chat_id, 0.0))
-            self._chat_next[chat_id] = slot + PER_CHAT_INTERVAL
-            if len(self._chat_next) > 10_000:
-                self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
-        delay = slot - self.clock()
-        if delay > 0:
+        while True:
+            async with self._lock:
+                delay = self._delay(chat_id, self.clock())
+            if delay <= 0:
+                return
             await asyncio.sleep(delay)
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody sends for `seconds`."""
-        self._next = max(self._next, self.clock() + seconds)
+        self._paused_until = max(self._paused_until, self.clock() + seconds)

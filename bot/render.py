@@ -107,6 +107,7 @@ async def send_replies(
     *,
     pressed: Message | None = None,
     patient: bool = True,
+    paid: bool = False,
 ) -> list[Message]:
     """Show replies in a chat; an `edit` reply replaces the message whose button was pressed,
     and `ClearButtons` takes the buttons off it (so an old card cannot be pressed again).
@@ -157,6 +158,7 @@ async def send_replies(
                 chunk,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if last else None,
+                allow_paid_broadcast=paid or None,
             )
             shown.append(await _patiently(send_message, patient))
     return shown

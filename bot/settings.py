@@ -185,6 +185,14 @@ class RoleSettings(_Section):
 
 class BroadcastSettings(_Section):
     rate_per_second: Annotated[float, Field(gt=0, le=30)] = 25
+    # Telegram's paid broadcasts (Stars are charged per message beyond the free rate):
+    # up to 1000 messages a second for broadcast messages.
+    allow_paid_broadcast: bool = False
+    paid_rate_per_second: Annotated[float, Field(gt=0, le=1000)] = 1000
+
+    @property
+    def rate(self) -> float:
+        return self.paid_rate_per_second if self.allow_paid_broadcast else self.rate_per_second
 
 
 class LoggingSettings(_Section):

@@ -1,0 +1,122 @@
+"""`mooc-bot broadcast`: the same broadcast as /broadcast, from the command line.
+
+The rows go into the outbox of the database; the running bot sends them. The
+command follows the progress with a progress bar and prints the same report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.broadcast import parse_when
+from bot.clock import SystemClock
+from bot.sandbox.telegram_html import HtmlError, parse_html
+from bot.settings import Settings
+from store import audit
+from store import broadcasts as store
+from store.db import Store
+
+__all__ = ["AUDIENCES", "run_broadcast"]
+
+AUDIENCES = (
+    "everyone",
+    "registered",
+    "waitlisted",
+    "unregistered",
+    "unfinished",
+    "lang_en",
+    "lang_nl",
+)
+STALL = 30  # seconds without progress before suggesting that the bot is not running
+
+
+async def run_broadcast(
+    settings: Settings,
+    *,
+    audience: str,
+    text_file: Path,
+    at: str | None,
+    button: str | None,
+    dry_run: bool,
+    wait: bool,
+) -> int:
+    try:
+        html = (await asyncio.to_thread(text_file.read_text, encoding="utf-8")).strip()
+        parse_html(html)
+    except OSError as exc:
+        print(f"{text_file}: cannot be read: {exc.strerror}", file=sys.stderr)
+        return 2
+    except HtmlError as exc:
+        print(f"{text_file}: not valid Telegram HTML: {exc}", file=sys.stderr)
+        return 2
+    now = SystemClock().now()
+    due = now
+    if at:
+        when = parse_when(at, now, settings)
+        if when is None:
+            print(
+                f"--at {at!r}: use 'today 17:00', 'tomorrow 09:00' or '2027-01-20 09:00' (ahead)",
+                file=sys.stderr,
+            )
+            return 2
+        due = when
+    link: tuple[str, str] | None = None
+    if button:
+        label, _, url = button.partition("|")
+        if not url.strip().startswith(("https://", "http://")):
+            print("--button: write it as 'Label | https://…'", file=sys.stderr)
+            return 2
+        link = (label.strip(), url.strip())
+    async with Store(settings.database_path) as db:
+        recipients = await store.audience_ids(db, audience)
+        if dry_run:
+            print(f"dry run: {len(recipients)} recipient(s) in '{audience}'; nothing was queued")
+            return 0
+        broadcast = await store.create(
+            db,
+            created_by=None,
+            audience=audience,
+            html=html,
+            button=link,
+            due_at=due,
+            recipients=recipients,
+            now=now,
+        )
+        await audit.record(
+            db,
+            actor_id=None,
+            action="broadcast.created",
+            now=now,
+            detail={"id": broadcast.id, "audience": audience},
+            recipients=len(recipients),
+        )
+        print(f"broadcast #{broadcast.id}: {len(recipients)} recipient(s), due {due.isoformat()}")
+        if not wait or due > now:
+            print("the running bot sends it; `mooc-bot outbox` shows the figures")
+            return 0
+        return await _follow(db, broadcast)
+
+
+async def _follow(db: Store, broadcast: store.Broadcast) -> int:
+    done = stalled = 0
+    with tqdm(total=broadcast.total, unit="msg", desc=f"broadcast #{broadcast.id}") as bar:
+        while True:
+            figures = await store.figures(db, broadcast)
+            finished = broadcast.total - figures.remaining
+            stalled = stalled + 1 if finished == done else 0
+            bar.update(finished - done)
+            done = finished
+            if figures.remaining == 0:
+                break
+            if stalled == STALL:
+                bar.write("no progress for 30 s: is the bot running (`make run`)?")
+            await asyncio.sleep(1)
+    print(
+        f"sent {figures.sent} of {broadcast.total}; failed {figures.failed}; "
+        f"blocked {figures.blocked}; cancelled {figures.cancelled}"
+    )
+    return 0
