@@ -124,7 +124,8 @@ def main() -> None:
     for r in results:
         print(
             f"broadcast {r.mode}: {r.recipients} recipients at {r.limit}/s -> {r.fraction:.2f}"
-            f" of the limit, lost {r.lost}, duplicates {r.duplicates}, all done in {r.seconds:.1f} s"
+            f" of the limit, lost {r.lost}, duplicates {r.duplicates},"
+            f" all done in {r.seconds:.1f} s"
         )
     print(
         "broadcast summary: "

@@ -169,13 +169,22 @@ class Broadcasts:
         return self.content.strings(person.language if person else None)
 
     async def _show(self, broadcast: Broadcast, figures: store.Figures) -> None:
-        if (
-            self.bot is None
-            or broadcast.progress_chat is None
-            or broadcast.progress_message is None
-        ):
+        if self.bot is None or broadcast.created_by is None:
+            return
+        if broadcast.status is BroadcastStatus.SCHEDULED:
             return
         text = self.progress_text(broadcast, figures, await self._strings_of(broadcast.created_by))
+        if broadcast.progress_message is None:
+            try:
+                [shown] = await send_replies(self.bot, broadcast.created_by, [Reply(text)])
+            except TelegramError as exc:
+                log.warning("progress of broadcast %s: %s", broadcast.id, exc)
+                return
+            await store.set_progress_message(
+                self.store, broadcast.id, broadcast.created_by, shown.message_id
+            )
+            self._shown[broadcast.id] = text
+            return
         if self._shown.get(broadcast.id) == text:
             return
         self._shown[broadcast.id] = text

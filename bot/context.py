@@ -44,7 +44,7 @@ class BotData:
     broadcasts: Broadcasts
 
 
-FlowHook = Callable[[Update, "BotContext", FlowState, FlowState], Awaitable[None]]
+FlowHook = Callable[[Update, "BotContext", FlowState, FlowState], Awaitable[list[Out]]]
 FlowGuard = Callable[[Update, "BotContext", Press], Awaitable[bool]]
 FlowPreview = Callable[["BotContext", FlowState, FlowState], Awaitable[list[Out]]]
 

@@ -109,6 +109,7 @@ class FlowState:
     draft: str = ""
     history: tuple[str, ...] = ()
     editing: bool = False  # back to the review once this step is answered
+    edit_origin: str = ""  # the phase an edit started from (review or done), to return to
     stop_after: str = ""  # a question reached by a jump: pause when it is answered
     paused: bool = False  # waiting after a jump; typed text is not for this flow
     started: bool = False
@@ -257,14 +258,26 @@ def _move_on(flow: Flow, state: FlowState, strings: Strings) -> tuple[FlowState,
     current = flow.step(state.step)
     assert current is not None
     following = _next_step(flow, state.step, state.answers)
+    # A question never asked yet (after a jump or an edit) comes before any review.
+    missing = next(
+        (s.id for s in flow.steps if _applies(s, state.answers) and s.id not in state.answers),
+        "",
+    )
+    if following in state.answers or state.editing:
+        following = missing
     following_step = flow.step(following)
-    if state.editing or not following:
-        phase = Phase.REVIEW if flow.review else Phase.DONE
-        done = replace(state, step="", phase=phase, editing=False, draft="", stop_after="")
-        if phase is Phase.DONE:
+    if not following:
+        origin = Phase(state.edit_origin) if state.edit_origin else Phase.REVIEW
+        phase = origin if flow.review else Phase.DONE
+        done = replace(
+            state, step="", phase=phase, editing=False, draft="", stop_after="", edit_origin=""
+        )
+        if not flow.review:
             return done, [Reply(strings(f"{flow.strings}.done"))]
         return done, [_review(flow, done, strings)]
-    moved = replace(state, step=following, draft="", history=(*state.history, state.step))
+    moved = replace(
+        state, step=following, draft="", history=(*state.history, state.step), editing=False
+    )
     if state.stop_after and following_step and following_step.question != state.stop_after:
         paused = replace(moved, stop_after="", paused=True)
         buttons = (
@@ -360,11 +373,13 @@ def _press(
         step = flow.step(event.step)
         if step is None or not _applies(step, state.answers):
             return state, stale
+        origin = state.phase.value if state.phase is not Phase.ASKING else ""
         editing = replace(
             state,
             step=step.id,
             phase=Phase.ASKING,
-            editing=True,
+            editing=bool(origin),
+            edit_origin=origin,
             draft="",
             started=True,
             paused=False,
@@ -403,6 +418,9 @@ def _press(
         return moved, [*cleared, *replies]
     if event.action == "d" and step.kind is Kind.TEXT:
         text = state.draft.strip() or state.answers.get(step.id, "")
+        if step.single and text:
+            moved, replies = _single(flow, state, step, text, strings)
+            return moved, [*cleared, *replies] if moved != state else replies
         if not text:
             return state, [Reply(strings("flow.write_first")), _prompt(flow, step, state, strings)]
         if len(text) < step.min_length:
@@ -417,7 +435,8 @@ def _press(
         return moved, [*cleared, *replies]
     if event.action == "b":
         if state.editing:
-            back = replace(state, step="", phase=Phase.REVIEW, editing=False, draft="")
+            origin = Phase(state.edit_origin) if state.edit_origin else Phase.REVIEW
+            back = replace(state, step="", phase=origin, editing=False, draft="", edit_origin="")
             return back, [*cleared, _review(flow, back, strings)]
         if not state.history:
             return state, [Reply(strings("flow.first_step"))]

@@ -8,7 +8,6 @@ from bot.broadcast import message_reply, parse_when
 from bot.context import BotContext
 from bot.handlers.common import respond
 from bot.handlers.flows import load_flow_state, run_flow
-from bot.render import send_replies
 from bot.roles import has_role
 from flows.engine import Begin, FlowState, Phase, Press
 from flows.replies import Button, ClearButtons, Out, Reply
@@ -80,15 +79,16 @@ async def guard(update: Update, context: BotContext, press: Press) -> bool:
     return True
 
 
-async def on_step(update: Update, context: BotContext, before: FlowState, after: FlowState) -> None:
+async def on_step(
+    update: Update, context: BotContext, before: FlowState, after: FlowState
+) -> list[Out]:
     """After the audience: how many it reaches. On Confirm: queue it for everyone."""
-    if after.answers.get("audience") and before.answers.get("audience") != after.answers.get(
-        "audience"
-    ):
-        ids = await store.audience_ids(context.store, after.answers["audience"])
-        await respond(update, context, [Reply(context.strings("broadcast.count", count=len(ids)))])
+    audience = after.answers.get("audience")
+    if audience and before.answers.get("audience") != audience and after.phase is Phase.ASKING:
+        ids = await store.audience_ids(context.store, audience)
+        return [Reply(context.strings("broadcast.count", count=len(ids)))]
     if after.phase is not Phase.DONE or before.phase is Phase.DONE:
-        return
+        return []
     user = update.effective_user
     assert user is not None
     now = context.clock.now()
@@ -104,17 +104,11 @@ async def on_step(update: Update, context: BotContext, before: FlowState, after:
         button=_button(answers),
         due_at=due,
     )
-    strings = context.strings
     if due > now:
         when = due.astimezone(context.settings.zone).strftime("%d-%m-%Y %H:%M")
-        text = strings("broadcast.scheduled", when=when, count=broadcast.total)
-        await respond(update, context, [Reply(text)])
-        return
-    figures = await store.figures(context.store, broadcast)
-    [shown] = await send_replies(
-        context.bot, user.id, [Reply(broadcasts.progress_text(broadcast, figures, strings))]
-    )
-    await store.set_progress_message(context.store, broadcast.id, user.id, shown.message_id)
+        return [Reply(context.strings("broadcast.scheduled", when=when, count=broadcast.total))]
+    # The progress message follows from the broadcasts' tick, which keeps it up to date.
+    return []
 
 
 async def list_broadcasts(update: Update, context: BotContext) -> None:

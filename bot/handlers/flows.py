@@ -70,6 +70,10 @@ async def run_flow(
     assert participant is not None
     before = state or await load_flow_state(context, flow)
     after, replies = advance(flow, before, event, context.strings)
+    # The flow's side effect (registering, queueing a broadcast) comes first: if it
+    # fails, nothing is saved or shown, and the same button works again.
+    hook = context.bot_data.flow_hooks.get(flow.id)
+    outcome = await hook(update, context, before, after) if hook and after != before else []
     if after != before:
         await answers.save_step(
             context.store,
@@ -83,11 +87,8 @@ async def run_flow(
     preview = context.bot_data.flow_previews.get(flow.id)
     extra = await preview(context, before, after) if preview is not None else []
     clears = [r for r in replies if isinstance(r, ClearButtons)]
-    shown: list[Out] = [*first, *clears, *extra, *(r for r in replies if r not in clears)]
-    await respond(update, context, shown)
-    hook = context.bot_data.flow_hooks.get(flow.id)
-    if hook is not None and after != before:
-        await hook(update, context, before, after)
+    others = [r for r in replies if not isinstance(r, ClearButtons)]
+    await respond(update, context, [*first, *clears, *extra, *others, *outcome])
     return before, after
 
 

@@ -116,15 +116,17 @@ async def guard(update: Update, context: BotContext, press: Press) -> bool:
     return True
 
 
-async def on_step(update: Update, context: BotContext, before: FlowState, after: FlowState) -> None:
-    """On Confirm: register (or update the details) and send the confirmation."""
+async def on_step(
+    update: Update, context: BotContext, before: FlowState, after: FlowState
+) -> list[Out]:
+    """On Confirm: register (or update the details); the confirmation is the answer."""
     if after.phase is not Phase.DONE or before.phase is Phase.DONE:
-        return
+        return []
     participant = context.participant
     session = _session_of(context, after)
     assert participant is not None
     if session is None:
-        return
+        return []
     answers = after.answers
     details = Details(
         name=answers.get("name", ""),
@@ -133,10 +135,7 @@ async def on_step(update: Update, context: BotContext, before: FlowState, after:
         role=answers.get("role", ""),
         knows=answers.get("knows", ""),
     )
-    replies = await context.bot_data.desk.register(
-        participant, session, details, context.clock.now()
-    )
-    await respond(update, context, replies)
+    return await context.bot_data.desk.register(participant, session, details, context.clock.now())
 
 
 async def cancel_registration(update: Update, context: BotContext) -> None:

@@ -101,15 +101,16 @@ async def test_broadcast_composed_previewed_sent_with_formatting_and_reported(
     assert preview.button_labels == ["Sign up"]
     review = await olivia.expect("Your broadcast")
     olivia.press("✅ Confirm", review)
-    progress = await olivia.expect("Broadcast #1")
+    await olivia.expect("On its way")
     await tg.dispatch()
+    progress = await olivia.expect("Broadcast #1")
     for person in (ann, bea):
         got = await person.expect("Hello all!")
         assert got.shown_text == FORMATTED
         assert [e["type"] for e in got.entities] == ["bold", "italic", "text_link"]
         assert got.entities[2]["url"] == "https://example.org/x"
         assert got.buttons[0][0]["url"] == "https://t.me/learning_culture_bot?start=register"
-    await olivia.expect_edit(progress, "sent 3")
+    await tg.world.wait_for(lambda: "sent 3" in progress.shown_text)
     report = await olivia.expect("finished")
     assert "sent 3 of 3" in report.shown_text
     entries = [e for e in await audit.recent(tg.store) if e.action == "broadcast.created"]
