@@ -116,10 +116,10 @@ class Dispatcher:
         async with self._senders:
             try:
                 return await self._deliver(item)
-            except Exception:
-                # A bug in one kind must not stop the others; the lease retries it later.
+            except Exception as exc:
+                # A bug in one kind must not stop the others; it counts as a failed attempt.
                 log.exception("outbox row %s could not be delivered", item.id)
-                return 0
+                return await self._failed_attempt(item, self.clock.now(), exc)
 
     async def _deliver(self, item: OutboxItem) -> int:
         now = self.clock.now()
@@ -170,7 +170,7 @@ class Dispatcher:
         await kind.sent(item, participant, now)
         return 1
 
-    async def _failed_attempt(self, item: OutboxItem, now: datetime, exc: TelegramError) -> int:
+    async def _failed_attempt(self, item: OutboxItem, now: datetime, exc: Exception) -> int:
         permanent = isinstance(exc, BadRequest)
         if permanent or item.attempts >= MAX_ATTEMPTS:
             log.error("outbox row %s failed for good: %s", item.id, exc)

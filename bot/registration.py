@@ -19,7 +19,7 @@ from flows.sessions import session_when
 from flows.strings import Markup, Strings
 from store import logins, outbox, registrations
 from store.db import Store
-from store.outbox import OutboxItem
+from store.outbox import OutboxItem, OutboxStatus
 from store.participants import Participant
 from store.registrations import Details, Registration, RegistrationStatus
 
@@ -125,6 +125,28 @@ class Desk:
             return [Reply(strings("registration.login_url_only", url=session.mooc_url))]
         await self.alert_organisers(now)
         return [Reply(strings("registration.login_follows"))]
+
+    async def restore_promises(self, participant: Participant, now: datetime) -> None:
+        """They had blocked the bot (which cancelled what was owed) and are back: owe it again."""
+        for registration in await registrations.live(self.store, participant.telegram_id):
+            session = self.session(registration.session_id)
+            if session is None or registration.status is not RegistrationStatus.REGISTERED:
+                continue
+            for hook in self.on_seated:
+                await hook(participant.telegram_id, session, now)
+        owed = await outbox.for_participant(self.store, participant.telegram_id)
+        cancelled_login = any(r.kind == LOGIN and r.status is OutboxStatus.CANCELLED for r in owed)
+        if cancelled_login:
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{LOGIN}:{participant.telegram_id}",
+                participant_id=participant.telegram_id,
+                chat_id=participant.chat_id,
+                kind=LOGIN,
+                due_at=now,
+                now=now,
+            )
+        await self.dispatcher.wake()
 
     async def alert_organisers(self, now: datetime) -> None:
         """Tell organisers the pool is empty — once per pool size, not per participant."""

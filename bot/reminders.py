@@ -30,15 +30,17 @@ NUDGE = "nudge"
 MOVED = "moved"
 
 
-def _soon(strings: Strings, minutes: int) -> str:
-    if minutes >= 2 * 24 * 60 and minutes % (24 * 60) == 0:
-        return strings("reminders.days", n=minutes // (24 * 60))
-    if minutes == 24 * 60:
+def _soon(strings: Strings, left: timedelta) -> str:
+    """How far off the start is, in words — from now, so a late reminder still tells the truth."""
+    minutes = max(1, round(left.total_seconds() / 60))
+    if minutes >= 36 * 60:
+        return strings("reminders.days", n=round(minutes / (24 * 60)))
+    if minutes >= 20 * 60:
         return strings("reminders.tomorrow")
-    if minutes == 60:
+    if 50 <= minutes <= 70:
         return strings("reminders.hour")
-    if minutes % 60 == 0:
-        return strings("reminders.hours", n=minutes // 60)
+    if minutes > 70:
+        return strings("reminders.hours", n=round(minutes / 60))
     return strings("reminders.minutes", n=minutes)
 
 
@@ -52,6 +54,8 @@ class Reminders:
 
     async def schedule(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
         """Queue each reminder that still lies in the future, and the nudge."""
+        # The start time is part of the key: a moved session gets its reminders anew.
+        stamp = int(session.starts_at.timestamp())
         for offset in self.settings.reminders.offsets:
             due = session.starts_at - offset
             if due <= now:
@@ -59,7 +63,7 @@ class Reminders:
             minutes = int(offset.total_seconds() // 60)
             await outbox.enqueue(
                 self.store,
-                dedup_key=f"{REMINDER}:{session.id}:{participant_id}:{minutes}",
+                dedup_key=f"{REMINDER}:{session.id}:{participant_id}:{minutes}:{stamp}",
                 participant_id=participant_id,
                 chat_id=participant_id,
                 kind=REMINDER,
@@ -71,7 +75,7 @@ class Reminders:
         if nudge_at > now:
             await outbox.enqueue(
                 self.store,
-                dedup_key=f"{NUDGE}:{session.id}:{participant_id}",
+                dedup_key=f"{NUDGE}:{session.id}:{participant_id}:{stamp}",
                 participant_id=participant_id,
                 chat_id=participant_id,
                 kind=NUDGE,
@@ -83,42 +87,40 @@ class Reminders:
 
     async def cancel(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
         await outbox.cancel_keys(self.store, f"{REMINDER}:{session.id}:{participant_id}:")
-        await outbox.cancel_keys(self.store, f"{NUDGE}:{session.id}:{participant_id}")
+        await outbox.cancel_keys(self.store, f"{NUDGE}:{session.id}:{participant_id}:")
 
     async def retime(self, session: SessionSettings, now: datetime) -> int:
-        """At start: if the session's time changed, move its pending rows and tell people once."""
+        """At start: if the session's time changed, re-queue its reminders and tell people once.
+
+        The new start is recorded last, so a crash half-way is redone at the next start.
+        """
         row = await self.store.fetch_one(
             "SELECT starts_at FROM session_times WHERE session_id = ?", (session.id,)
         )
+        told = 0
+        if row is not None and from_db(row["starts_at"]) != session.starts_at:
+            await outbox.cancel_keys(self.store, f"{REMINDER}:{session.id}:")
+            await outbox.cancel_keys(self.store, f"{NUDGE}:{session.id}:")
+            for registration in await registrations.for_session(self.store, session.id):
+                pid = registration.participant_id
+                told += await outbox.enqueue(
+                    self.store,
+                    dedup_key=f"{MOVED}:{session.id}:{to_db(session.starts_at)}:{pid}",
+                    participant_id=pid,
+                    chat_id=pid,
+                    kind=MOVED,
+                    due_at=now,
+                    now=now,
+                    payload={"session": session.id},
+                )
+                if registration.status is RegistrationStatus.REGISTERED:
+                    await self.schedule(pid, session, now)
+            await self.desk.dispatcher.wake()
         await self.store.execute(
             "INSERT INTO session_times (session_id, starts_at) VALUES (?, ?)"
             " ON CONFLICT (session_id) DO UPDATE SET starts_at = excluded.starts_at",
             (session.id, to_db(session.starts_at)),
         )
-        if row is None or from_db(row["starts_at"]) == session.starts_at:
-            return 0
-        for item in await outbox.pending_with_prefix(self.store, f"{REMINDER}:{session.id}:"):
-            due = session.starts_at - timedelta(minutes=int(item.payload["minutes"]))
-            await outbox.move(self.store, item.id, due)
-        for item in await outbox.pending_with_prefix(self.store, f"{NUDGE}:{session.id}:"):
-            await outbox.move(
-                self.store, item.id, session.starts_at - self.settings.reminders.nudge_before
-            )
-        told = 0
-        for registration in await registrations.for_session(self.store, session.id):
-            told += await outbox.enqueue(
-                self.store,
-                dedup_key=f"{MOVED}:{session.id}:{to_db(session.starts_at)}:{registration.participant_id}",
-                participant_id=registration.participant_id,
-                chat_id=registration.participant_id,
-                kind=MOVED,
-                due_at=now,
-                now=now,
-                payload={"session": session.id},
-            )
-            if registration.status is RegistrationStatus.REGISTERED:
-                await self.schedule(registration.participant_id, session, now)
-        await self.desk.dispatcher.wake()
         return told
 
     async def _seated(self, participant: Participant, session_id: str) -> bool:
@@ -146,7 +148,7 @@ class ReminderKind:
         text = strings(
             "reminders.text",
             title=session.title,
-            soon=Markup(_soon(strings, minutes)),
+            soon=Markup(_soon(strings, session.starts_at - now)),
             when=Markup(desk.when(session, strings)),
         )
         if minutes <= 60 and session.join_url:

@@ -113,7 +113,8 @@ async def send_replies(
     and `ClearButtons` takes the buttons off it (so an old card cannot be pressed again).
 
     `patient`: on a 429, wait and retry (a person is waiting for this answer); the
-    outbox dispatcher passes False and reschedules instead.
+    outbox dispatcher passes False and reschedules instead — but once a row's first
+    message is out, the rest of it waits too, so a retry never repeats that message.
     """
     shown: list[Message] = []
     for reply in replies:
@@ -130,7 +131,7 @@ async def send_replies(
                 caption=reply.caption or None,
                 parse_mode=ParseMode.HTML,
             )
-            shown.append(await _patiently(send_document, patient))
+            shown.append(await _patiently(send_document, patient or bool(shown)))
             continue
         markup = keyboard(reply.buttons)
         if reply.edit and pressed is not None:
@@ -160,7 +161,7 @@ async def send_replies(
                 reply_markup=markup if last else None,
                 allow_paid_broadcast=paid or None,
             )
-            shown.append(await _patiently(send_message, patient))
+            shown.append(await _patiently(send_message, patient or bool(shown)))
     return shown
 
 

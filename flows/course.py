@@ -209,7 +209,8 @@ def _show(
 ) -> tuple[Progress, list[Out]]:
     replies: list[Out] = [card_reply(course, strings, section, card)]
     moved = progress.at(section, card)
-    if course.after(section.id) is None and card == len(section.cards) - 1:
+    everything = {s.id for s in course.sections}
+    if card == len(section.cards) - 1 and everything <= moved.finished:
         replies.append(Reply(strings("course.finished")))
     return moved, replies
 

@@ -263,7 +263,7 @@ def _move_on(flow: Flow, state: FlowState, strings: Strings) -> tuple[FlowState,
         (s.id for s in flow.steps if _applies(s, state.answers) and s.id not in state.answers),
         "",
     )
-    if following in state.answers or state.editing:
+    if not following or following in state.answers or state.editing:
         following = missing
     following_step = flow.step(following)
     if not following:

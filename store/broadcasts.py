@@ -27,6 +27,7 @@ __all__ = [
 ]
 
 FAR_FUTURE = "9999-12-31T00:00:00+00:00"
+MINE = "substr(dedup_key, 1, ?) = ?"  # the rows of one broadcast, by key prefix
 
 
 class BroadcastStatus(StrEnum):
@@ -172,23 +173,21 @@ async def set_status(
             " THEN ? ELSE finished_at END WHERE id = ?",
             (status.value, status.value, to_db(now), broadcast.id),
         )
-        like = broadcast.prefix + "%"
+        prefix = broadcast.prefix
         if status is BroadcastStatus.PAUSED:
             await conn.execute(
-                "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND dedup_key LIKE ?",
-                (FAR_FUTURE, like),
+                "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND " + MINE,
+                (FAR_FUTURE, len(prefix), prefix),
             )
         elif status is BroadcastStatus.SENDING:
             await conn.execute(
-                "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND dedup_key LIKE ?"
-                " AND due_at = ?",
-                (to_db(now), like, FAR_FUTURE),
+                "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND due_at = ? AND " + MINE,
+                (to_db(now), FAR_FUTURE, len(prefix), prefix),
             )
         elif status is BroadcastStatus.CANCELLED:
             await conn.execute(
-                "UPDATE outbox SET status = 'cancelled'"
-                " WHERE status = 'pending' AND dedup_key LIKE ?",
-                (like,),
+                "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND " + MINE,
+                (len(prefix), prefix),
             )
 
 
@@ -204,8 +203,8 @@ async def set_progress_message(
 async def figures(store: Store, broadcast: Broadcast) -> Figures:
     rows = await store.fetch_all(
         "SELECT status, last_error LIKE 'Forbidden%' AS blocked, COUNT(*) AS n FROM outbox"
-        " WHERE kind = 'broadcast' AND dedup_key LIKE ? GROUP BY status, blocked",
-        (broadcast.prefix + "%",),
+        " WHERE kind = 'broadcast' AND " + MINE + " GROUP BY status, blocked",
+        (len(broadcast.prefix), broadcast.prefix),
     )
     sent = failed = blocked = cancelled = remaining = 0
     for row in rows:

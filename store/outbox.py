@@ -177,16 +177,18 @@ async def retry_later(
 
 async def cancel_keys(store: Store, prefix: str) -> int:
     """Cancel the pending rows whose de-duplication key starts with `prefix`."""
+    # substr, not LIKE: '_' in a session id must not act as a wildcard.
     return await store.execute(
-        "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND dedup_key LIKE ?",
-        (prefix.replace("%", "") + "%",),
+        "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending'"
+        " AND substr(dedup_key, 1, ?) = ?",
+        (len(prefix), prefix),
     )
 
 
 async def pending_with_prefix(store: Store, prefix: str) -> list[OutboxItem]:
     rows = await store.fetch_all(
-        "SELECT * FROM outbox WHERE status = 'pending' AND dedup_key LIKE ? ORDER BY id",
-        (prefix.replace("%", "") + "%",),
+        "SELECT * FROM outbox WHERE status = 'pending' AND substr(dedup_key, 1, ?) = ? ORDER BY id",
+        (len(prefix), prefix),
     )
     return [_item(row) for row in rows]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -39,6 +39,7 @@ class Participant:
     status: ParticipantStatus
     drips_paused: bool = False
     nudges_sent: int = 0
+    reactivated: bool = False  # set by seen(): they had blocked the bot and wrote again
 
 
 def _participant(row: aiosqlite.Row) -> Participant:
@@ -90,7 +91,13 @@ async def seen(
             ),
         )
         created = cursor.rowcount == 1
+        reactivated = False
         if not created:
+            async with conn.execute(
+                "SELECT status FROM participants WHERE telegram_id = ?", (telegram_id,)
+            ) as before:
+                previous = await before.fetchone()
+            reactivated = previous is not None and previous["status"] == "blocked"
             await conn.execute(
                 "UPDATE participants SET chat_id = ?, first_name = ?, last_name = ?, username = ?,"
                 " last_seen_at = ?, status = 'active' WHERE telegram_id = ?",
@@ -101,7 +108,10 @@ async def seen(
         ) as rows:
             row = await rows.fetchone()
     assert row is not None
-    return _participant(row), created
+    participant = _participant(row)
+    if reactivated:
+        participant = replace(participant, reactivated=True)
+    return participant, created
 
 
 async def get(store: Store, telegram_id: int) -> Participant | None:

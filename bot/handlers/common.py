@@ -42,7 +42,7 @@ async def remember_participant(update: Update, context: BotContext) -> None:
     if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
         return
     language = context.bot_data.content.pick_language(user.language_code)
-    context.participant, context.participant_is_new = await participants.seen(
+    participant, context.participant_is_new = await participants.seen(
         context.store,
         telegram_id=user.id,
         chat_id=chat.id,
@@ -52,6 +52,9 @@ async def remember_participant(update: Update, context: BotContext) -> None:
         language=language,
         now=context.clock.now(),
     )
+    context.participant = participant
+    if participant.reactivated:
+        await context.bot_data.desk.restore_promises(participant, context.clock.now())
 
 
 async def private_only(update: Update, context: BotContext) -> None:

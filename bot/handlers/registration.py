@@ -33,6 +33,10 @@ async def _start(update: Update, context: BotContext, session: SessionSettings) 
     participant = context.participant
     assert participant is not None
     flow = context.bot_data.content.flows[REGISTRATION]
+    if await registrations.live(context.store, participant.telegram_id):
+        # One registration per person: show it (with ✏️ to change) instead of a second one.
+        await run_flow(update, context, flow, Begin())
+        return
     state = await load_flow_state(context, flow)
     first: tuple[Out, ...] = (ClearButtons(),) if update.callback_query else ()
     if state.phase is Phase.DONE:

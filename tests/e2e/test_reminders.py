@@ -141,3 +141,22 @@ async def test_nudge_reaches_only_those_with_unanswered_questions(
     await ann.expect("1/5")
     assert not any("You have answered" in m.shown_text for m in bea.bot_messages())
     assert {r.status for r in await rows(tg, bea, "nudge")} == {OutboxStatus.CANCELLED}
+
+
+async def test_someone_who_unblocks_gets_their_reminders_back(
+    tg: Sandbox, clock: ManualClock
+) -> None:
+    ann = await registered(tg)
+    bea = await registered(tg, "Bea")
+    starts = tg.settings.sessions[0].starts_at
+    ann.block()
+    clock.set(starts - timedelta(days=7))
+    await tg.dispatch()  # the 7-day reminder meets a 403: Ann is inactive, her rows cancelled
+    await bea.expect("Reminder:")
+    assert {r.status for r in await rows(tg, ann, "reminder")} >= {OutboxStatus.CANCELLED}
+    ann.block(False)
+    ann.send("/status")  # she writes again
+    await ann.expect("Your status")
+    clock.set(starts - timedelta(days=1))
+    await tg.dispatch()
+    assert "starts tomorrow" in (await ann.expect("Reminder:")).shown_text

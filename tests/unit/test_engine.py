@@ -216,3 +216,55 @@ def test_random_events_never_crash_and_never_lose_an_answer(sequence: list[Event
                 assert state.step == step  # only the question being answered may change
         assert FlowState.from_json(after.to_json()) == after
         state = after
+
+
+def test_an_edit_mid_flow_goes_on_to_the_questions_not_yet_asked() -> None:
+    state, _ = run(REFLECTION, Begin(), Press("c", "q1", "yes"), Press("e", "q1"))
+    state, _ = run(REFLECTION, Press("c", "q1", "no"), state=state)
+    assert state.phase is Phase.ASKING
+    assert state.step == "q1why"  # never asked yet: no review with questions left out
+
+
+def test_reflecting_on_the_last_part_pauses_instead_of_reviewing() -> None:
+    state, _ = run(REFLECTION, Begin(step="q5"), Text("My last words"), Press("d", "q5"))
+    assert state.paused
+    assert state.phase is Phase.ASKING
+    assert state.step == "q1"
+
+
+def test_edit_after_confirming_then_back_returns_to_done() -> None:
+    state, _ = run(
+        ALL_KINDS,
+        Begin(),
+        Press("c", "pick", "yes"),
+        Press("c", "rate", "2"),
+        Press("c", "ok", "yes"),
+        Press("k", "review"),
+        Press("e", "rate"),
+        Press("b", "rate"),
+    )
+    assert state.phase is Phase.DONE
+    assert not state.listening
+
+
+def test_edit_after_confirming_applies_and_stays_done() -> None:
+    state, _ = run(
+        ALL_KINDS,
+        Begin(),
+        Press("c", "pick", "yes"),
+        Press("c", "rate", "2"),
+        Press("c", "ok", "yes"),
+        Press("k", "review"),
+        Press("e", "rate"),
+        Press("c", "rate", "4"),
+    )
+    assert state.phase is Phase.DONE
+    assert state.answers["rate"] == "4"
+
+
+def test_done_on_a_prefilled_one_message_answer_checks_it() -> None:
+    registration = CONTENT.flows["registration"]
+    too_long = FlowState(registration.id, answers={"name": "x" * 150})
+    state, replies = run(registration, Begin(), Press("d", "name"), state=too_long)
+    assert state.step == "name"
+    assert "limit here is 100" in texts(replies)
