@@ -24,6 +24,10 @@ PER_CHAT_INTERVAL = 1.0 + MARGIN
 class Pacer:
     def __init__(self, rate_per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = max(1, math.floor(rate_per_second))
+        # Evenly spaced, not in bursts: fewer messages in flight at any moment, so a crash
+        # can catch fewer of them between Telegram's acceptance and our record of it.
+        self.spacing = 1.0 / rate_per_second
+        self._next_slot = -math.inf
         self.clock = clock
         self._sent: deque[float] = deque()
         self._chat_next: dict[int, float] = {}
@@ -34,12 +38,18 @@ class Pacer:
         """0 when a message to `chat_id` may go now (and count it), else how long to wait."""
         while self._sent and self._sent[0] <= now - WINDOW - MARGIN:
             self._sent.popleft()
-        waits = [self._paused_until - now, self._chat_next.get(chat_id, 0.0) - now]
+        waits = [
+            self._paused_until - now,
+            self._chat_next.get(chat_id, 0.0) - now,
+            self._next_slot - now,
+        ]
         if len(self._sent) >= self.limit:
             waits.append(self._sent[0] + WINDOW + MARGIN - now)
         delay = max(waits)
         if delay <= 0:
             self._sent.append(now)
+            # Slots on an even grid; after a stall it may catch up by one slot, no more.
+            self._next_slot = max(self._next_slot, now - self.spacing) + self.spacing
             self._chat_next[chat_id] = now + PER_CHAT_INTERVAL
             if len(self._chat_next) > 10_000:
                 self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}

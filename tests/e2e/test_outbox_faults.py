@@ -14,6 +14,7 @@ from bot.sandbox import BotApiServer, Person
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Faults, Limits
 from bot.settings import Settings
+from store import broadcasts as broadcast_store
 from store import outbox, participants
 from store.db import Store
 from store.outbox import OutboxStatus
@@ -133,3 +134,58 @@ async def test_every_reminder_once_despite_429s_and_500s(
         failures = Counter(c.status for c in tg.world.calls if c.method == "sendMessage")
         assert failures[429] > 0
         assert failures[500] > 0
+
+
+async def test_broadcast_resumed_after_kill_9_reaches_everybody(tmp_path: Path) -> None:
+    db = tmp_path / "broadcast.sqlite3"
+    async with BotApiServer(TOKEN) as server:
+        people = [Person.create(server.world, f"B{i:03d}") for i in range(150)]
+        for person in people:
+            server.world.private_chat(person.user)
+        async with Store(db) as store:
+            now = datetime.now(UTC)
+            for person in people:
+                await participants.seen(
+                    store,
+                    telegram_id=person.user.id,
+                    chat_id=person.user.id,
+                    first_name=person.user.first_name,
+                    last_name=None,
+                    username=None,
+                    language="en",
+                    now=now,
+                )
+            await broadcast_store.create(
+                store,
+                created_by=None,
+                audience="everyone",
+                html="<b>News</b> for all",
+                button=None,
+                due_at=now,
+                recipients=[p.user.id for p in people],
+                now=now,
+            )
+
+        def news() -> Counter[int]:
+            return Counter(
+                m.chat.id
+                for chat in server.world.messages.values()
+                for m in chat
+                if m.from_bot and m.shown_text == "News for all"
+            )
+
+        env = {"MOOC_BOT_TOKEN": TOKEN, "MOOC_BOT_API_URL": server.url, "MOOC_BOT_DB": str(db)}
+        quiet = {"stdout": asyncio.subprocess.DEVNULL, "stderr": asyncio.subprocess.DEVNULL}
+        first = await spawn_bot("run", env=env, **quiet)
+        await server.world.wait_for(lambda: sum(news().values()) >= 40, timeout=60)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        second = await spawn_bot("run", env=env, **quiet)
+        try:
+            await server.world.wait_for(lambda: len(news()) == len(people), timeout=90)
+        finally:
+            second.send_signal(signal.SIGINT)
+            await second.wait()
+    counts = news()
+    assert len(counts) == len(people)
+    assert sum(n - 1 for n in counts.values()) <= 1  # at most the one in the kill's window
