@@ -18,7 +18,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import JobQueue
 
 from bot.clock import Clock
-from bot.dispatcher import Dispatcher, Missed, Postpone
+from bot.dispatcher import Dispatcher, Missed, Postpone, QuietKind
 from bot.render import send_replies
 from bot.settings import Settings
 from flows.content import Content
@@ -31,7 +31,7 @@ from store.db import Store
 from store.outbox import OutboxItem
 from store.participants import Participant
 
-__all__ = ["BROADCAST", "BroadcastKind", "Broadcasts", "parse_when"]
+__all__ = ["BROADCAST", "BroadcastKind", "Broadcasts", "parse_when", "queue_broadcast"]
 
 log = logging.getLogger(__name__)
 BROADCAST = "broadcast"
@@ -56,6 +56,39 @@ def parse_when(text: str, now: datetime, settings: Settings) -> datetime | None:
     except ValueError:
         return None
     return moment if moment > now else None
+
+
+async def queue_broadcast(
+    db: Store,
+    *,
+    created_by: int | None,
+    audience: str,
+    html: str,
+    button: tuple[str, str] | None,
+    due_at: datetime,
+    now: datetime,
+) -> Broadcast:
+    """The broadcast and a row per recipient, audit-logged (chat and command line alike)."""
+    recipients = await store.audience_ids(db, audience)
+    broadcast = await store.create(
+        db,
+        created_by=created_by,
+        audience=audience,
+        html=html,
+        button=button,
+        due_at=due_at,
+        recipients=recipients,
+        now=now,
+    )
+    await audit.record(
+        db,
+        actor_id=created_by,
+        action="broadcast.created",
+        now=now,
+        detail={"id": broadcast.id, "audience": audience, "due_at": due_at.isoformat()},
+        recipients=len(recipients),
+    )
+    return broadcast
 
 
 class Broadcasts:
@@ -93,25 +126,14 @@ class Broadcasts:
         button: tuple[str, str] | None,
         due_at: datetime,
     ) -> Broadcast:
-        now = self.clock.now()
-        recipients = await store.audience_ids(self.store, audience)
-        broadcast = await store.create(
+        broadcast = await queue_broadcast(
             self.store,
             created_by=created_by,
             audience=audience,
             html=html,
             button=button,
             due_at=due_at,
-            recipients=recipients,
-            now=now,
-        )
-        await audit.record(
-            self.store,
-            actor_id=created_by,
-            action="broadcast.created",
-            now=now,
-            detail={"id": broadcast.id, "audience": audience, "due_at": due_at.isoformat()},
-            recipients=len(recipients),
+            now=self.clock.now(),
         )
         await self.dispatcher.wake()
         return broadcast
@@ -238,7 +260,7 @@ def message_reply(html: str, label: str, url: str) -> Reply:
     return Reply(html, buttons)
 
 
-class BroadcastKind:
+class BroadcastKind(QuietKind):
     """Outbox kind: one recipient's copy of a broadcast."""
 
     def __init__(self, broadcasts: Broadcasts) -> None:
@@ -251,6 +273,3 @@ class BroadcastKind:
         if broadcast is None or broadcast.status is BroadcastStatus.CANCELLED:
             return None
         return [broadcast_message(broadcast)]
-
-    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
-        """Progress is counted from the outbox rows themselves."""

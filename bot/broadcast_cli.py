@@ -12,11 +12,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bot.broadcast import parse_when
+from bot.broadcast import parse_when, queue_broadcast
 from bot.clock import SystemClock
 from bot.sandbox.telegram_html import HtmlError, parse_html
 from bot.settings import Settings
-from store import audit
 from store import broadcasts as store
 from store.db import Store
 
@@ -76,25 +75,10 @@ async def run_broadcast(
         if dry_run:
             print(f"dry run: {len(recipients)} recipient(s) in '{audience}'; nothing was queued")
             return 0
-        broadcast = await store.create(
-            db,
-            created_by=None,
-            audience=audience,
-            html=html,
-            button=link,
-            due_at=due,
-            recipients=recipients,
-            now=now,
+        broadcast = await queue_broadcast(
+            db, created_by=None, audience=audience, html=html, button=link, due_at=due, now=now
         )
-        await audit.record(
-            db,
-            actor_id=None,
-            action="broadcast.created",
-            now=now,
-            detail={"id": broadcast.id, "audience": audience},
-            recipients=len(recipients),
-        )
-        print(f"broadcast #{broadcast.id}: {len(recipients)} recipient(s), due {due.isoformat()}")
+        print(f"broadcast #{broadcast.id}: {broadcast.total} recipient(s), due {due.isoformat()}")
         if not wait or due > now:
             print("the running bot sends it; `mooc-bot outbox` shows the figures")
             return 0

@@ -30,7 +30,7 @@ from store.db import Store
 from store.outbox import OutboxItem, OutboxStatus
 from store.participants import Participant, ParticipantStatus
 
-__all__ = ["Dispatcher", "Missed", "OutboxKind", "Postpone"]
+__all__ = ["Dispatcher", "Missed", "OutboxKind", "Postpone", "QuietKind"]
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -63,6 +63,13 @@ class OutboxKind(Protocol):
     async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
         """Called once the row's messages were delivered."""
         ...
+
+
+class QuietKind:
+    """A kind with nothing to record once delivered (the outbox row says it all)."""
+
+    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
+        """Nothing to record beyond the outbox row."""
 
 
 class Dispatcher:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from bot.calendar import session_ics
-from bot.dispatcher import Dispatcher, Postpone
+from bot.dispatcher import Dispatcher, Postpone, QuietKind
 from bot.settings import SessionSettings, Settings
 from flows.content import Content
 from flows.replies import Document, Out, Reply
@@ -220,7 +220,7 @@ async def hand_out_waiting_logins(store: Store, now: datetime) -> int:
     return handed
 
 
-class PromotedKind:
+class PromotedKind(QuietKind):
     """Outbox kind: 'a place came free and you're in', with the full confirmation."""
 
     def __init__(self, desk: Desk) -> None:
@@ -245,11 +245,8 @@ class PromotedKind:
             *self.desk.confirmation(participant, live[0], session, now),
         ]
 
-    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
-        """Nothing to record beyond the outbox row."""
 
-
-class LoginKind:
+class LoginKind(QuietKind):
     """Outbox kind: the MOOC login that 'follows' once codes were imported."""
 
     def __init__(self, desk: Desk) -> None:
@@ -267,11 +264,8 @@ class LoginKind:
         strings = self.desk.content.strings(participant.language)
         return [Reply(strings("registration.login", code=code, url=url))]
 
-    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
-        """Nothing to record beyond the outbox row."""
 
-
-class AlertKind:
+class AlertKind(QuietKind):
     """Outbox kind: a warning to an organiser (e.g. the login pool is empty)."""
 
     def __init__(self, desk: Desk) -> None:
@@ -283,6 +277,3 @@ class AlertKind:
         strings = self.desk.content.strings(participant.language)
         waiting = len(await logins.waiting(self.desk.store))
         return [Reply(strings("registration.logins_exhausted", waiting=waiting))]
-
-    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
-        """Nothing to record beyond the outbox row."""

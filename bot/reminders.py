@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.calendar import session_ics
-from bot.dispatcher import Missed, Postpone
+from bot.dispatcher import Missed, Postpone, QuietKind
 from bot.registration import Desk
 from bot.settings import SessionSettings
 from flows.replies import Button, Document, Out, Reply
@@ -130,7 +130,7 @@ class Reminders:
         )
 
 
-class ReminderKind:
+class ReminderKind(QuietKind):
     def __init__(self, reminders: Reminders) -> None:
         self.reminders = reminders
 
@@ -155,11 +155,8 @@ class ReminderKind:
             text += "\n" + strings("reminders.join", url=session.join_url)
         return [Reply(text)]
 
-    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
-        """Nothing to record beyond the outbox row."""
 
-
-class NudgeKind:
+class NudgeKind(QuietKind):
     def __init__(self, reminders: Reminders) -> None:
         self.reminders = reminders
 
@@ -184,11 +181,8 @@ class NudgeKind:
         text = strings("reminders.nudge", answered=len(answered), questions=len(questions))
         return [Reply(text, ((button,),))]
 
-    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
-        """Nothing to record beyond the outbox row."""
 
-
-class MovedKind:
+class MovedKind(QuietKind):
     def __init__(self, reminders: Reminders) -> None:
         self.reminders = reminders
 
@@ -206,6 +200,3 @@ class MovedKind:
         join_now = session.join_url_timing == "now"
         ics = session_ics(session, participant.telegram_id, now, with_join_url=join_now)
         return [Reply(text), Document(f"{session.id}.ics", ics)]
-
-    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
-        """Nothing to record beyond the outbox row."""

@@ -100,3 +100,43 @@ async def test_logins_import_refuses_a_file_without_a_code_column(tmp_path: Path
     code, _, err = await run("logins", "import", str(codes))
     assert code == 2
     assert err.strip() == f"{codes}:1: the first line must name the columns, one of them 'code'"
+
+
+async def test_broadcast_from_the_command_line_checks_html_and_queues_rows(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from store import outbox, participants
+    from store.db import Store
+
+    db = tmp_path / "bot.sqlite3"
+    async with Store(db) as store:
+        for telegram_id in (11, 12):
+            await participants.seen(
+                store,
+                telegram_id=telegram_id,
+                chat_id=telegram_id,
+                first_name="P",
+                last_name=None,
+                username=None,
+                language="en",
+                now=datetime.now(UTC),
+            )
+    env = {"MOOC_BOT_DB": str(db)}
+    broken = tmp_path / "broken.html"
+    broken.write_text("<b>unclosed")
+    code, _, err = await run(
+        "broadcast", "--audience", "everyone", "--text-file", str(broken), env=env
+    )
+    assert code == 2
+    assert "not valid Telegram HTML" in err
+    message = tmp_path / "msg.html"
+    message.write_text("<b>Hello</b> everyone")
+    args = ("broadcast", "--audience", "everyone", "--text-file", str(message))
+    code, out, _ = await run(*args, "--dry-run", env=env)
+    assert "dry run: 2 recipient(s)" in out
+    code, out, _ = await run(*args, "--no-wait", env=env)
+    assert code == 0
+    assert "broadcast #1: 2 recipient(s)" in out
+    async with Store(db) as store:
+        kinds = await outbox.counts_by_kind(store)
+    assert kinds["broadcast"] == {outbox.OutboxStatus.PENDING: 2}
