@@ -140,3 +140,8 @@ async def test_broadcast_from_the_command_line_checks_html_and_queues_rows(tmp_p
     async with Store(db) as store:
         kinds = await outbox.counts_by_kind(store)
     assert kinds["broadcast"] == {outbox.OutboxStatus.PENDING: 2}
+    code, out, _ = await run("outbox", env=env)
+    assert code == 0
+    header, row = out.splitlines()[:2]
+    assert header.split() == ["kind", "pending", "sent", "failed", "cancelled", "missed", "sending"]
+    assert row.split() == ["broadcast", "2", "0", "0", "0", "0", "0"]
