@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,7 +35,8 @@ __all__ = ["Dispatcher", "Missed", "OutboxKind", "Postpone", "QuietKind"]
 
 log = logging.getLogger(__name__)
 BATCH = 50
-SENDERS = 8  # messages in flight at once; the pacer keeps the rate
+SENDERS = 8  # messages in flight at once at Telegram's free rate; the pacer keeps the rate
+IN_FLIGHT_SECONDS = 0.05  # at higher rates (paid broadcasts), about this much sending in flight
 MAX_ATTEMPTS = 6
 SAFETY_TICK = 60.0
 
@@ -82,7 +84,11 @@ class Dispatcher:
         self.pacer = Pacer(rate_per_second)
         self._job_queue: JobQueue[Any] | None = None
         self._running = asyncio.Lock()
-        self._senders = asyncio.Semaphore(SENDERS)
+        # Enough in flight for the rate (a send takes a few tens of ms), and no more:
+        # whatever is in flight is what a crash could send twice.
+        self.senders = max(SENDERS, math.ceil(rate_per_second * IN_FLIGHT_SECONDS))
+        self.batch = max(BATCH, 4 * self.senders)
+        self._senders = asyncio.Semaphore(self.senders)
 
     async def start(self, job_queue: JobQueue[Any] | None) -> None:
         """Resume after a restart: rows left mid-send are pending again; wake at the next due."""
@@ -114,7 +120,7 @@ class Dispatcher:
         """Send every row due by the clock; return how many were delivered."""
         delivered = 0
         async with self._running:
-            while batch := await outbox.claim_due(self.store, self.clock.now(), BATCH):
+            while batch := await outbox.claim_due(self.store, self.clock.now(), self.batch):
                 results = await asyncio.gather(*(self._send_one(item) for item in batch))
                 delivered += sum(results)
         return delivered
