@@ -82,11 +82,7 @@ async def guard(update: Update, context: BotContext, press: Press) -> bool:
 async def on_step(
     update: Update, context: BotContext, before: FlowState, after: FlowState
 ) -> list[Out]:
-    """After the audience: how many it reaches. On Confirm: queue it for everyone."""
-    audience = after.answers.get("audience")
-    if audience and before.answers.get("audience") != audience and after.phase is Phase.ASKING:
-        ids = await store.audience_ids(context.store, audience)
-        return [Reply(context.strings("broadcast.count", count=len(ids)))]
+    """On Confirm: queue it for everyone (the count and preview come before the review)."""
     if after.phase is not Phase.DONE or before.phase is Phase.DONE:
         return []
     user = update.effective_user
