@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
@@ -51,6 +52,19 @@ __all__ = ["build_application", "on_start", "on_stop", "running"]
 log = logging.getLogger(__name__)
 
 
+def with_session_audiences(content: Content, settings: Settings) -> Content:
+    """The broadcast composer offers one audience per configured session."""
+    flow = content.flows.get("broadcast")
+    audience = flow.step("audience") if flow is not None else None
+    if flow is None or audience is None or not settings.sessions:
+        return content
+    extra = {f"session_{s.id}": f"📅 {s.title}" for s in settings.sessions}
+    step = replace(audience, options=(*audience.options, *extra))
+    steps = tuple(step if s.id == "audience" else s for s in flow.steps)
+    richer = replace(flow, steps=steps, labels={**flow.labels, **extra})
+    return replace(content, flows={**content.flows, "broadcast": richer})
+
+
 def build_application(
     settings: Settings,
     store: Store,
@@ -90,9 +104,10 @@ def build_application(
     data = application.bot_data
     data.settings = settings
     data.store = store
-    data.content = content or load_content(
+    loaded = content or load_content(
         settings.course.languages, settings.course.default_language, root=settings.content_dir
     )
+    data.content = with_session_audiences(loaded, settings)
     data.clock = clock or SystemClock()
     data.dispatcher = Dispatcher(application.bot, store, data.clock, settings.broadcast.rate)
     data.dispatcher.paid_kinds = {BROADCAST} if settings.broadcast.allow_paid_broadcast else set()

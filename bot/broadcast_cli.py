@@ -29,7 +29,7 @@ AUDIENCES = (
     "unfinished",
     "lang_en",
     "lang_nl",
-)
+)  # …and session_<id>: everyone registered or waitlisted for that session
 STALL = 30  # seconds without progress before suggesting that the bot is not running
 
 
@@ -43,6 +43,10 @@ async def run_broadcast(
     dry_run: bool,
     wait: bool,
 ) -> int:
+    known = [*AUDIENCES, *(f"session_{s.id}" for s in settings.sessions)]
+    if audience not in known:
+        print(f"--audience {audience!r}: choose one of {', '.join(known)}", file=sys.stderr)
+        return 2
     try:
         html = (await asyncio.to_thread(text_file.read_text, encoding="utf-8")).strip()
         parse_html(html)

@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     login_commands.add_parser("status", help="how many codes are left")
     commands.add_parser("outbox", help="messages owed: pending, sent, failed, missed, per kind")
     send = commands.add_parser("broadcast", help="send a message to an audience (the bot delivers)")
-    send.add_argument("--audience", choices=AUDIENCES, required=True)
+    send.add_argument("--audience", required=True, help=f"{', '.join(AUDIENCES)} or session_<id>")
     send.add_argument("--text-file", type=Path, required=True, help="the message, Telegram HTML")
     send.add_argument("--at", help="'tomorrow 09:00', 'today 17:00' or '2027-01-20 09:00'")
     send.add_argument("--button", help="one link button: 'Label | https://…'")

@@ -95,6 +95,8 @@ class Flow:
     review: bool = True
     cancellable: bool = False  # the review offers Cancel, which starts the flow afresh
     exit_buttons: tuple[tuple[str, str], ...] = ()  # (strings key of the label, callback data)
+    # Labels of options the shell adds at start-up (e.g. one per configured session).
+    labels: dict[str, str] = field(default_factory=dict)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -185,6 +187,8 @@ def _data(flow: Flow, action: str, step: str = "", value: str = "") -> str:
 def _label(strings: Strings, flow: Flow, step: Step, value: str) -> str:
     if step.kind is Kind.SCALE:
         return value
+    if value in flow.labels:
+        return flow.labels[value]
     return strings.plain(f"{flow.strings}.options.{value}")
 
 

@@ -101,6 +101,12 @@ async def audience_ids(store: Store, audience: str) -> list[int]:
     """Active participants (never the blocked) in an audience, oldest first."""
     if audience.startswith("lang_"):
         condition, params = "p.language = ?", [audience.removeprefix("lang_")]
+    elif audience.startswith("session_"):
+        condition = (
+            "p.telegram_id IN (SELECT participant_id FROM registrations"
+            " WHERE session_id = ? AND status != 'cancelled')"
+        )
+        params = [audience.removeprefix("session_")]
     else:
         condition, params = _AUDIENCES[audience], []
     rows = await store.fetch_all(

@@ -124,7 +124,8 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
                 "broadcast.line",
                 id=broadcast.id,
                 status=strings.plain(f"broadcast.status_{broadcast.status.value}"),
-                audience=strings.plain(f"broadcast.options.{broadcast.audience}"),
+                audience=context.bot_data.content.flows[BROADCAST].labels.get(broadcast.audience)
+                or strings.plain(f"broadcast.options.{broadcast.audience}"),
                 sent=figures.sent,
                 total=broadcast.total,
                 snippet=snippet,

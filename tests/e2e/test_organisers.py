@@ -181,3 +181,20 @@ async def test_invite_link_works_once_and_expires(tg: Sandbox, clock: ManualCloc
     actions = [e.action for e in await audit.recent(tg.store)]
     assert actions.count("invite.used") == 1
     assert actions.count("refused:invite") == 2
+
+
+async def test_broadcast_to_the_people_of_one_session(tg: Sandbox) -> None:
+    from tests.e2e.test_registration import sign_up
+
+    olivia = await organiser(tg)
+    ann, bea = await participants_started(tg, "Ann", "Bea")
+    await sign_up(ann)
+    await ann.expect("You're registered")
+    title = tg.settings.sessions[0].title
+    await compose(olivia, f"📅 {title}")
+    await olivia.expect("1 recipient(s)")
+    olivia.press("✅ Confirm", await olivia.expect("Your broadcast"))
+    await olivia.expect("On its way")
+    await tg.dispatch()
+    await ann.expect("Hello all!")
+    assert not any("Hello all" in m.shown_text for m in bea.bot_messages())
