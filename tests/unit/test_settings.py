@@ -132,7 +132,7 @@ def test_token_from_a_dot_env_file(tmp_path: Path) -> None:
 
 
 def test_bad_environment_value_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MOOC_BOT_BROADCAST__RATE_PER_SECOND", "100")
+    monkeypatch.setenv("MOOC_BOT_BROADCAST__RATE_PER_SECOND", "fast")
     [line] = problems(ROOT / "settings.toml")
     assert "broadcast.rate_per_second" in line
 
