@@ -74,7 +74,8 @@ async def run_flow(
     # fails, nothing is saved or shown, and the same button works again.
     hook = context.bot_data.flow_hooks.get(flow.id)
     outcome = await hook(update, context, before, after) if hook and after != before else []
-    if after != before:
+    # A state handed in (a fresh start) differs from the stored one: always save it.
+    if after != before or state is not None:
         await answers.save_step(
             context.store,
             participant.telegram_id,

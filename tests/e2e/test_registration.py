@@ -234,3 +234,19 @@ async def test_fifty_people_registering_at_once_for_twenty_seats(
         assert [r.position for r in queue] == list(range(1, 31))
         assert [r.id for r in queue] == sorted(r.id for r in queue)
         assert max(r.id for r in seated) < min(r.id for r in queue)
+
+
+async def test_register_again_after_cancelling_with_the_same_details(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    await sign_up(ann)
+    await ann.expect("You're registered")
+    ann.send("/cancel_registration")
+    ann.press("Yes, cancel", await ann.expect("Cancel your registration"))
+    await ann.expect("Your registration is cancelled")
+    ann.send("/register")
+    review = await ann.expect("Your registration")
+    assert "ann@example.org" in review.shown_text
+    ann.press("✅ Confirm", review)
+    await ann.expect("You're registered")
+    [again] = await registrations.live(tg.store, ann.user.id)
+    assert again.status is RegistrationStatus.REGISTERED
