@@ -24,9 +24,8 @@ TOKEN = "777:OUTBOX-crash-test"
 REMINDERS = 200
 
 
-async def queue_due_reminders(store: Store, people: list[Person], session_id: str) -> None:
-    """200 participants, each registered and owed one reminder that is already due."""
-    now = datetime.now(UTC)
+async def known(store: Store, people: list[Person], now: datetime) -> None:
+    """These people have written to the bot before (participants in the store)."""
     for person in people:
         await participants.seen(
             store,
@@ -38,6 +37,13 @@ async def queue_due_reminders(store: Store, people: list[Person], session_id: st
             language="en",
             now=now,
         )
+
+
+async def queue_due_reminders(store: Store, people: list[Person], session_id: str) -> None:
+    """Participants, each registered and owed one reminder that is already due."""
+    now = datetime.now(UTC)
+    await known(store, people, now)
+    for person in people:
         await store.execute(
             "INSERT INTO registrations (participant_id, session_id, status, name, email,"
             " consent_at, created_at, updated_at, queued_at)"
@@ -144,17 +150,7 @@ async def test_broadcast_resumed_after_kill_9_reaches_everybody(tmp_path: Path) 
             server.world.private_chat(person.user)
         async with Store(db) as store:
             now = datetime.now(UTC)
-            for person in people:
-                await participants.seen(
-                    store,
-                    telegram_id=person.user.id,
-                    chat_id=person.user.id,
-                    first_name=person.user.first_name,
-                    last_name=None,
-                    username=None,
-                    language="en",
-                    now=now,
-                )
+            await known(store, people, now)
             await broadcast_store.create(
                 store,
                 created_by=None,
