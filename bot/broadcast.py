@@ -7,6 +7,7 @@ progress message per running broadcast until it is done.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -106,7 +107,7 @@ class Broadcasts:
         self.dispatcher = dispatcher
         self.clock = clock
         self.bot: Bot | None = None
-        self._cache: dict[int, Broadcast] = {}
+        self._ticking = asyncio.Lock()
         self._shown: dict[int, str] = {}
 
     def start(self, bot: Bot, job_queue: JobQueue[Any] | None) -> None:
@@ -143,7 +144,6 @@ class Broadcasts:
     ) -> None:
         now = self.clock.now()
         await store.set_status(self.store, broadcast, status, now)
-        self._cache.pop(broadcast.id, None)
         await audit.record(
             self.store,
             actor_id=actor,
@@ -171,6 +171,10 @@ class Broadcasts:
 
     async def tick(self) -> None:
         """Move broadcasts along (scheduled → sending → done) and refresh progress messages."""
+        async with self._ticking:  # the job and a handler's change() never tick at once
+            await self._tick_once()
+
+    async def _tick_once(self) -> None:
         now = self.clock.now()
         for broadcast in await store.unfinished(self.store):
             figures = await store.figures(self.store, broadcast)
@@ -241,13 +245,9 @@ class Broadcasts:
         except TelegramError as exc:
             log.warning("report of broadcast %s: %s", broadcast.id, exc)
 
-    async def cached(self, broadcast_id: int) -> Broadcast | None:
-        if broadcast_id not in self._cache:
-            found = await store.get(self.store, broadcast_id)
-            if found is None:
-                return None
-            self._cache[broadcast_id] = found
-        return self._cache[broadcast_id]
+    async def current(self, broadcast_id: int) -> Broadcast | None:
+        """The broadcast as it stands now (read each time: a pause or cancel counts at once)."""
+        return await store.get(self.store, broadcast_id)
 
 
 def broadcast_message(broadcast: Broadcast) -> Reply:
@@ -269,7 +269,10 @@ class BroadcastKind(QuietKind):
     async def render(
         self, item: OutboxItem, participant: Participant, now: datetime
     ) -> Sequence[Out] | Postpone | Missed | None:
-        broadcast = await self.broadcasts.cached(int(item.payload.get("broadcast", 0)))
+        broadcast = await self.broadcasts.current(int(item.payload.get("broadcast", 0)))
         if broadcast is None or broadcast.status is BroadcastStatus.CANCELLED:
             return None
+        if broadcast.status is BroadcastStatus.PAUSED:
+            # A row that came back (a retry, a restart) while paused waits for the resume.
+            return Postpone(datetime.fromisoformat(store.FAR_FUTURE))
         return [broadcast_message(broadcast)]

@@ -98,7 +98,14 @@ async def _follow(db: Store, broadcast: store.Broadcast) -> int:
             stalled = stalled + 1 if finished == done else 0
             bar.update(finished - done)
             done = finished
-            if figures.remaining == 0:
+            current = await store.get(db, broadcast.id)
+            stopped = current is not None and current.status in (
+                store.BroadcastStatus.PAUSED,
+                store.BroadcastStatus.CANCELLED,
+            )
+            if figures.remaining == 0 or stopped:
+                if stopped and current is not None:
+                    bar.write(f"broadcast #{broadcast.id} is {current.status.value}")
                 break
             if stalled == STALL:
                 bar.write("no progress for 30 s: is the bot running (`make run`)?")

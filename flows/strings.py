@@ -51,6 +51,9 @@ class Strings:
             return self.fallback[key]
         raise KeyError(f"no UI string {key!r} in {self.language!r} or {FALLBACK!r}")
 
+    def has(self, key: str) -> bool:
+        return key in self.own or key in self.fallback
+
     def __call__(self, key: str, /, **params: object) -> str:
         """The HTML text for `key`, with every parameter HTML-escaped."""
         template = self.raw(key)

@@ -185,10 +185,11 @@ async def set_status(
                 "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND " + MINE,
                 (FAR_FUTURE, len(prefix), prefix),
             )
-        elif status is BroadcastStatus.SENDING:
+        elif status in (BroadcastStatus.SENDING, BroadcastStatus.SCHEDULED):
+            # Resuming: parked rows are due again, but never before the broadcast's own time.
             await conn.execute(
                 "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND due_at = ? AND " + MINE,
-                (to_db(now), FAR_FUTURE, len(prefix), prefix),
+                (to_db(max(now, broadcast.due_at)), FAR_FUTURE, len(prefix), prefix),
             )
         elif status is BroadcastStatus.CANCELLED:
             await conn.execute(

@@ -107,6 +107,15 @@ async def on_step(
     return []
 
 
+def audience_label(context: BotContext, audience: str) -> str:
+    """The audience's name; a session since removed from the settings shows its id."""
+    labels = context.bot_data.content.flows[BROADCAST].labels
+    key = f"broadcast.options.{audience}"
+    if audience in labels:
+        return labels[audience]
+    return context.strings.plain(key) if context.strings.has(key) else audience
+
+
 async def list_broadcasts(update: Update, context: BotContext) -> None:
     """Recent broadcasts with their figures, and buttons to pause, resume or cancel."""
     strings = context.strings
@@ -124,8 +133,7 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
                 "broadcast.line",
                 id=broadcast.id,
                 status=strings.plain(f"broadcast.status_{broadcast.status.value}"),
-                audience=context.bot_data.content.flows[BROADCAST].labels.get(broadcast.audience)
-                or strings.plain(f"broadcast.options.{broadcast.audience}"),
+                audience=audience_label(context, broadcast.audience),
                 sent=figures.sent,
                 total=broadcast.total,
                 snippet=snippet,
@@ -171,12 +179,19 @@ async def control_button(update: Update, context: BotContext) -> None:
     if broadcast is None or broadcast.status in finished:
         await respond(update, context, [ClearButtons(), Reply(strings("broadcast.unknown"))])
         return
+    running = (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING)
+    later = broadcast.due_at > context.clock.now()
     target, key = {
         "p": (BroadcastStatus.PAUSED, "broadcast.paused"),
-        "r": (BroadcastStatus.SENDING, "broadcast.resumed"),
+        "r": (BroadcastStatus.SCHEDULED if later else BroadcastStatus.SENDING, "broadcast.resumed"),
         "x": (BroadcastStatus.CANCELLED, "broadcast.stopped"),
     }.get(action, (None, ""))
-    if target is None:
+    fits = {
+        "p": broadcast.status in running,
+        "r": broadcast.status is BroadcastStatus.PAUSED,
+        "x": True,
+    }.get(action, False)
+    if target is None or not fits:
         await respond(update, context, [ClearButtons(stale=strings.plain("flow.stale"))])
         return
     await context.bot_data.broadcasts.change(broadcast, target, user.id)

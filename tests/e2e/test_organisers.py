@@ -198,3 +198,26 @@ async def test_broadcast_to_the_people_of_one_session(tg: Sandbox) -> None:
     await tg.dispatch()
     await ann.expect("Hello all!")
     assert not any("Hello all" in m.shown_text for m in bea.bot_messages())
+
+
+async def test_resume_before_the_scheduled_time_keeps_the_schedule(
+    tg: Sandbox, clock: ManualClock
+) -> None:
+    olivia = await organiser(tg)
+    [ann] = await participants_started(tg, "Ann")
+    await compose(olivia, "Everyone", schedule="tomorrow 09:00")
+    olivia.press("✅ Confirm", await olivia.expect("Your broadcast"))
+    await olivia.expect("Scheduled for")
+    olivia.send("/broadcasts")
+    olivia.press("⏸ Pause #1", await olivia.expect("#1 · scheduled"))
+    await olivia.expect("is paused")
+    olivia.send("/broadcasts")
+    olivia.press("▶ Resume #1", await olivia.expect("#1 · paused"))
+    await olivia.expect("continues")
+    await tg.dispatch()
+    assert not any("Hello all" in m.shown_text for m in ann.bot_messages())
+    [broadcast] = await broadcast_store.recent(tg.store)
+    assert broadcast.status is BroadcastStatus.SCHEDULED
+    clock.set(broadcast.due_at)
+    await tg.dispatch()
+    await ann.expect("Hello all!")
