@@ -38,6 +38,7 @@ BATCH = 50
 SENDERS = 8  # messages in flight at once at Telegram's free rate; the pacer keeps the rate
 IN_FLIGHT_SECONDS = 0.05  # at higher rates (paid broadcasts), about this much sending in flight
 MAX_ATTEMPTS = 6
+DELIVERED = "delivered"  # payload key: messages of this row already out
 SAFETY_TICK = 60.0
 
 
@@ -153,17 +154,31 @@ class Dispatcher:
         if isinstance(outcome, Missed):
             await outbox.mark(self.store, item.id, OutboxStatus.MISSED, error="too late")
             return 0
+        # A row may hold several messages; those delivered by an earlier attempt are skipped,
+        # so a retry never repeats them.
+        done_before = int(item.payload.get(DELIVERED, 0))
+        delivered = done_before
         await self.pacer.wait(item.chat_id)
         try:
-            await send_replies(
-                self.bot, item.chat_id, outcome, patient=False, paid=item.kind in self.paid_kinds
-            )
+            for message in list(outcome)[done_before:]:
+                await send_replies(
+                    self.bot,
+                    item.chat_id,
+                    [message],
+                    patient=delivered > done_before,
+                    paid=item.kind in self.paid_kinds,
+                )
+                delivered += 1
         except Forbidden as exc:
             await participants.mark_blocked(self.store, participant.telegram_id)
             await outbox.cancel_pending(self.store, participant.telegram_id)
             await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
             return 0
         except RetryAfter as exc:
+            if delivered > done_before:
+                await outbox.set_payload(
+                    self.store, item.id, {**item.payload, DELIVERED: delivered}
+                )
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             self.pacer.pause(seconds)
@@ -176,6 +191,10 @@ class Dispatcher:
             )
             return 0
         except (NetworkError, BadRequest, TelegramError) as exc:
+            if delivered > done_before:
+                await outbox.set_payload(
+                    self.store, item.id, {**item.payload, DELIVERED: delivered}
+                )
             return await self._failed_attempt(item, now, exc)
         # The window: Telegram accepted the message, the row is not yet marked sent. A kill
         # exactly here sends it again after the restart; this single write keeps it short.

@@ -33,6 +33,7 @@ __all__ = [
     "pending_with_prefix",
     "recover_interrupted",
     "retry_later",
+    "set_payload",
 ]
 
 
@@ -172,6 +173,13 @@ async def retry_later(
         "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ?,"
         " attempts = attempts - ? WHERE id = ?",
         (to_db(due_at), error, 0 if count_attempt else 1, item_id),
+    )
+
+
+async def set_payload(store: Store, item_id: int, payload: dict[str, Any]) -> None:
+    await store.execute(
+        "UPDATE outbox SET payload = ? WHERE id = ?",
+        (json.dumps(payload, ensure_ascii=False), item_id),
     )
 
 

@@ -250,3 +250,30 @@ async def test_register_again_after_cancelling_with_the_same_details(tg: Sandbox
     await ann.expect("You're registered")
     [again] = await registrations.live(tg.store, ann.user.id)
     assert again.status is RegistrationStatus.REGISTERED
+
+
+async def test_a_retried_promotion_does_not_repeat_what_already_arrived(
+    settings: Settings, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with Sandbox(
+        with_session(settings, capacity=1), tmp_path / "db.sqlite3", clock=clock
+    ) as tg:
+        ann, bea = tg.person("Ann"), tg.person("Bea")
+        await sign_up(ann)
+        await ann.expect("You're registered")
+        await sign_up(bea, "bea@example.org")
+        await bea.expect("waitlist")
+        tg.server.faults.fail_methods = {"sendDocument"}  # the calendar file fails once…
+        ann.send("/cancel_registration")
+        ann.press("Yes, cancel", await ann.expect("Cancel your registration"))
+        await ann.expect("Your registration is cancelled")
+        clock.advance(timedelta(minutes=1))
+        await tg.dispatch()
+        await bea.expect("You're registered for")
+        tg.server.faults.fail_methods = set()  # …and goes through on the retry
+        clock.advance(timedelta(minutes=5))
+        await tg.dispatch()
+        assert (await bea.expect("Add it to your calendar")).document is not None
+        texts = [m.shown_text for m in bea.bot_messages()]
+        assert sum("a place came free" in t for t in texts) == 1
+        assert sum("You're registered for" in t for t in texts) == 1
