@@ -50,6 +50,20 @@ class Desk:
     def session(self, session_id: str) -> SessionSettings | None:
         return next((s for s in self.settings.sessions if s.id == session_id), None)
 
+    async def seat(
+        self, participant_id: int, session_id: str
+    ) -> tuple[SessionSettings, Registration] | None:
+        """The session and the participant's seat in it, if they hold one (not waitlisted)."""
+        session = self.session(session_id)
+        if session is None:
+            return None
+        for registration in await registrations.live(self.store, participant_id):
+            if registration.session_id == session.id and (
+                registration.status is RegistrationStatus.REGISTERED
+            ):
+                return session, registration
+        return None
+
     def open_sessions(self, now: datetime) -> list[SessionSettings]:
         return [s for s in self.settings.sessions if s.is_open(now)]
 
@@ -156,7 +170,6 @@ class Desk:
                 self.store,
                 dedup_key=f"{ALERT}:logins-empty:{size}:{organiser}",
                 participant_id=organiser,
-                chat_id=organiser,
                 kind=ALERT,
                 due_at=now,
                 now=now,
@@ -187,7 +200,6 @@ class Desk:
                 self.store,
                 dedup_key=f"{PROMOTED}:{registration.id}",
                 participant_id=registration.participant_id,
-                chat_id=registration.participant_id,
                 kind=PROMOTED,
                 due_at=now,
                 now=now,
@@ -211,7 +223,6 @@ async def hand_out_waiting_logins(store: Store, now: datetime) -> int:
             store,
             dedup_key=f"{LOGIN}:{participant_id}",
             participant_id=participant_id,
-            chat_id=participant_id,
             kind=LOGIN,
             due_at=now,
             now=now,
@@ -229,20 +240,14 @@ class PromotedKind(QuietKind):
     async def render(
         self, item: OutboxItem, participant: Participant, now: datetime
     ) -> Sequence[Out] | Postpone | None:
-        session = self.desk.session(str(item.payload.get("session", "")))
-        if session is None:
-            return None
-        live = [
-            r
-            for r in await registrations.live(self.desk.store, participant.telegram_id)
-            if r.session_id == session.id and r.status is RegistrationStatus.REGISTERED
-        ]
-        if not live:
+        seat = await self.desk.seat(participant.telegram_id, str(item.payload.get("session")))
+        if seat is None:
             return None  # cancelled again in the meantime
+        session, registration = seat
         strings = self.desk.content.strings(participant.language)
         return [
             Reply(strings("registration.promoted")),
-            *self.desk.confirmation(participant, live[0], session, now),
+            *self.desk.confirmation(participant, registration, session, now),
         ]
 
 

@@ -65,7 +65,6 @@ class Reminders:
                 self.store,
                 dedup_key=f"{REMINDER}:{session.id}:{participant_id}:{minutes}:{stamp}",
                 participant_id=participant_id,
-                chat_id=participant_id,
                 kind=REMINDER,
                 due_at=due,
                 now=now,
@@ -77,7 +76,6 @@ class Reminders:
                 self.store,
                 dedup_key=f"{NUDGE}:{session.id}:{participant_id}:{stamp}",
                 participant_id=participant_id,
-                chat_id=participant_id,
                 kind=NUDGE,
                 due_at=nudge_at,
                 now=now,
@@ -107,7 +105,6 @@ class Reminders:
                     self.store,
                     dedup_key=f"{MOVED}:{session.id}:{to_db(session.starts_at)}:{pid}",
                     participant_id=pid,
-                    chat_id=pid,
                     kind=MOVED,
                     due_at=now,
                     now=now,
@@ -123,12 +120,6 @@ class Reminders:
         )
         return told
 
-    async def _seated(self, participant: Participant, session_id: str) -> bool:
-        live = await registrations.live(self.store, participant.telegram_id)
-        return any(
-            r.session_id == session_id and r.status is RegistrationStatus.REGISTERED for r in live
-        )
-
 
 class ReminderKind(QuietKind):
     def __init__(self, reminders: Reminders) -> None:
@@ -138,9 +129,10 @@ class ReminderKind(QuietKind):
         self, item: OutboxItem, participant: Participant, now: datetime
     ) -> Sequence[Out] | Postpone | Missed | None:
         desk = self.reminders.desk
-        session = desk.session(str(item.payload.get("session", "")))
-        if session is None or not await self.reminders._seated(participant, session.id):
+        seat = await desk.seat(participant.telegram_id, str(item.payload.get("session")))
+        if seat is None:
             return None
+        session = seat[0]
         if now >= session.starts_at:
             return Missed()
         strings = desk.content.strings(participant.language)
@@ -164,15 +156,15 @@ class NudgeKind(QuietKind):
         self, item: OutboxItem, participant: Participant, now: datetime
     ) -> Sequence[Out] | Postpone | Missed | None:
         desk = self.reminders.desk
-        session = desk.session(str(item.payload.get("session", "")))
-        if session is None or participant.drips_paused:
+        seat = await desk.seat(participant.telegram_id, str(item.payload.get("session")))
+        if seat is None or participant.drips_paused:
             return None
-        if not await self.reminders._seated(participant, session.id):
-            return None
+        session = seat[0]
         if now >= session.starts_at:
             return Missed()
-        given = await answers.latest(desk.store, participant.telegram_id, "reflection")
-        answered = {a.question for a in given.values() if a.value}
+        answered = await answers.questions_answered(
+            desk.store, participant.telegram_id, "reflection"
+        )
         questions = desk.content.question_ids
         if len(answered) >= len(questions):
             return None

@@ -10,7 +10,15 @@ import aiosqlite
 
 from store.db import Store, from_db, to_db
 
-__all__ = ["Answer", "active_flow", "history", "latest", "load_state", "save_step"]
+__all__ = [
+    "Answer",
+    "active_flow",
+    "history",
+    "latest",
+    "load_state",
+    "questions_answered",
+    "save_step",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +118,12 @@ async def latest(store: Store, participant_id: int, flow_id: str) -> dict[str, A
         (participant_id, flow_id),
     )
     return {row["step_id"]: _answer(row) for row in rows}
+
+
+async def questions_answered(store: Store, participant_id: int, flow_id: str) -> set[str]:
+    """The questions with a (non-skipped) answer in their latest version."""
+    given = await latest(store, participant_id, flow_id)
+    return {a.question for a in given.values() if a.value}
 
 
 async def history(store: Store, participant_id: int, flow_id: str, step_id: str) -> list[Answer]:

@@ -82,10 +82,10 @@ async def enqueue(
     *,
     dedup_key: str,
     participant_id: int,
-    chat_id: int,
     kind: str,
     due_at: datetime,
     now: datetime,
+    chat_id: int | None = None,
     payload: dict[str, Any] | None = None,
     replace_kind: bool = False,
 ) -> bool:
@@ -111,7 +111,7 @@ async def enqueue(
             (
                 dedup_key,
                 participant_id,
-                chat_id,
+                participant_id if chat_id is None else chat_id,
                 kind,
                 json.dumps(payload or {}, ensure_ascii=False),
                 to_db(due_at),

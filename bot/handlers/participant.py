@@ -54,8 +54,9 @@ async def show_status(update: Update, context: BotContext) -> None:
     content = context.bot_data.content
     progress = await load_progress(context.store, participant.telegram_id)
     sections = content.course(participant.language).sections
-    given = await answers.latest(context.store, participant.telegram_id, "reflection")
-    answered = {a.question for a in given.values() if a.value}
+    answered = await answers.questions_answered(
+        context.store, participant.telegram_id, "reflection"
+    )
     live = await registrations.live(context.store, participant.telegram_id)
     registration = Markup(strings("status.not_registered"))
     desk = context.bot_data.desk

@@ -349,7 +349,8 @@ def _edited(ctx: Context, message: SimMessage, **changes: Any) -> dict[str, Any]
     for key, value in changes.items():
         setattr(message, key, value)
     message.edit_date = int(ctx.world.clock())
-    ctx.world.touch("edit", message)
+    # Listeners hear "buttons" when only the keyboard changed, so they need not reprint.
+    ctx.world.touch("buttons" if set(changes) == {"reply_markup"} else "edit", message)
     return message.to_api()
 
 

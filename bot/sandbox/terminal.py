@@ -55,6 +55,11 @@ class Terminal:
             if self.me.user.toasts:
                 self.say(f"   ⓘ {self.me.user.toasts[-1]}")
             return
+        if event == "buttons":
+            if message.button_labels:
+                self.numbered = message.button_labels
+                self.say("   " + "  ".join(f"[{i}] {b}" for i, b in enumerate(self.numbered, 1)))
+            return
         if event == "delete":
             self.say("   (a message was deleted)")
             return
