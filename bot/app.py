@@ -37,6 +37,7 @@ from bot.handlers import (
     reflection,
     registration,
 )
+from bot.http import AiohttpRequest
 from bot.registration import ALERT, LOGIN, PROMOTED, AlertKind, Desk, LoginKind, PromotedKind
 from bot.reminders import MOVED, NUDGE, REMINDER, MovedKind, NudgeKind, ReminderKind, Reminders
 from bot.settings import Settings
@@ -91,6 +92,8 @@ def build_application(
         .concurrent_updates(PerUserUpdateProcessor())
         .post_init(on_start)
         .post_shutdown(on_stop)
+        .request(AiohttpRequest(connections=64))
+        .get_updates_request(AiohttpRequest(connections=1))
     )
     application: BotApp
     if rate_limited:

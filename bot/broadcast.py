@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = ["BROADCAST", "BroadcastKind", "Broadcasts", "parse_when", "queue_broa
 log = logging.getLogger(__name__)
 BROADCAST = "broadcast"
 TICK = 3.0
+STATUS_TTL = 1.0  # seconds a recipient's copy may trust the broadcast's status read before
 _TIME = re.compile(r"^(?:(today|tomorrow)\s+|(\d{4}-\d{2}-\d{2})[ T])(\d{1,2}):(\d{2})$", re.I)
 
 
@@ -109,6 +111,7 @@ class Broadcasts:
         self.bot: Bot | None = None
         self._ticking = asyncio.Lock()
         self._shown: dict[int, str] = {}
+        self._current: dict[int, tuple[Broadcast, float]] = {}
 
     def start(self, bot: Bot, job_queue: JobQueue[Any] | None) -> None:
         self.bot = bot
@@ -144,6 +147,7 @@ class Broadcasts:
     ) -> None:
         now = self.clock.now()
         await store.set_status(self.store, broadcast, status, now)
+        self._current.pop(broadcast.id, None)
         await audit.record(
             self.store,
             actor_id=actor,
@@ -246,8 +250,18 @@ class Broadcasts:
             log.warning("report of broadcast %s: %s", broadcast.id, exc)
 
     async def current(self, broadcast_id: int) -> Broadcast | None:
-        """The broadcast as it stands now (read each time: a pause or cancel counts at once)."""
-        return await store.get(self.store, broadcast_id)
+        """The broadcast as it stands now, for every recipient's copy.
+
+        Read at most every STATUS_TTL seconds (a thousand copies a second would otherwise
+        each read it); a pause or cancel in this process forgets it at once.
+        """
+        cached = self._current.get(broadcast_id)
+        if cached is not None and time.monotonic() - cached[1] < STATUS_TTL:
+            return cached[0]
+        broadcast = await store.get(self.store, broadcast_id)
+        if broadcast is not None:
+            self._current[broadcast_id] = (broadcast, time.monotonic())
+        return broadcast
 
 
 def broadcast_message(broadcast: Broadcast) -> Reply:

@@ -32,37 +32,43 @@ class Pacer:
         self._sent: deque[float] = deque()
         self._chat_next: dict[int, float] = {}
         self._paused_until = 0.0
-        self._lock = asyncio.Lock()
 
-    def _delay(self, chat_id: int, now: float) -> float:
-        """0 when a message to `chat_id` may go now (and count it), else how long to wait."""
+    def reserve(self, chat_id: int, now: float) -> tuple[float, bool]:
+        """When a message to `chat_id` may go, and whether that time is now taken for it.
+
+        A free slot is taken at once (sent at `now` or later), so every waiting sender
+        sleeps exactly until its own slot. A chat that had a message less than a second
+        ago gets no slot yet: it sleeps until the chat is free and asks again.
+        """
         while self._sent and self._sent[0] <= now - WINDOW - MARGIN:
             self._sent.popleft()
-        waits = [
-            self._paused_until - now,
-            self._chat_next.get(chat_id, 0.0) - now,
-            self._next_slot - now,
-        ]
+        chat_free = self._chat_next.get(chat_id, 0.0)
+        if chat_free > now:
+            return chat_free, False
+        at = max(now, self._paused_until, self._next_slot)
         if len(self._sent) >= self.limit:
-            waits.append(self._sent[0] + WINDOW + MARGIN - now)
-        delay = max(waits)
-        if delay <= 0:
-            self._sent.append(now)
-            # Slots on an even grid; after a stall it may catch up by one slot, no more.
-            self._next_slot = max(self._next_slot, now - self.spacing) + self.spacing
-            self._chat_next[chat_id] = now + PER_CHAT_INTERVAL
-            if len(self._chat_next) > 10_000:
-                self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
-        return delay
+            # The slots are in order; the limit-th latest must be out of the window by then.
+            at = max(at, self._sent[-self.limit] + WINDOW + MARGIN)
+        self._sent.append(at)
+        self._next_slot = at + self.spacing
+        self._chat_next[chat_id] = at + PER_CHAT_INTERVAL
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        return at, True
 
     async def wait(self, chat_id: int) -> None:
         """Return when a message to `chat_id` may go out."""
         while True:
-            async with self._lock:
-                delay = self._delay(chat_id, self.clock())
-            if delay <= 0:
+            at, taken = self.reserve(chat_id, self.clock())
+            now = self.clock()
+            if at > now:
+                await asyncio.sleep(at - now)
+            if not taken:
+                continue
+            if self.clock() >= self._paused_until:
                 return
-            await asyncio.sleep(delay)
+            # A 429 while asleep (a pause) made the slot void: the chat had nothing yet.
+            self._chat_next.pop(chat_id, None)
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nobody sends for `seconds`."""

@@ -144,12 +144,12 @@ class Store:
             return cursor.rowcount
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        """The first row (queries here ask by key): one trip to the database thread."""
+        rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchall()
+        return await self.conn.execute_fetchall(sql, params)
 
 
 async def _migrate(conn: aiosqlite.Connection, available: list[Migration], path: object) -> None:

@@ -8,6 +8,7 @@ sent, retried later, failed, cancelled or missed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -163,6 +164,15 @@ async def mark(
         " last_error = COALESCE(?, last_error) WHERE id = ?",
         (status.value, sent_at, error, item_id),
     )
+
+
+async def mark_sent(store: Store, sent: Sequence[tuple[int, datetime]]) -> None:
+    """Several rows delivered, in one transaction (the dispatcher groups its records)."""
+    async with store.transaction() as conn:
+        await conn.executemany(
+            "UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?",
+            [(to_db(when), item_id) for item_id, when in sent],
+        )
 
 
 async def retry_later(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -117,6 +118,20 @@ async def seen(
 async def get(store: Store, telegram_id: int) -> Participant | None:
     row = await store.fetch_one("SELECT * FROM participants WHERE telegram_id = ?", (telegram_id,))
     return _participant(row) if row else None
+
+
+async def get_many(store: Store, telegram_ids: Iterable[int]) -> dict[int, Participant]:
+    """Several participants by id in one query (those that exist)."""
+    ids = list(dict.fromkeys(telegram_ids))
+    found: dict[int, Participant] = {}
+    for start in range(0, len(ids), 500):  # well under SQLite's limit on parameters
+        chunk = ids[start : start + 500]
+        rows = await store.fetch_all(
+            f"SELECT * FROM participants WHERE telegram_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update((row["telegram_id"], _participant(row)) for row in rows)
+    return found
 
 
 async def set_language(store: Store, telegram_id: int, language: str) -> bool:

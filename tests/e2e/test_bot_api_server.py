@@ -1,7 +1,9 @@
 """The local Bot API server answers as Telegram does: same JSON, same errors, same limits.
 
 Most checks go through python-telegram-bot's own Bot, so they prove the library
-maps our answers to the exceptions it raises against Telegram.
+maps our answers to the exceptions it raises against Telegram. Each runs over
+PTB's own httpx requests and over the bot's aiohttp requests (`bot/http.py`), so
+the two are proven to behave alike.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.http import AiohttpRequest
 from bot.sandbox import BotApiServer, Person
 from bot.sandbox.harness import SANDBOX_TOKEN
 
@@ -42,13 +45,25 @@ async def server() -> AsyncIterator[BotApiServer]:
         yield running
 
 
+def requests(read_timeout: float) -> dict[str, BaseRequest]:
+    return {
+        "httpx": HTTPXRequest(read_timeout=read_timeout),
+        "aiohttp": AiohttpRequest(read_timeout=read_timeout),
+    }
+
+
+@pytest.fixture(params=["httpx", "aiohttp"])
+def http(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-async def bot(server: BotApiServer) -> AsyncIterator[Bot]:
+async def bot(server: BotApiServer, http: str) -> AsyncIterator[Bot]:
     async with Bot(
         SANDBOX_TOKEN,
         base_url=f"{server.url}/bot",
         base_file_url=f"{server.url}/file/bot",
-        request=HTTPXRequest(read_timeout=5),
+        request=requests(5)[http],
     ) as client:
         yield client
 
@@ -211,16 +226,26 @@ async def test_injected_500s_reach_the_library_as_network_errors(
 
 
 async def test_injected_latency_makes_an_impatient_client_time_out(
-    server: BotApiServer, ann: Person
+    server: BotApiServer, ann: Person, http: str
 ) -> None:
     async with Bot(
-        SANDBOX_TOKEN,
-        base_url=f"{server.url}/bot",
-        request=HTTPXRequest(read_timeout=0.2),
+        SANDBOX_TOKEN, base_url=f"{server.url}/bot", request=requests(0.2)[http]
     ) as impatient:
         server.faults.latency = 2.0
         with pytest.raises(TimedOut):
             await impatient.send_message(ann.user.id, "hi")
+
+
+async def test_a_server_that_is_not_there_is_a_network_error(http: str) -> None:
+    async with BotApiServer(SANDBOX_TOKEN) as gone:
+        url = gone.url
+    request = requests(1)[http]
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.post(f"{url}/bot{SANDBOX_TOKEN}/getMe")
+    finally:
+        await request.shutdown()
 
 
 async def test_wrong_token_is_unauthorized_and_unknown_method_not_found(
