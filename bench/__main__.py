@@ -1,6 +1,7 @@
 """`make bench`: every benchmark in turn, each printing its figures (`--full`: long runs too)."""
 
-from bench import broadcast, start_roundtrip
+from bench import broadcast, export, start_roundtrip
 
 start_roundtrip.main()
 broadcast.main()
+export.main()

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import timedelta
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
@@ -31,13 +32,16 @@ from bot.handlers import (
     broadcast,
     common,
     course,
+    facilitator,
     flows,
     organiser,
     participant,
+    privacy,
     reflection,
     registration,
 )
 from bot.http import AiohttpRequest
+from bot.privacy import purge
 from bot.registration import ALERT, LOGIN, PROMOTED, AlertKind, Desk, LoginKind, PromotedKind
 from bot.reminders import MOVED, NUDGE, REMINDER, MovedKind, NudgeKind, ReminderKind, Reminders
 from bot.settings import Settings
@@ -49,6 +53,8 @@ from store.db import Store, StoreState
 from store.roles import Role
 
 __all__ = ["build_application", "on_start", "on_stop", "running"]
+
+RETENTION_EVERY = timedelta(days=1)
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +163,9 @@ def build_application(
         ("registrations", Role.ORGANISER, organiser.show_registrations),
         ("broadcast", Role.ORGANISER, broadcast.start_broadcast),
         ("broadcasts", Role.ORGANISER, broadcast.list_broadcasts),
+        ("answers", roles.READERS, facilitator.answers),
+        ("export", roles.READERS, facilitator.export),
+        ("stats", roles.READERS, facilitator.stats),
     ):
         guarded = roles.only(role, name, callback)
         application.add_handler(CommandHandler(name, guarded, filters=private))
@@ -169,6 +178,8 @@ def build_application(
         CommandHandler("cancel_registration", registration.cancel_registration, filters=private)
     )
     application.add_handler(CommandHandler("resume", course.resume_drips, filters=private))
+    application.add_handler(CommandHandler("mydata", privacy.my_data, filters=private))
+    application.add_handler(CommandHandler("forget", privacy.forget, filters=private))
     for action, callback in (
         (MenuAction.COURSE, course.resume_course),
         (MenuAction.SECTIONS, course.show_sections),
@@ -183,6 +194,9 @@ def build_application(
     application.add_handler(CallbackQueryHandler(course.language_button, pattern=r"^lang:"))
     control = roles.only(Role.ORGANISER, "broadcast.control", broadcast.control_button)
     application.add_handler(CallbackQueryHandler(control, pattern=r"^bcx:"))
+    reading = roles.only(roles.READERS, "answers.page", facilitator.answers_button)
+    application.add_handler(CallbackQueryHandler(reading, pattern=r"^ans:"))
+    application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:"))
     application.add_handler(CallbackQueryHandler(flows.flow_button, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(reflection.reflect_now, pattern=r"^r:"))
     application.add_handler(CallbackQueryHandler(registration.pick_session, pattern=r"^reg:s:"))
@@ -207,6 +221,10 @@ async def on_start(application: BotApp) -> None:
     await application.bot_data.dispatcher.start(application.job_queue)
     application.bot_data.broadcasts.start(application.bot, application.job_queue)
     data = application.bot_data
+    if data.settings.privacy.delete_after_days is not None and application.job_queue:
+        application.job_queue.run_repeating(
+            _apply_retention, interval=RETENTION_EVERY, first=60, name="retention"
+        )
     for session in data.settings.sessions:
         # The capacity may have grown since the last start: move the waitlist up.
         now = data.clock.now()
@@ -227,6 +245,13 @@ async def on_start(application: BotApp) -> None:
         except TelegramError as exc:
             log.warning("the Bot API refused setMyCommands (%s): carrying on without a menu", exc)
     await roles.refresh_menus(application.bot, application.bot_data)
+
+
+async def _apply_retention(context: BotContext) -> None:
+    data = context.bot_data
+    deleted = await purge(data.desk, data.settings, data.clock.now())
+    if deleted:
+        log.info("retention: deleted %d participant(s) whose session ended long ago", deleted)
 
 
 async def on_stop(application: BotApp) -> None:

@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.broadcast_cli import AUDIENCES, run_broadcast
 from bot.clock import SystemClock
 from bot.content_check import check_content
+from bot.facilitator_cli import run_export, run_purge, run_stats
 from bot.logins_import import read_codes
 from bot.logs import setup_logging
 from bot.registration import hand_out_waiting_logins
@@ -74,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
         change.add_argument("role", choices=[role.value for role in Role])
         change.add_argument("telegram_id", type=int, help="the person's Telegram user id")
     role_commands.add_parser("list", help="who has which role (settings and granted)")
+    export = commands.add_parser("export", help="answers.xlsx and answers.csv into a folder")
+    export.add_argument("--out", type=Path, required=True, help="the folder to write them to")
+    export.add_argument("--anonymise", action="store_true", help='"Participant 17", no contacts')
+    stats = commands.add_parser("stats", help="the funnel from /start to five answers")
+    stats.add_argument("--chart", type=Path, help="also draw it into this PNG file")
+    purge = commands.add_parser("purge", help="apply [privacy] delete_after_days")
+    purge.add_argument("--dry-run", action="store_true", help="only count who would be deleted")
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     db_backup = db_commands.add_parser("backup", help="online backup, safe while the bot runs")
@@ -131,6 +139,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_outbox(settings))
         if command == "logins":
             return asyncio.run(_logins(settings, args))
+        if command == "export":
+            return run_export(settings, content, args.out, args.anonymise)
+        if command == "stats":
+            return run_stats(settings, content, args.chart)
+        if command == "purge":
+            return asyncio.run(run_purge(settings, content, args.dry_run))
         if command == "db":
             backup(settings.database_path, args.path)
             print(f"backed up {settings.database_path} to {args.path}")

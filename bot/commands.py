@@ -19,5 +19,7 @@ COMMANDS = (
     "resume",
     "reminders",
     "status",
+    "mydata",
+    "forget",
     "help",
 )

@@ -76,7 +76,10 @@ class QuietKind:
 
 
 class Dispatcher:
-    def __init__(self, bot: Bot, store: Store, clock: Clock, rate_per_second: float = 25) -> None:
+    def __init__(
+        self, bot: Bot | None, store: Store, clock: Clock, rate_per_second: float = 25
+    ) -> None:
+        # bot None: queue only (the command line); the running bot sends what is queued.
         self.bot = bot
         self.store = store
         self.clock = clock
@@ -142,6 +145,7 @@ class Dispatcher:
                 return await self._failed_attempt(item, self.clock.now(), exc)
 
     async def _deliver(self, item: OutboxItem, participant: Participant | None) -> int:
+        assert self.bot is not None, "a queue-only dispatcher sends nothing"
         now = self.clock.now()
         kind = self.kinds.get(item.kind)
         if participant is None or participant.status is ParticipantStatus.BLOCKED or kind is None:

@@ -15,7 +15,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, RetryAfter
 from telegram.warnings import PTBUserWarning
 
-from flows.replies import Button, ClearButtons, Document, Out
+from flows.replies import Button, ClearButtons, Document, Out, Photo
 
 __all__ = ["keyboard", "send_replies", "split_html"]
 
@@ -142,16 +142,28 @@ async def send_replies(
             )
             shown.append(await _patiently(send_document, patient or bool(shown)))
             continue
+        if isinstance(reply, Photo):
+            send_photo = partial(
+                bot.send_photo,
+                chat_id,
+                reply.data,
+                caption=reply.caption or None,
+                parse_mode=ParseMode.HTML,
+            )
+            shown.append(await _patiently(send_photo, patient or bool(shown)))
+            continue
         markup = keyboard(reply.buttons)
         if reply.edit and pressed is not None:
+            edit = partial(
+                bot.edit_message_text,
+                reply.html,
+                chat_id=chat_id,
+                message_id=pressed.message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
             try:
-                edited = await bot.edit_message_text(
-                    reply.html,
-                    chat_id=chat_id,
-                    message_id=pressed.message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
+                edited = await _patiently(edit, patient or bool(shown))
             except BadRequest as exc:
                 if "not modified" not in exc.message:
                     raise

@@ -25,6 +25,7 @@ from store import roles as role_store
 from store.roles import Role
 
 __all__ = [
+    "READERS",
     "ROLE_COMMANDS",
     "has_role",
     "menu_for_newcomer",
@@ -40,8 +41,10 @@ Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 # Extra commands per role, in menu order; descriptions come from content/ ([commands]).
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.ORGANISER: ("broadcast", "broadcasts", "registrations", "invite"),
-    Role.FACILITATOR: (),
+    Role.FACILITATOR: ("answers", "export", "stats"),
 }
+# Who may use what the facilitators have: organisers run the session, so they may too.
+READERS = (Role.FACILITATOR, Role.ORGANISER)
 
 
 async def has_role(data: BotData, telegram_id: int, role: Role) -> bool:
@@ -64,14 +67,19 @@ async def role_holders(data: BotData) -> dict[int, set[Role]]:
     return holders
 
 
-def only(role: Role, name: str, handler: Handler) -> Handler:
-    """`handler` for holders of `role`; everyone else is treated as typing an unknown command."""
+def only(role: Role | tuple[Role, ...], name: str, handler: Handler) -> Handler:
+    """`handler` for holders of `role` (or of any of several); everyone else is treated as
+    typing an unknown command."""
+    wanted = role if isinstance(role, tuple) else (role,)
 
     @functools.wraps(handler)
     async def guarded(update: Update, context: BotContext) -> None:
         user = update.effective_user
         now = context.clock.now()
-        if user is None or not await has_role(context.bot_data, user.id, role):
+        allowed = user is not None and any(
+            [await has_role(context.bot_data, user.id, r) for r in wanted]
+        )
+        if user is None or not allowed:
             actor = user.id if user else None
             await audit.record(context.store, actor_id=actor, action=f"refused:{name}", now=now)
             if update.callback_query is not None:
@@ -101,7 +109,10 @@ async def refresh_menus(bot: Bot, data: BotData) -> None:
         if person is None:
             continue  # no chat yet: the menu is set when they first write (see on_start)
         strings = data.content.strings(person.language)
-        names = [*COMMANDS, *(c for role in Role if role in held for c in ROLE_COMMANDS[role])]
+        extra = [c for role in Role if role in held for c in ROLE_COMMANDS[role]]
+        if Role.ORGANISER in held:
+            extra += ROLE_COMMANDS[Role.FACILITATOR]  # organisers may read too (READERS)
+        names = list(dict.fromkeys([*COMMANDS, *extra]))
         commands = [BotCommand(n, strings.plain(f"commands.{n}")) for n in names]
         try:
             await bot.set_my_commands(commands, scope=BotCommandScopeChat(person.chat_id))

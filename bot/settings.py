@@ -197,6 +197,14 @@ class BroadcastSettings(_Section):
         return self.paid_rate_per_second if self.allow_paid_broadcast else self.rate_per_second
 
 
+class PrivacySettings(_Section):
+    # Facilitators see "Participant 17" instead of names in /answers, /export and /stats.
+    anonymise_answers: bool = False
+    # Personal data and answers are deleted this many days after the participant's
+    # session ended (`mooc-bot purge`, and daily in the bot); none: kept until /forget.
+    delete_after_days: PositiveInt | None = None
+
+
 class LoggingSettings(_Section):
     level: Annotated[str, Field(pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
 
@@ -226,6 +234,7 @@ class Settings(BaseSettings):
     reminders: ReminderSettings = ReminderSettings()
     roles: RoleSettings = RoleSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
+    privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
 
     @model_validator(mode="after")

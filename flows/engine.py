@@ -33,6 +33,7 @@ __all__ = [
     "Step",
     "Text",
     "advance",
+    "shown_value",
 ]
 
 SKIPPED = ""  # the stored value of a skipped step
@@ -190,6 +191,11 @@ def _label(strings: Strings, flow: Flow, step: Step, value: str) -> str:
     if value in flow.labels:
         return flow.labels[value]
     return strings.plain(f"{flow.strings}.options.{value}")
+
+
+def shown_value(flow: Flow, step: Step, value: str, strings: Strings) -> str:
+    """An answer as people read it: typed text as typed, a choice by its label."""
+    return value if step.kind is Kind.TEXT or not value else _label(strings, flow, step, value)
 
 
 def _prompt(flow: Flow, step: Step, state: FlowState, strings: Strings) -> Reply:

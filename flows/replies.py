@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Button", "ClearButtons", "Document", "Out", "Reply"]
+__all__ = ["Button", "ClearButtons", "Document", "Out", "Photo", "Reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,4 +49,12 @@ class Document:
     caption: str = ""
 
 
-Out = Reply | ClearButtons | Document
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """A picture to send (a chart), PNG or JPEG, with an HTML caption."""
+
+    data: bytes
+    caption: str = ""
+
+
+Out = Reply | ClearButtons | Document | Photo

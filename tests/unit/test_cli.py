@@ -145,3 +145,29 @@ async def test_broadcast_from_the_command_line_checks_html_and_queues_rows(tmp_p
     header, row = out.splitlines()[:2]
     assert header.split() == ["kind", "pending", "sent", "failed", "cancelled", "missed", "sending"]
     assert row.split() == ["broadcast", "2", "0", "0", "0", "0", "0"]
+
+
+async def test_export_stats_and_purge_from_the_command_line(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from bench.export import seed
+
+    db = tmp_path / "seeded.sqlite3"
+    await seed(db, 30)
+    env = {"MOOC_BOT_DB": str(db)}
+    code, out, err = await run("export", "--out", str(tmp_path / "out"), "--anonymise", env=env)
+    assert code == 0, err
+    assert "30 participant(s), 150 answer(s), 30 registration(s) (anonymised)" in out
+    book = load_workbook(tmp_path / "out" / "answers.xlsx")
+    q4 = book["Q4 4 · Suggestions for research"]
+    assert q4["A2"].value.startswith("Participant ")
+    assert q4["E2"].value.startswith("=In our team")
+    assert q4["E2"].data_type == "s"
+    assert (tmp_path / "out" / "answers.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    code, out, err = await run("stats", "--chart", str(tmp_path / "f.png"), env=env)
+    assert code == 0, err
+    assert "Answered all five" in out
+    assert (tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
+    code, out, _ = await run("purge", env=env)
+    assert code == 0
+    assert "delete_after_days is not set" in out

@@ -1,0 +1,146 @@
+"""What was collected, as facilitators read it: one entry per participant per question.
+
+Built from a few bulk reads (`store/collected.py`), in memory: /answers pages and
+searches it, the exports write it out, /stats counts it. Deleted participants
+are simply not there; `anonymise` replaces names by "Participant 17" (numbered
+in the order people joined) and leaves out contact details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flows.content import Content
+from flows.engine import Flow, shown_value
+from flows.strings import Strings
+from store import collected
+from store.collected import Person
+from store.db import Store
+from store.registrations import Registration
+
+__all__ = ["Collected", "Entry", "Part", "collect", "page"]
+
+FLOW = "reflection"
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One step of a question's answer, e.g. the quick choice or the words that follow."""
+
+    label: str
+    value: str  # as shown: typed text as typed, a choice by its label
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One participant's answer to one question (its steps together)."""
+
+    person: Person
+    question: str
+    parts: tuple[Part, ...]
+    answered_at: datetime
+
+    @property
+    def text(self) -> str:
+        return " — ".join(part.value for part in self.parts if part.value)
+
+
+@dataclass
+class Collected:
+    people: list[Person]
+    questions: tuple[str, ...]
+    titles: dict[str, str]  # question id → its short label
+    step_labels: dict[str, list[tuple[str, str]]]  # question id → [(step id, label)]
+    entries: dict[str, list[Entry]]  # question id → newest first
+    values: dict[int, dict[str, str]]  # participant → step id → value as shown
+    registrations: list[Registration]
+    reads: list[tuple[int, str]]
+    anonymise: bool
+    _names: dict[int, str] = field(default_factory=dict)
+    _registered: dict[int, Registration] = field(default_factory=dict)
+
+    def name(self, person: Person) -> str:
+        """How a participant is shown: their name, or "Participant N" when anonymised."""
+        if self.anonymise:
+            return f"Participant {person.number}"
+        return self._names.get(person.telegram_id) or person.name
+
+    def registration_of(self, person: Person) -> Registration | None:
+        """Their live registration (one per person), if any."""
+        return self._registered.get(person.telegram_id)
+
+    def search(self, words: str) -> list[Entry]:
+        """Every answer containing `words` (any case), newest first."""
+        needle = words.casefold()
+        found = [
+            entry
+            for question in self.questions
+            for entry in self.entries[question]
+            if needle in entry.text.casefold()
+        ]
+        return sorted(found, key=lambda entry: entry.answered_at, reverse=True)
+
+
+async def collect(store: Store, content: Content, strings: Strings, anonymise: bool) -> Collected:
+    """Read everything facilitators see, once."""
+    flow = content.flows[FLOW]
+    people = await collected.people(store)
+    by_id = {person.telegram_id: person for person in people}
+    registrations = await collected.registrations(store)
+    answers = await collected.latest_answers(store, FLOW)
+    questions = content.question_ids
+    steps = {step.id: step for step in flow.steps if step.question}
+    step_labels = {
+        q: [(s.id, strings.plain(s.label or s.prompt)) for s in flow.steps if s.question == q]
+        for q in questions
+    }
+    titles = {q: labels[0][1] for q, labels in step_labels.items() if labels}
+    values: dict[int, dict[str, str]] = {}
+    newest: dict[tuple[int, str], datetime] = {}
+    for answer in answers:
+        step = steps.get(answer.step_id)
+        if step is None or answer.participant_id not in by_id:
+            continue
+        values.setdefault(answer.participant_id, {})[step.id] = _shown(
+            flow, step.id, answer.value, strings
+        )
+        key = (answer.participant_id, step.question)
+        newest[key] = max(newest.get(key, answer.answered_at), answer.answered_at)
+    entries: dict[str, list[Entry]] = {q: [] for q in questions}
+    for (participant_id, question), at in newest.items():
+        given = values[participant_id]
+        parts = tuple(
+            Part(label, given.get(step_id, "")) for step_id, label in step_labels[question]
+        )
+        if any(part.value for part in parts):
+            entries[question].append(Entry(by_id[participant_id], question, parts, at))
+    for question in questions:
+        entries[question].sort(key=lambda entry: entry.answered_at, reverse=True)
+    names = {r.participant_id: r.details.name for r in registrations if r.details.name}
+    return Collected(
+        people=people,
+        questions=questions,
+        titles=titles,
+        step_labels=step_labels,
+        entries=entries,
+        values=values,
+        registrations=registrations,
+        reads=await collected.sections_read(store),
+        anonymise=anonymise,
+        _names=names,
+        _registered={r.participant_id: r for r in registrations},
+    )
+
+
+def _shown(flow: Flow, step_id: str, value: str, strings: Strings) -> str:
+    step = next(s for s in flow.steps if s.id == step_id)
+    return shown_value(flow, step, value, strings)
+
+
+def page(entries: Sequence[Entry], number: int, size: int) -> tuple[list[Entry], int]:
+    """Entries of page `number` (0-based, clamped) and how many pages there are."""
+    pages = max(1, -(-len(entries) // size))
+    number = min(max(number, 0), pages - 1)
+    return list(entries[number * size : (number + 1) * size]), pages

@@ -1,0 +1,221 @@
+"""What facilitators do in the chat: read the answers, export them, see the funnel.
+
+/answers lists the questions; a question's answers come newest first, a page at
+a time, with Previous / Next (the message is edited in place). `/answers words`
+searches every answer. /export sends answers.xlsx and answers.csv; /stats the
+funnel as text and as a chart. Building files and charts runs in a thread, so
+the bot keeps answering participants meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from telegram import Update
+
+from bot.collected import Collected, Entry, collect, page
+from bot.context import BotContext
+from bot.export import answers_csv, answers_xlsx
+from bot.handlers.common import respond
+from bot.handlers.participant import stale_button
+from bot.stats import funnel, funnel_chart, funnel_text
+from flows.replies import Button, Document, Out, Photo, Reply
+from flows.strings import Markup, Strings
+from store import audit
+
+__all__ = ["answers", "answers_button", "export", "session_titles", "stats"]
+
+PAGE = 5
+SNIPPET = 600  # characters of an answer shown in the chat; the export has it whole
+MAX_CALLBACK = 64
+
+
+def session_titles(context: BotContext) -> dict[str, str]:
+    return {s.id: s.title for s in context.settings.sessions}
+
+
+async def _collected(context: BotContext) -> Collected:
+    return await collect(
+        context.store,
+        context.bot_data.content,
+        context.strings,
+        context.settings.privacy.anonymise_answers,
+    )
+
+
+async def answers(update: Update, context: BotContext) -> None:
+    """/answers: the questions to choose from; `/answers words`: a search in every answer."""
+    c = await _collected(context)
+    words = " ".join(context.args or []).strip()
+    if words:
+        await respond(update, context, [_search_page(c, context.strings, _fit(words), 0)])
+        return
+    await respond(update, context, [_questions(c, context.strings)])
+
+
+async def answers_button(update: Update, context: BotContext) -> None:
+    """ans:l (the questions), ans:q:<question>:<page>, ans:s:<page>:<words>."""
+    query = update.callback_query
+    assert query is not None
+    parts = (query.data or "").split(":", 3)
+    c = await _collected(context)
+    strings = context.strings
+    reply: Reply | None = None
+    if parts[1:2] == ["l"]:
+        reply = _questions(c, strings, edit=True)
+    elif len(parts) == 4 and parts[1] == "q" and parts[2] in c.entries and parts[3].isdigit():
+        reply = _question_page(c, strings, parts[2], int(parts[3]))
+    elif len(parts) == 4 and parts[1] == "s" and parts[2].isdigit() and parts[3]:
+        reply = _search_page(c, strings, parts[3], int(parts[2]), edit=True)
+    if reply is None:
+        await stale_button(update, context)
+        return
+    await respond(update, context, [reply])
+
+
+def _fit(words: str) -> str:
+    """The search words, cut so the page buttons' data stays within Telegram's 64 bytes."""
+    room = MAX_CALLBACK - len("ans:s:999:")
+    while len(words.encode()) > room:
+        words = words[:-1]
+    return words
+
+
+def _questions(c: Collected, strings: Strings, *, edit: bool = False) -> Reply:
+    answered = {e.person.telegram_id for q in c.questions for e in c.entries[q]}
+    buttons = tuple(
+        (
+            Button(
+                strings.plain("answers.question_button").format(
+                    title=c.titles.get(q, q), count=len(c.entries[q])
+                ),
+                f"ans:q:{q}:0",
+            ),
+        )
+        for q in c.questions
+    )
+    return Reply(strings("answers.choose", total=len(answered)), buttons, edit=edit)
+
+
+def _question_page(c: Collected, strings: Strings, question: str, number: int) -> Reply:
+    entries, pages = page(c.entries[question], number, PAGE)
+    number = min(number, pages - 1)
+    title = c.titles.get(question, question)
+    if not entries:
+        head = strings("answers.none", title=title)
+    else:
+        head = strings(
+            "answers.page",
+            title=title,
+            count=len(c.entries[question]),
+            page=number + 1,
+            pages=pages,
+        )
+    return Reply(
+        _page_text(c, strings, head, entries, with_question=False),
+        _nav(strings, number, pages, lambda n: f"ans:q:{question}:{n}"),
+        edit=True,
+    )
+
+
+def _search_page(
+    c: Collected, strings: Strings, words: str, number: int, *, edit: bool = False
+) -> Reply:
+    found = c.search(words)
+    entries, pages = page(found, number, PAGE)
+    number = min(number, pages - 1)
+    if not found:
+        head = strings("answers.none_found", words=words)
+    else:
+        head = strings(
+            "answers.search_page", words=words, count=len(found), page=number + 1, pages=pages
+        )
+    return Reply(
+        _page_text(c, strings, head, entries, with_question=True),
+        _nav(strings, number, pages, lambda n: f"ans:s:{n}:{words}"),
+        edit=edit,
+    )
+
+
+def _page_text(
+    c: Collected, strings: Strings, head: str, entries: Sequence[Entry], *, with_question: bool
+) -> str:
+    blocks = [head]
+    for entry in entries:
+        text = entry.text if len(entry.text) <= SNIPPET else entry.text[:SNIPPET] + "…"
+        blocks.append(
+            strings(
+                "answers.entry",
+                name=c.name(entry.person),
+                date=entry.answered_at.strftime("%d %b %Y"),
+                question=Markup(
+                    strings("answers.in_question", title=c.titles.get(entry.question, ""))
+                )
+                if with_question
+                else "",
+                text=text,
+            )
+        )
+    return "\n\n".join(blocks)
+
+
+def _nav(
+    strings: Strings, number: int, pages: int, data: Callable[[int], str]
+) -> tuple[tuple[Button, ...], ...]:
+    row = []
+    if number > 0:
+        row.append(Button(strings.plain("answers.previous"), data(number - 1)))
+    if number < pages - 1:
+        row.append(Button(strings.plain("answers.next"), data(number + 1)))
+    back = (Button(strings.plain("answers.questions"), "ans:l"),)
+    return (tuple(row), back) if row else (back,)
+
+
+async def export(update: Update, context: BotContext) -> None:
+    """/export: answers.xlsx and answers.csv as documents."""
+    user = update.effective_user
+    assert user is not None
+    strings = context.strings
+    c = await _collected(context)
+    titles = session_titles(context)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "answers.xlsx"
+        await asyncio.to_thread(answers_xlsx, c, strings, titles, path)
+        xlsx = await asyncio.to_thread(path.read_bytes)
+    csv = await asyncio.to_thread(answers_csv, c, strings, titles)
+    count = sum(len(c.entries[q]) for q in c.questions)
+    anonymised = Markup(strings("export.anonymised")) if c.anonymise else ""
+    caption = strings(
+        "export.caption",
+        people=len(c.people),
+        answers=count,
+        registrations=len(c.registrations),
+        anonymised=anonymised,
+    )
+    await audit.record(
+        context.store,
+        actor_id=user.id,
+        action="export.sent",
+        now=context.clock.now(),
+        detail={"anonymised": c.anonymise},
+        recipients=len(c.people),
+    )
+    replies: list[Out] = [
+        Document("answers.xlsx", xlsx, caption),
+        Document("answers.csv", csv, strings("export.caption_csv")),
+    ]
+    await respond(update, context, replies)
+
+
+async def stats(update: Update, context: BotContext) -> None:
+    """/stats: the funnel per group as text, then as a chart."""
+    strings = context.strings
+    c = await _collected(context)
+    shape = funnel(c, context.bot_data.content, strings, session_titles(context))
+    chart = await asyncio.to_thread(funnel_chart, shape, strings.plain("stats.chart_title"))
+    replies: list[Out] = [Reply(text) for text in funnel_text(shape, strings)]
+    replies.append(Photo(chart, strings("stats.caption")))
+    await respond(update, context, replies)

@@ -1,0 +1,69 @@
+"""A participant's own data: all of it read out (/mydata), or all of it erased (/forget).
+
+`PERSONAL` lists every place a person's Telegram id is kept; a test checks that
+no table with such a column is missing from it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from store.db import Store
+
+__all__ = ["PERSONAL", "erase", "everything"]
+
+# (table, column holding the person's Telegram id)
+PERSONAL = (
+    ("participants", "telegram_id"),
+    ("course_progress", "participant_id"),
+    ("sections_read", "participant_id"),
+    ("flow_states", "participant_id"),
+    ("answers", "participant_id"),
+    ("registrations", "participant_id"),
+    ("mooc_logins", "participant_id"),
+    ("outbox", "participant_id"),
+    ("roles", "telegram_id"),
+    ("invites", "used_by"),
+    ("audit_log", "actor_id"),
+)
+
+
+def _value(column: str, value: Any) -> Any:
+    if column in {"state", "payload", "detail"} and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+async def everything(store: Store, telegram_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row that names the person, table by table."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for table, column in PERSONAL:
+        rows = await store.fetch_all(f"SELECT * FROM {table} WHERE {column} = ?", (telegram_id,))
+        found[table] = [{key: _value(key, row[key]) for key in row.keys()} for row in rows]  # noqa: SIM118
+    return found
+
+
+async def erase(store: Store, telegram_id: int) -> None:
+    """Delete the person and everything that names them, in one transaction.
+
+    Answers, dialogue states, reading progress and registrations go with the
+    participant (foreign keys). A MOOC login code stays handed out (codes are
+    used once) but is tied to nobody: a negative placeholder instead of the id.
+    The audit log keeps what happened, without who.
+    """
+    async with store.transaction() as conn:
+        await conn.execute("DELETE FROM outbox WHERE participant_id = ?", (telegram_id,))
+        await conn.execute(
+            "UPDATE mooc_logins SET participant_id = -rowid WHERE participant_id = ?",
+            (telegram_id,),
+        )
+        await conn.execute("DELETE FROM roles WHERE telegram_id = ?", (telegram_id,))
+        await conn.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (telegram_id,))
+        await conn.execute(
+            "UPDATE audit_log SET actor_id = NULL WHERE actor_id = ?", (telegram_id,)
+        )
+        await conn.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))

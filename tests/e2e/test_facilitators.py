@@ -1,0 +1,353 @@
+"""Facilitators read, export and count what was collected; participants see and delete theirs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.clock import ManualClock
+from bot.privacy import purge
+from bot.sandbox import Person
+from bot.sandbox.harness import Sandbox
+from bot.settings import Settings
+from store import audit, participants, registrations
+from store.privacy import everything
+from store.registrations import RegistrationStatus
+from tests.e2e.test_registration import sign_up
+
+FACILITATOR = 9200001
+PNG = b"\x89PNG\r\n\x1a\n"
+TYPED = {
+    "q1why": "<b>not bold</b> & a tag — 🌱 مرحبا بالعالم",
+    "q3why": "+31 6 1234 5678 is my number",
+    "q4": '=HYPERLINK("http://evil.example","click")',
+    "q5": "@everyone -- keep going",
+}
+
+
+def configured(settings: Settings, *, capacity: int | None = None, **privacy: object) -> Settings:
+    roles = settings.roles.model_copy(update={"facilitators": [FACILITATOR]})
+    changes: dict[str, object] = {
+        "roles": roles,
+        "privacy": settings.privacy.model_copy(update=privacy),
+    }
+    if capacity is not None:
+        session = settings.sessions[0].model_copy(update={"capacity": capacity})
+        changes["sessions"] = [session]
+    return settings.model_copy(update=changes)
+
+
+@pytest.fixture
+async def tg(settings: Settings, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Sandbox]:
+    async with Sandbox(
+        configured(settings, capacity=1), tmp_path / "f.sqlite3", clock=clock, poll_timeout=1
+    ) as box:
+        yield box
+
+
+async def text_answer(person: Person, text: str) -> None:
+    person.send(text)
+    await person.expect("Noted ✓")
+    person.press("Done ✓")
+
+
+async def reflect(person: Person, typed: dict[str, str]) -> None:
+    """All five questions as a person taps and types them, then Confirm."""
+    person.send("/reflect")
+    person.press("Yes", await person.expect("1/5"))
+    await person.expect("What do you recognise")
+    await text_answer(person, typed["q1why"])
+    person.press("Partly", await person.expect("2/5"))
+    await person.expect("Why (or why not)?")
+    person.press("Skip ▶")
+    person.press("🤔 Mixed", await person.expect("3/5"))
+    await person.expect("What makes you think so?")
+    await text_answer(person, typed["q3why"])
+    await person.expect("4/5")
+    await text_answer(person, typed["q4"])
+    await person.expect("5/5")
+    await text_answer(person, typed["q5"])
+    person.press("✅ Confirm", await person.expect("Your answers"))
+    await person.expect("Thank you! Your reflections are saved")
+
+
+async def first_answer(person: Person, words: str) -> None:
+    """Only question 1 (choice and words); the dialogue then waits at question 2."""
+    person.send("/reflect")
+    person.press("Yes", await person.expect("1/5"))
+    await person.expect("What do you recognise")
+    await text_answer(person, words)
+    await person.expect("2/5")
+
+
+async def ann_seated_bea_waiting(tg: Sandbox) -> tuple[Person, Person]:
+    """Ann answers everything and takes the one seat; Bea goes on the waitlist."""
+    ann, bea = tg.person("Ann"), tg.person("Bea")
+    await reflect(ann, TYPED)
+    await sign_up(ann)
+    await ann.expect("You're registered")
+    await sign_up(bea, "bea@example.org")
+    await bea.expect("You're on the waitlist")
+    return ann, bea
+
+
+def facilitator(tg: Sandbox) -> Person:
+    return tg.person("Fenna", user_id=FACILITATOR)
+
+
+async def test_answers_come_newest_first_a_page_at_a_time_and_can_be_searched(
+    tg: Sandbox, clock: ManualClock
+) -> None:
+    for n in range(1, 8):
+        await first_answer(
+            tg.person(f"P{n}"),
+            f"Answer number {n} about leadership" * (n == 4) or f"Answer number {n}",
+        )
+        clock.advance(timedelta(minutes=5))
+    fenna = facilitator(tg)
+    fenna.send("/answers")
+    choose = await fenna.expect("Which question?")
+    assert "7 participant(s)" in choose.shown_text
+    assert choose.button_labels[0] == "1 · Recognise the problem? (7)"
+    fenna.press("1 · Recognise the problem? (7)", choose)
+    await fenna.expect_edit(choose, "7 answer(s), newest first · page 1 of 2")
+    shown = [line for line in choose.shown_text.splitlines() if line.startswith("P")]
+    assert [line.split(" · ")[0] for line in shown] == ["P7", "P6", "P5", "P4", "P3"]
+    assert "Yes — Answer number 7" in choose.shown_text
+    assert choose.button_labels == ["Next ▶", "☰ Questions"]
+    fenna.press("Next ▶", choose)
+    await fenna.expect_edit(choose, "page 2 of 2")
+    assert "P2 ·" in choose.shown_text
+    assert "P1 ·" in choose.shown_text
+    assert "P3 ·" not in choose.shown_text
+    assert choose.button_labels == ["◀ Previous", "☰ Questions"]
+    fenna.send("/answers LEADERSHIP")
+    found = await fenna.expect("Answers with “LEADERSHIP”")
+    assert "1 found" in found.shown_text
+    assert "P4 ·" in found.shown_text
+    fenna.send("/answers nothing-like-this")
+    await fenna.expect("No answer contains “nothing-like-this”")
+
+
+async def test_someone_without_the_role_gets_the_unknown_command_answer_and_is_audited(
+    tg: Sandbox,
+) -> None:
+    ann = tg.person("Ann")
+    ann.send("/export")
+    await ann.expect("I don't know the command /export")
+    assert [(e.actor_id, e.action) for e in await audit.recent(tg.store)] == [
+        (ann.user.id, "refused:export")
+    ]
+
+
+async def test_export_documents_hold_exactly_what_was_typed_with_formulas_defused(
+    tg: Sandbox,
+) -> None:
+    await ann_seated_bea_waiting(tg)
+    fenna = facilitator(tg)
+    fenna.send("/export")
+    xlsx = await fenna.expect("answers.xlsx")
+    assert "3 participant(s)" in xlsx.shown_text  # Ann, Bea and Fenna herself
+    csv_file = await fenna.expect("answers.csv")
+    assert xlsx.document is not None
+    assert csv_file.document is not None
+    assert xlsx.document.name == "answers.xlsx"
+
+    book = load_workbook(io.BytesIO(xlsx.document.data))
+    assert book.sheetnames[:5] == [
+        "Q1 1 · Recognise the problem",
+        "Q2 2 · Importance",
+        "Q3 3 · Change from Within",
+        "Q4 4 · Suggestions for research",
+        "Q5 5 · For the makers",
+    ]
+    q4 = book["Q4 4 · Suggestions for research"]
+    header = [cell.value for cell in q4[1]]
+    assert header[:4] == ["Participant", "Language", "Session", "Answered (UTC)"]
+    row = list(q4[2])
+    assert row[0].value == "Ann"
+    assert row[4].value == TYPED["q4"]
+    assert row[4].data_type == "s"  # text, never a formula
+    assert q4.column_dimensions["E"].width >= 60
+    assert row[4].alignment.wrap_text
+    q1 = [cell.value for cell in book["Q1 1 · Recognise the problem"][2]]
+    assert q1[4:] == ["Yes", TYPED["q1why"]]
+    people = list(book["Participants"].iter_rows(values_only=True))
+    ann_row = next(r for r in people if r[0] == "Ann")
+    assert TYPED["q5"] in ann_row
+    assert TYPED["q3why"] in ann_row
+    seats = list(book["Registrations"].iter_rows(values_only=True))
+    assert seats[0][:7] == (
+        "Participant",
+        "E-mail",
+        "Organisation",
+        "Role",
+        "Session",
+        "Status",
+        "Waitlist position",
+    )
+    assert [(r[0], r[1], r[5], r[6]) for r in seats[1:]] == [
+        ("Ann", "ann@example.org", "registered", None),
+        ("Bea", "bea@example.org", "waitlisted", 1),
+    ]
+
+    raw = csv_file.document.data
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == [
+        "Participant",
+        "Language",
+        "Session",
+        "Question",
+        "Part",
+        "Answer",
+        "Answered (UTC)",
+    ]
+    by_part = {(r[3], r[4]): r[5] for r in rows[1:] if r[0] == "Ann"}
+    assert by_part[("q1", "1 · In your words")] == TYPED["q1why"]
+    assert by_part[("q4", "4 · Suggestions for research")] == "'" + TYPED["q4"]
+    assert by_part[("q5", "5 · For the makers")] == "'" + TYPED["q5"]
+    assert by_part[("q3", "3 · In your words")] == "'" + TYPED["q3why"]
+    assert ("q2", "2 · In your words") not in by_part  # skipped: no row
+
+
+async def test_anonymised_answers_and_exports_show_numbers_and_no_contact_details(
+    settings: Settings, tmp_path: Path, clock: ManualClock
+) -> None:
+    anonymous = configured(settings, anonymise_answers=True)
+    async with Sandbox(anonymous, tmp_path / "a.sqlite3", clock=clock, poll_timeout=1) as tg:
+        ann = tg.person("Ann")
+        await first_answer(ann, "Mine")
+        await sign_up(ann)
+        await ann.expect("You're registered")
+        fenna = facilitator(tg)
+        fenna.send("/answers Mine")
+        found = await fenna.expect("Answers with “Mine”")
+        assert "Participant 1 ·" in found.shown_text
+        assert "Ann" not in found.shown_text
+        fenna.send("/export")
+        xlsx = await fenna.expect("anonymised")
+        assert xlsx.document is not None
+        book = load_workbook(io.BytesIO(xlsx.document.data))
+        values = [
+            str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+        ]
+        assert "Participant 1" in values
+        assert not [v for v in values if "Ann" in v or "@example.org" in v]
+
+
+async def test_stats_count_the_funnel_and_draw_it(tg: Sandbox) -> None:
+    ann, bea, cas = tg.person("Ann"), tg.person("Bea"), tg.person("Cas")
+    await reflect(ann, TYPED)
+    await first_answer(bea, "Just one")
+    await sign_up(ann)
+    await ann.expect("You're registered")
+    await sign_up(bea, "bea@example.org")
+    await bea.expect("You're on the waitlist")
+    cas.send("/start")
+    await cas.expect("What would you like to do?")
+    fenna = facilitator(tg)
+    fenna.send("/stats")
+    everyone = await fenna.expect("Everyone")
+    text = everyone.shown_text
+    assert "Started: 4 (100 %)" in text  # Ann, Bea, Cas and Fenna
+    assert "Registered: 1 (25 %)" in text
+    assert "On the waitlist: 1 (25 %)" in text
+    assert "Answered 1 · Recognise the problem?: 2 (50 %)" in text
+    assert "Answered 4 · Suggestions for research: 1 (25 %)" in text
+    assert "Answered all five: 1 (25 %)" in text
+    assert "Read: " in text
+    session = await fenna.expect(tg.settings.sessions[0].title)
+    assert "Started: 2 (100 %)" in session.shown_text
+    assert "Answered all five: 1 (50 %)" in session.shown_text
+    chart = await fenna.expect("The funnel as a chart")
+    assert chart.photo is not None
+    assert chart.photo.data.startswith(PNG)
+
+
+async def test_mydata_sends_everything_held_about_the_person(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    await reflect(ann, TYPED)
+    await sign_up(ann)
+    await ann.expect("You're registered")
+    ann.send("/mydata")
+    sent = await ann.expect("Everything I hold about you")
+    assert sent.document is not None
+    assert sent.document.name == "mydata.json"
+    document = json.loads(sent.document.data)
+    tables = document["tables"]
+    assert tables["participants"][0]["first_name"] == "Ann"
+    assert {a["step_id"]: a["value"] for a in tables["answers"]}["q4"] == TYPED["q4"]
+    assert tables["registrations"][0]["email"] == "ann@example.org"
+    assert tables["flow_states"]
+    assert tables["outbox"]  # the reminders owed to her
+    assert tables == json.loads(json.dumps(await everything(tg.store, ann.user.id), default=str))
+
+
+async def test_forget_removes_everything_and_the_waitlist_moves_up(
+    tg: Sandbox, clock: ManualClock
+) -> None:
+    ann, bea = await ann_seated_bea_waiting(tg)
+    ann.send("/forget")
+    ask = await ann.expect("Delete everything I hold about you?")
+    assert tg.settings.sessions[0].title in ask.shown_text
+    yes = ask.buttons[0][0]["callback_data"]
+    ann.press("🗑 Yes, delete everything", ask)
+    await ann.expect("everything I held about you is deleted")
+    assert all(rows == [] for rows in (await everything(tg.store, ann.user.id)).values())
+    entries = await audit.recent(tg.store)
+    forgotten = [e for e in entries if e.action == "participant.forgotten"]
+    assert len(forgotten) == 1
+    assert forgotten[0].actor_id is None
+    assert "Ann" not in json.dumps(forgotten[0].detail)
+    assert all(e.actor_id != ann.user.id for e in entries)
+    clock.advance(timedelta(minutes=1))
+    await tg.dispatch()
+    await bea.expect("a place came free and you're in")
+    [seat] = await registrations.live(tg.store, bea.user.id)
+    assert seat.status is RegistrationStatus.REGISTERED
+    # A second tap on the old "yes" deletes nothing new and keeps nothing either.
+    ann.press_data(ask, yes)
+    assert await ann.expect_toast("Already deleted")
+    assert await participants.get(tg.store, ann.user.id) is None
+    fenna = facilitator(tg)
+    fenna.send("/export")
+    xlsx = await fenna.expect("answers.xlsx")
+    assert xlsx.document is not None
+    book = load_workbook(io.BytesIO(xlsx.document.data))
+    values = [str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row]
+    assert not [v for v in values if "Ann" in v or TYPED["q4"] in v]
+
+
+async def test_no_keeps_everything(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    await first_answer(ann, "Keep me")
+    ann.send("/forget")
+    ann.press("No, keep my data", await ann.expect("Delete everything"))
+    await ann.expect("Nothing was deleted.")
+    assert await participants.get(tg.store, ann.user.id) is not None
+
+
+async def test_retention_deletes_people_whose_session_ended_long_enough_ago(
+    settings: Settings, tmp_path: Path, clock: ManualClock
+) -> None:
+    kept = configured(settings, delete_after_days=30)
+    async with Sandbox(kept, tmp_path / "r.sqlite3", clock=clock, poll_timeout=1) as tg:
+        ann = tg.person("Ann")
+        await sign_up(ann)
+        await ann.expect("You're registered")
+        assert tg.app is not None
+        desk = tg.app.bot_data.desk
+        session = tg.settings.sessions[0]
+        ended = session.starts_at + timedelta(minutes=session.duration_minutes)
+        assert await purge(desk, tg.settings, ended + timedelta(days=29)) == 0
+        assert await participants.get(tg.store, ann.user.id) is not None
+        assert await purge(desk, tg.settings, ended + timedelta(days=31)) == 1
+        assert await participants.get(tg.store, ann.user.id) is None
