@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flows.content import Content
-from flows.engine import Flow, shown_value
+from flows.engine import shown_value
 from flows.strings import Strings
 from store import collected
 from store.collected import Person
@@ -47,7 +47,7 @@ class Entry:
         return " — ".join(part.value for part in self.parts if part.value)
 
 
-@dataclass
+@dataclass(repr=False)
 class Collected:
     people: list[Person]
     questions: tuple[str, ...]
@@ -60,6 +60,13 @@ class Collected:
     anonymise: bool
     _names: dict[int, str] = field(default_factory=dict)
     _registered: dict[int, Registration] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio.run() formats the repr of its main task's result
+        # when it restores the SIGINT handler (Python 3.11), and the generated one
+        # spelled out every answer — seconds and hundreds of MB for a large export.
+        answers = sum(len(found) for found in self.entries.values())
+        return f"<Collected {len(self.people)} people, {answers} answers>"
 
     def name(self, person: Person) -> str:
         """How a participant is shown: their name, or "Participant N" when anonymised."""
@@ -98,14 +105,16 @@ async def collect(store: Store, content: Content, strings: Strings, anonymise: b
     }
     titles = {q: labels[0][1] for q, labels in step_labels.items() if labels}
     values: dict[int, dict[str, str]] = {}
+    shown: dict[tuple[str, str], str] = {}  # (step, value) → as shown; choices repeat a lot
     newest: dict[tuple[int, str], datetime] = {}
     for answer in answers:
         step = steps.get(answer.step_id)
         if step is None or answer.participant_id not in by_id:
             continue
-        values.setdefault(answer.participant_id, {})[step.id] = _shown(
-            flow, step.id, answer.value, strings
-        )
+        label = (step.id, answer.value)
+        if label not in shown:
+            shown[label] = shown_value(flow, step, answer.value, strings)
+        values.setdefault(answer.participant_id, {})[step.id] = shown[label]
         key = (answer.participant_id, step.question)
         newest[key] = max(newest.get(key, answer.answered_at), answer.answered_at)
     entries: dict[str, list[Entry]] = {q: [] for q in questions}
@@ -134,13 +143,8 @@ async def collect(store: Store, content: Content, strings: Strings, anonymise: b
     )
 
 
-def _shown(flow: Flow, step_id: str, value: str, strings: Strings) -> str:
-    step = next(s for s in flow.steps if s.id == step_id)
-    return shown_value(flow, step, value, strings)
-
-
-def page(entries: Sequence[Entry], number: int, size: int) -> tuple[list[Entry], int]:
-    """Entries of page `number` (0-based, clamped) and how many pages there are."""
+def page(entries: Sequence[Entry], number: int, size: int) -> tuple[list[Entry], int, int]:
+    """The entries of page `number` (0-based), that number clamped, and the page count."""
     pages = max(1, -(-len(entries) // size))
     number = min(max(number, 0), pages - 1)
-    return list(entries[number * size : (number + 1) * size]), pages
+    return list(entries[number * size : (number + 1) * size]), number, pages

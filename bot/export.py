@@ -12,7 +12,6 @@ formulas. Anonymised exports show "Participant N" and leave contact details out.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from bot.collected import Collected, Entry
 from flows.strings import Strings
 from store.collected import Person
 
-__all__ = ["FORMULA_STARTS", "answers_csv", "answers_xlsx", "guard_formula"]
+__all__ = ["FORMULA_STARTS", "answers_csv", "answers_xlsx", "guard_formula", "write_exports"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NARROW, MEDIUM, WIDE = 14, 24, 60
@@ -173,26 +172,38 @@ def _write_row(sheet: xlsxwriter.worksheet.Worksheet, row: int, values: list[str
             sheet.write_string(row, column, value)  # never a formula, whatever it begins with
 
 
-def answers_csv(c: Collected, strings: Strings, session_titles: Mapping[str, str]) -> bytes:
+def answers_csv(
+    c: Collected, strings: Strings, session_titles: Mapping[str, str], path: Path
+) -> None:
     """A row per answer, UTF-8 with a byte order mark so Excel reads the accents right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
     col = strings.plain
-    writer.writerow(
-        [
-            col("export.participant"),
-            col("export.language"),
-            col("export.session"),
-            col("export.question"),
-            col("export.step"),
-            col("export.answer"),
-            col("export.answered_at"),
-        ]
-    )
-    for question in c.questions:
-        for entry in c.entries[question]:
-            writer.writerows(_csv_rows(c, entry, session_titles))
-    return out.getvalue().encode("utf-8-sig")
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                col("export.participant"),
+                col("export.language"),
+                col("export.session"),
+                col("export.question"),
+                col("export.step"),
+                col("export.answer"),
+                col("export.answered_at"),
+            ]
+        )
+        for question in c.questions:
+            for entry in c.entries[question]:
+                writer.writerows(_csv_rows(c, entry, session_titles))
+
+
+def write_exports(
+    c: Collected, strings: Strings, session_titles: Mapping[str, str], folder: Path
+) -> tuple[Path, Path]:
+    """answers.xlsx and answers.csv in `folder` (written to disk: neither is held whole)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    xlsx, table = folder / "answers.xlsx", folder / "answers.csv"
+    answers_xlsx(c, strings, session_titles, xlsx)
+    answers_csv(c, strings, session_titles, table)
+    return xlsx, table
 
 
 def _csv_rows(c: Collected, entry: Entry, session_titles: Mapping[str, str]) -> list[list[str]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.clock import SystemClock
 from bot.collected import Collected, collect
 from bot.dispatcher import Dispatcher
-from bot.export import answers_csv, answers_xlsx
+from bot.export import write_exports
 from bot.privacy import due_for_deletion, purge
 from bot.registration import Desk
 from bot.reminders import Reminders
@@ -39,12 +39,10 @@ async def _collect(settings: Settings, content: Content, anonymise: bool) -> Col
 def run_export(settings: Settings, content: Content, out: Path, anonymise: bool) -> int:
     strings = content.strings(content.default_language)
     c = asyncio.run(_collect(settings, content, anonymise or settings.privacy.anonymise_answers))
-    out.mkdir(parents=True, exist_ok=True)
-    answers_xlsx(c, strings, _titles(settings), out / "answers.xlsx")
-    (out / "answers.csv").write_bytes(answers_csv(c, strings, _titles(settings)))
+    xlsx, table = write_exports(c, strings, _titles(settings), out)
     answers = sum(len(c.entries[q]) for q in c.questions)
     print(
-        f"wrote {out / 'answers.xlsx'} and {out / 'answers.csv'}: {len(c.people)} participant(s),"
+        f"wrote {xlsx} and {table}: {len(c.people)} participant(s),"
         f" {answers} answer(s), {len(c.registrations)} registration(s)"
         + (" (anonymised)" if c.anonymise else "")
     )

@@ -124,33 +124,17 @@ async def send_replies(
     `receipts=False`: nobody needs the sent messages back (the outbox), so text goes
     out without building PTB `Message` objects from Telegram's answers.
     """
-    delivered = 0
+    sent = 0  # messages out so far: after the first, a 429 is waited out (see `patient`)
     shown: list[Message] = []
     for reply in replies:
         if isinstance(reply, ClearButtons):
             if pressed is not None and pressed.reply_markup is not None:
                 await _clear_buttons(bot, chat_id, pressed)
             continue
-        if isinstance(reply, Document):
-            send_document = partial(
-                bot.send_document,
-                chat_id,
-                reply.data,
-                filename=reply.filename,
-                caption=reply.caption or None,
-                parse_mode=ParseMode.HTML,
-            )
-            shown.append(await _patiently(send_document, patient or bool(shown)))
-            continue
-        if isinstance(reply, Photo):
-            send_photo = partial(
-                bot.send_photo,
-                chat_id,
-                reply.data,
-                caption=reply.caption or None,
-                parse_mode=ParseMode.HTML,
-            )
-            shown.append(await _patiently(send_photo, patient or bool(shown)))
+        if isinstance(reply, Document | Photo):
+            send_file = partial(_send_file, bot, chat_id, reply)
+            shown.append(await _patiently(send_file, patient or sent > 0))
+            sent += 1
             continue
         markup = keyboard(reply.buttons)
         if reply.edit and pressed is not None:
@@ -163,11 +147,12 @@ async def send_replies(
                 reply_markup=markup,
             )
             try:
-                edited = await _patiently(edit, patient or bool(shown))
+                edited = await _patiently(edit, patient or sent > 0)
             except BadRequest as exc:
                 if "not modified" not in exc.message:
                     raise
             else:
+                sent += 1
                 if isinstance(edited, Message):
                     shown.append(edited)
             continue
@@ -186,11 +171,22 @@ async def send_replies(
                 )
             else:
                 send = partial(_send_unread, bot, chat_id, chunk, markup if last else None, paid)
-            sent = await _patiently(send, patient or bool(shown) or bool(delivered))
-            delivered += 1
-            if sent is not None:
-                shown.append(sent)
+            message = await _patiently(send, patient or sent > 0)
+            sent += 1
+            if message is not None:
+                shown.append(message)
     return shown
+
+
+async def _send_file(bot: Bot, chat_id: int, file: Document | Photo) -> Message:
+    caption = file.caption or None
+    if isinstance(file, Photo):
+        return await bot.send_photo(
+            chat_id, file.data, filename=file.filename, caption=caption, parse_mode=ParseMode.HTML
+        )
+    return await bot.send_document(
+        chat_id, file.data, filename=file.filename, caption=caption, parse_mode=ParseMode.HTML
+    )
 
 
 async def _send_unread(

@@ -62,7 +62,8 @@ def funnel(
 
     everyone = [p.telegram_id for p in c.people]
     groups = [Group(strings.plain("stats.everyone"), counts(everyone))]
-    for language in content.languages:
+    spoken = {p.language for p in c.people}
+    for language in content.languages if len(spoken) > 1 else ():  # one: same as everyone
         ids = [p.telegram_id for p in c.people if p.language == language]
         if ids:
             key = f"stats.language_{language}"

@@ -55,6 +55,7 @@ class Photo:
 
     data: bytes
     caption: str = ""
+    filename: str = "picture.png"
 
 
 Out = Reply | ClearButtons | Document | Photo

@@ -18,7 +18,7 @@ from telegram import Update
 
 from bot.collected import Collected, Entry, collect, page
 from bot.context import BotContext
-from bot.export import answers_csv, answers_xlsx
+from bot.export import write_exports
 from bot.handlers.common import respond
 from bot.handlers.participant import stale_button
 from bot.stats import funnel, funnel_chart, funnel_text
@@ -101,8 +101,7 @@ def _questions(c: Collected, strings: Strings, *, edit: bool = False) -> Reply:
 
 
 def _question_page(c: Collected, strings: Strings, question: str, number: int) -> Reply:
-    entries, pages = page(c.entries[question], number, PAGE)
-    number = min(number, pages - 1)
+    entries, number, pages = page(c.entries[question], number, PAGE)
     title = c.titles.get(question, question)
     if not entries:
         head = strings("answers.none", title=title)
@@ -125,8 +124,7 @@ def _search_page(
     c: Collected, strings: Strings, words: str, number: int, *, edit: bool = False
 ) -> Reply:
     found = c.search(words)
-    entries, pages = page(found, number, PAGE)
-    number = min(number, pages - 1)
+    entries, number, pages = page(found, number, PAGE)
     if not found:
         head = strings("answers.none_found", words=words)
     else:
@@ -182,10 +180,8 @@ async def export(update: Update, context: BotContext) -> None:
     c = await _collected(context)
     titles = session_titles(context)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "answers.xlsx"
-        await asyncio.to_thread(answers_xlsx, c, strings, titles, path)
-        xlsx = await asyncio.to_thread(path.read_bytes)
-    csv = await asyncio.to_thread(answers_csv, c, strings, titles)
+        paths = await asyncio.to_thread(write_exports, c, strings, titles, Path(folder))
+        xlsx, csv = [await asyncio.to_thread(path.read_bytes) for path in paths]
     count = sum(len(c.entries[q]) for q in c.questions)
     anonymised = Markup(strings("export.anonymised")) if c.anonymise else ""
     caption = strings(
@@ -217,5 +213,5 @@ async def stats(update: Update, context: BotContext) -> None:
     shape = funnel(c, context.bot_data.content, strings, session_titles(context))
     chart = await asyncio.to_thread(funnel_chart, shape, strings.plain("stats.chart_title"))
     replies: list[Out] = [Reply(text) for text in funnel_text(shape, strings)]
-    replies.append(Photo(chart, strings("stats.caption")))
+    replies.append(Photo(chart, strings("stats.caption"), "funnel.png"))
     await respond(update, context, replies)

@@ -66,11 +66,12 @@ class Terminal:
         prefix = "🤖 (edited) " if event == "edit" else "🤖 "
         lines = message.shown_text.splitlines() or [""]
         self.say(prefix + lines[0] + "".join(f"\n   {line}" for line in lines[1:]))
-        if message.document is not None:
-            self.files_dir.mkdir(parents=True, exist_ok=True)
-            path = self.files_dir / message.document.name
-            path.write_bytes(message.document.data)
-            self.say(f"   📎 {message.document.name} saved to {path}")
+        for file, icon in ((message.document, "📎"), (message.photo, "🖼")):
+            if file is not None:
+                self.files_dir.mkdir(parents=True, exist_ok=True)
+                path = self.files_dir / file.name
+                path.write_bytes(file.data)
+                self.say(f"   {icon} {file.name} saved to {path}")
         if message.button_labels:
             self.numbered = message.button_labels
             self.say(
