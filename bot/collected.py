@@ -17,7 +17,7 @@ from flows.engine import shown_value
 from flows.strings import Strings
 from store import collected
 from store.collected import Person
-from store.db import Store
+from store.db import Store, from_db
 from store.registrations import Registration
 
 __all__ = ["Collected", "Entry", "Part", "collect", "page"]
@@ -106,7 +106,7 @@ async def collect(store: Store, content: Content, strings: Strings, anonymise: b
     titles = {q: labels[0][1] for q, labels in step_labels.items() if labels}
     values: dict[int, dict[str, str]] = {}
     shown: dict[tuple[str, str], str] = {}  # (step, value) → as shown; choices repeat a lot
-    newest: dict[tuple[int, str], datetime] = {}
+    newest: dict[tuple[int, str], str] = {}  # (participant, question) → last answered (ISO)
     for answer in answers:
         step = steps.get(answer.step_id)
         if step is None or answer.participant_id not in by_id:
@@ -124,7 +124,7 @@ async def collect(store: Store, content: Content, strings: Strings, anonymise: b
             Part(label, given.get(step_id, "")) for step_id, label in step_labels[question]
         )
         if any(part.value for part in parts):
-            entries[question].append(Entry(by_id[participant_id], question, parts, at))
+            entries[question].append(Entry(by_id[participant_id], question, parts, from_db(at)))
     for question in questions:
         entries[question].sort(key=lambda entry: entry.answered_at, reverse=True)
     names = {r.participant_id: r.details.name for r in registrations if r.details.name}
