@@ -105,7 +105,7 @@ db, out = Path(sys.argv[1]), Path(sys.argv[2])
 settings = load_settings(None)
 content = load_content(settings.course.languages, settings.course.default_language,
                        root=settings.content_dir)
-import xlsxwriter, bot.export  # imported before the clock starts, as in a running bot
+import rustpy_xlsxwriter, bot.export  # imported before the clock starts, as in a running bot
 began = time.perf_counter()
 run_export(settings, content, out, False)
 export = time.perf_counter() - began

@@ -1,4 +1,4 @@
-"""The facilitators' exports: answers.xlsx (XlsxWriter) and answers.csv (UTF-8 with BOM).
+"""The facilitators' exports: answers.xlsx (rust_xlsxwriter) and answers.csv (UTF-8, BOM).
 
 answers.xlsx: a sheet per question (newest first), "Participants" (a row per
 participant, a column per answer) and "Registrations" (status and waitlist
@@ -12,20 +12,23 @@ formulas. Anonymised exports show "Participant N" and leave contact details out.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-import xlsxwriter
+from rustpy_xlsxwriter import FastExcel, Format
 
 from bot.collected import Collected, Entry
 from flows.strings import Strings
 from store.collected import Person
+from store.registrations import Registration
 
 __all__ = ["FORMULA_STARTS", "answers_csv", "answers_xlsx", "guard_formula", "write_exports"]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NARROW, MEDIUM, WIDE = 14, 24, 60
+Cell = str | int | None
 _SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 
 
@@ -35,7 +38,9 @@ def guard_formula(value: str) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
+    """2026-11-01 09:30 (isoformat: several times faster than strftime, which an export
+    of 10,000 people calls 100,000 times)."""
+    return moment.isoformat(" ", "minutes")[:16] if moment else ""
 
 
 def _sheet_name(index: int, title: str, used: set[str]) -> str:
@@ -50,126 +55,132 @@ def _sheet_name(index: int, title: str, used: set[str]) -> str:
 def answers_xlsx(
     c: Collected, strings: Strings, session_titles: Mapping[str, str], path: Path
 ) -> None:
-    """The workbook, into `path`. Constant memory: each row goes to a temporary file
-    as it is written (XlsxWriter's in-memory mode would keep every cell)."""
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "tmpdir": str(path.parent)})
-    head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1, "text_wrap": True})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
-    top = book.add_format({"valign": "top"})
+    """The workbook, into `path`, streamed a row at a time (rust_xlsxwriter's
+    constant-memory mode, through rustpy-xlsxwriter)."""
+    head = Format().set_bold().set_background_color("#E8EEF7").set_border("thin").set_text_wrap()
+    wrap, top = Format().set_text_wrap().set_align("top"), Format().set_align("top")
     col = strings.plain
+    book = FastExcel(path).freeze(row=1)
     used: set[str] = set()
 
-    def columns(
-        sheet: xlsxwriter.worksheet.Worksheet, widths: list[int], headers: list[str]
-    ) -> None:
-        for index, (width, header) in enumerate(zip(widths, headers, strict=True)):
-            sheet.set_column(index, index, width, wrap if width >= WIDE else top)
-            sheet.write_string(0, index, header, head)
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, 0, len(headers) - 1)
-
-    def about(person: Person) -> list[str]:
-        registration = c.registration_of(person)
-        session = (
-            session_titles.get(registration.session_id, registration.session_id)
-            if (registration)
-            else ""
+    def sheet(name: str, columns: list[tuple[str, int]], rows: Iterable[list[Cell]]) -> None:
+        headers = _distinct([header for header, _ in columns])
+        records = (dict(zip(headers, row, strict=True)) for row in rows)
+        first = next(records, dict.fromkeys(headers))  # no rows yet: the headers still show
+        book.sheet(
+            name,
+            itertools.chain((first,), records),
+            column_widths=[float(width) for _, width in columns],
+            column_formats=[wrap if width >= WIDE else top for _, width in columns],
+            header_format=head,
+            autofilter=True,
         )
-        return [c.name(person), person.language, session]
+
+    known: dict[int, list[Cell]] = {}  # a person is on up to six sheets
+
+    def about(person: Person) -> list[Cell]:
+        if (cells := known.get(person.telegram_id)) is None:
+            registration = c.registration_of(person)
+            session = (
+                session_titles.get(registration.session_id, registration.session_id)
+                if registration
+                else None
+            )
+            cells = known[person.telegram_id] = [c.name(person), person.language, session]
+        return cells
 
     for index, question in enumerate(c.questions, start=1):
-        sheet = book.add_worksheet(_sheet_name(index, c.titles.get(question, question), used))
         labels = [label for _, label in c.step_labels[question]]
-        columns(
-            sheet,
-            [MEDIUM, NARROW, MEDIUM, NARROW] + [WIDE] * len(labels),
+        sheet(
+            _sheet_name(index, c.titles.get(question, question), used),
             [
-                col("export.participant"),
-                col("export.language"),
-                col("export.session"),
-                col("export.answered_at"),
-                *labels,
+                (col("export.participant"), MEDIUM),
+                (col("export.language"), NARROW),
+                (col("export.session"), MEDIUM),
+                (col("export.answered_at"), NARROW),
+                *((label, WIDE) for label in labels),
             ],
-        )
-        for row, entry in enumerate(c.entries[question], start=1):
-            _write_row(
-                sheet,
-                row,
+            (
                 [
                     *about(entry.person),
                     _when(entry.answered_at),
-                    *(part.value for part in entry.parts),
-                ],
-            )
+                    *(part.value or None for part in entry.parts),
+                ]
+                for entry in c.entries[question]
+            ),
+        )
 
-    sheet = book.add_worksheet(col("export.participants_sheet")[:31])
     step_columns = [(step_id, label) for q in c.questions for step_id, label in c.step_labels[q]]
-    columns(
-        sheet,
-        [MEDIUM, NARROW, MEDIUM, NARROW] + [WIDE] * len(step_columns),
-        [
-            col("export.participant"),
-            col("export.language"),
-            col("export.session"),
-            col("export.joined_at"),
-            *(label for _, label in step_columns),
-        ],
-    )
-    for row, person in enumerate(c.people, start=1):
+
+    def participant(person: Person) -> list[Cell]:
         given = c.values.get(person.telegram_id, {})
-        _write_row(
-            sheet,
-            row,
-            [
-                *about(person),
-                _when(person.joined_at),
-                *(given.get(step_id, "") for step_id, _ in step_columns),
-            ],
-        )
+        return [
+            *about(person),
+            _when(person.joined_at),
+            *(given.get(step_id) or None for step_id, _ in step_columns),
+        ]
 
-    sheet = book.add_worksheet(col("export.registrations_sheet")[:31])
-    headers = [
-        col("export.participant"),
-        col("export.email"),
-        col("export.organisation"),
-        col("export.role"),
-        col("export.session"),
-        col("export.status"),
-        col("export.position"),
-        col("export.registered_at"),
-    ]
-    columns(sheet, [MEDIUM, MEDIUM, MEDIUM, MEDIUM, MEDIUM, NARROW, NARROW, NARROW], headers)
+    sheet(
+        col("export.participants_sheet")[:31],
+        [
+            (col("export.participant"), MEDIUM),
+            (col("export.language"), NARROW),
+            (col("export.session"), MEDIUM),
+            (col("export.joined_at"), NARROW),
+            *((label, WIDE) for _, label in step_columns),
+        ],
+        (participant(person) for person in c.people),
+    )
+
     people = {person.telegram_id: person for person in c.people}
-    row = 0
-    for registration in c.registrations:
-        holder = people.get(registration.participant_id)
-        if holder is None:
-            continue
-        row += 1
+    hidden = c.anonymise
+
+    def registration(holder: Person, registration: Registration) -> list[Cell]:
         details = registration.details
-        hidden = c.anonymise
-        _write_row(
-            sheet,
-            row,
-            [
-                c.name(holder),
-                "" if hidden else details.email,
-                "" if hidden else details.organisation,
-                "" if hidden else details.role,
-                session_titles.get(registration.session_id, registration.session_id),
-                col(f"export.status_{registration.status.value}"),
-            ],
-        )
-        if registration.position is not None:
-            sheet.write_number(row, 6, registration.position)
-        sheet.write_string(row, 7, _when(registration.created_at))
-    book.close()
+        return [
+            c.name(holder),
+            None if hidden else details.email,
+            None if hidden else details.organisation,
+            None if hidden else details.role,
+            session_titles.get(registration.session_id, registration.session_id),
+            col(f"export.status_{registration.status.value}"),
+            registration.position,
+            _when(registration.created_at),
+        ]
+
+    sheet(
+        col("export.registrations_sheet")[:31],
+        [
+            (col("export.participant"), MEDIUM),
+            (col("export.email"), MEDIUM),
+            (col("export.organisation"), MEDIUM),
+            (col("export.role"), MEDIUM),
+            (col("export.session"), MEDIUM),
+            (col("export.status"), NARROW),
+            (col("export.position"), NARROW),
+            (col("export.registered_at"), NARROW),
+        ],
+        (
+            registration(people[r.participant_id], r)
+            for r in c.registrations
+            if r.participant_id in people
+        ),
+    )
+    book.save()
 
 
-def _write_row(sheet: xlsxwriter.worksheet.Worksheet, row: int, values: list[str]) -> None:
-    for column, value in enumerate(values):
-        if value:
-            sheet.write_string(row, column, value)  # never a formula, whatever it begins with
+def _distinct(headers: list[str]) -> list[str]:
+    """Column names made unique (each sheet's rows are keyed by them)."""
+    seen: set[str] = set()
+    out = []
+    for header in headers:
+        name, n = header, 1
+        while name in seen:
+            n += 1
+            name = f"{header} ({n})"
+        seen.add(name)
+        out.append(name)
+    return out
 
 
 def answers_csv(
@@ -177,7 +188,8 @@ def answers_csv(
 ) -> None:
     """A row per answer, UTF-8 with a byte order mark so Excel reads the accents right."""
     col = strings.plain
-    with path.open("w", encoding="utf-8-sig", newline="") as out:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("\ufeff")  # the BOM by hand: the utf-8-sig codec encodes in Python
         writer = csv.writer(out)
         writer.writerow(
             [
@@ -190,9 +202,12 @@ def answers_csv(
                 col("export.answered_at"),
             ]
         )
-        for question in c.questions:
-            for entry in c.entries[question]:
-                writer.writerows(_csv_rows(c, entry, session_titles))
+        writer.writerows(
+            row
+            for question in c.questions
+            for entry in c.entries[question]
+            for row in _csv_rows(c, entry, session_titles)
+        )
 
 
 def write_exports(
@@ -213,15 +228,16 @@ def _csv_rows(c: Collected, entry: Entry, session_titles: Mapping[str, str]) -> 
         if (registration)
         else ""
     )
+    name, when = c.name(entry.person), _when(entry.answered_at)
     return [
         [
-            c.name(entry.person),
+            name,
             entry.person.language,
             session,
             entry.question,
             part.label,
             guard_formula(part.value),
-            _when(entry.answered_at),
+            when,
         ]
         for part in entry.parts
         if part.value

@@ -177,6 +177,8 @@ async def test_export_documents_hold_exactly_what_was_typed_with_formulas_defuse
     assert row[4].data_type == "s"  # text, never a formula
     assert q4.column_dimensions["E"].width >= 60
     assert row[4].alignment.wrap_text
+    assert q4.freeze_panes == "A2"  # the header stays in view
+    assert q4.auto_filter.ref.startswith("A1:")
     q1 = [cell.value for cell in book["Q1 1 · Recognise the problem"][2]]
     assert q1[4:] == ["Yes", TYPED["q1why"]]
     people = list(book["Participants"].iter_rows(values_only=True))
@@ -240,6 +242,8 @@ async def test_anonymised_answers_and_exports_show_numbers_and_no_contact_detail
             str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
         ]
         assert "Participant 1" in values
+        unanswered = book["Q5 5 · For the makers"]  # nobody got this far: headers all the same
+        assert [cell.value for cell in unanswered[1]][:2] == ["Participant", "Language"]
         assert not [v for v in values if "Ann" in v or "@example.org" in v]
 
 
