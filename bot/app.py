@@ -210,6 +210,9 @@ def build_application(
         MessageHandler(~filters.TEXT & private & filters.UpdateType.MESSAGE, flows.not_text)
     )
     application.add_handler(TypeHandler(Update, roles.menu_for_newcomer), group=1)
+    for group in (-2, 0):  # the handlers that answer: one log line per update they take
+        for handler in application.handlers[group]:
+            handler.callback = common.logged(handler.callback)
     application.add_error_handler(common.on_error)
     return application
 

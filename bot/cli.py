@@ -7,9 +7,6 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlparse
-
-from telegram import Update
 
 from bot.app import build_application
 from bot.broadcast_cli import AUDIENCES, run_broadcast
@@ -19,7 +16,8 @@ from bot.facilitator_cli import run_export, run_purge, run_stats
 from bot.logins_import import read_codes
 from bot.logs import setup_logging
 from bot.registration import hand_out_waiting_logins
-from bot.settings import BotMode, Settings, SettingsError, load_settings
+from bot.serve import serve
+from bot.settings import Settings, SettingsError, load_settings
 from flows.content import Content
 from store import audit, logins, outbox
 from store import roles as role_store
@@ -247,17 +245,5 @@ def _run(settings: Settings, content: Content) -> int:
         secrets.append(settings.bot.webhook_secret.get_secret_value())
     setup_logging(settings.logging.level, secrets)
     application = build_application(settings, Store(settings.database_path), content=content)
-    if settings.bot.mode is BotMode.POLLING:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-        return 0
-    host, _, port = settings.bot.listen.rpartition(":")
-    secret = settings.bot.webhook_secret
-    application.run_webhook(
-        listen=host,
-        port=int(port),
-        url_path=urlparse(settings.bot.webhook_url).path.lstrip("/"),
-        webhook_url=settings.bot.webhook_url,
-        secret_token=secret.get_secret_value() if secret else None,
-        allowed_updates=Update.ALL_TYPES,
-    )
+    asyncio.run(serve(application, settings))
     return 0

@@ -1,12 +1,22 @@
-"""Logging set-up that never lets a secret (the bot token) reach a log line."""
+"""Logging: one line per event, key=value pairs (logfmt), never a secret.
+
+    time=2026-11-29T09:00:01.234Z level=INFO logger=bot.handled event=handled
+    update=4711 user=123456 handler=flows.text ms=4.2
+
+`event(log, "handled", update=…, user=…)` writes such a line; any other log call
+becomes `msg="…"`. Message text is never logged at INFO, and the token (and the
+webhook secret) are replaced by *** wherever they would appear.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["RedactSecrets", "setup_logging"]
+__all__ = ["LogfmtFormatter", "RedactSecrets", "event", "setup_logging"]
 
 
 class RedactSecrets(logging.Filter):
@@ -30,9 +40,45 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
+    """One structured line: event=NAME and the fields, in the order given."""
+    if logger.isEnabledFor(level):
+        logger.log(level, name, extra={"fields": fields})
+
+
+def _value(value: object) -> str:
+    text = str(value)
+    if text and not any(c in text for c in ' "=\\\n\t'):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+class LogfmtFormatter(logging.Formatter):
+    """time=… level=… logger=… then event=… and its fields, or msg="…"."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        parts = [
+            f"time={moment}.{int(record.msecs):03d}Z",
+            f"level={record.levelname}",
+            f"logger={record.name}",
+        ]
+        fields: dict[str, Any] | None = getattr(record, "fields", None)
+        if fields is not None:
+            parts.append(f"event={_value(record.getMessage())}")
+            parts += [f"{key}={_value(value)}" for key, value in fields.items()]
+        else:
+            parts.append(f"msg={_value(record.getMessage())}")
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            parts.append(f"error={_value(record.exc_text)}")
+        return " ".join(parts)
+
+
 def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(LogfmtFormatter())
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

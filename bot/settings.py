@@ -85,7 +85,10 @@ class BotSettings(_Section):
 
     @model_validator(mode="after")
     def _webhook_needs_url(self) -> BotSettings:
-        if self.mode is BotMode.WEBHOOK and not self.webhook_url.startswith("https://"):
+        # Telegram posts only to https://; a Bot API server on this machine may use
+        # http://127.0.0.1 or http://localhost (as the local sandbox does).
+        local = ("http://127.0.0.1", "http://localhost")
+        if self.mode is BotMode.WEBHOOK and not self.webhook_url.startswith(("https://", *local)):
             raise ValueError("webhook mode needs webhook_url, an https:// address")
         return self
 

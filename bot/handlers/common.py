@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -12,13 +15,49 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
+from bot.logs import event
 from bot.render import send_replies
 from flows.replies import ClearButtons, Out
 from store import participants
 
-__all__ = ["on_error", "private_only", "remember_participant", "respond"]
+__all__ = ["logged", "on_error", "private_only", "remember_participant", "respond"]
 
 log = logging.getLogger(__name__)
+handled = logging.getLogger("bot.handled")
+Callback = Callable[[Any, BotContext], Coroutine[Any, Any, Any]]
+_KINDS = ("message", "callback_query", "edited_message", "my_chat_member", "channel_post")
+
+
+def logged(callback: Callback) -> Callback:
+    """The callback, writing one line per update it handles: update id, user, chat,
+    kind, handler, milliseconds and outcome (never what anybody typed)."""
+    name = f"{callback.__module__.rpartition('.')[2]}.{callback.__qualname__}"
+
+    @functools.wraps(callback)
+    async def run(update: Any, context: BotContext) -> Any:
+        began, outcome = time.perf_counter(), "error"
+        try:
+            result = await callback(update, context)
+            outcome = "ok"
+            return result
+        except ApplicationHandlerStop:
+            outcome = "ok"
+            raise
+        finally:
+            user, chat = update.effective_user, update.effective_chat
+            event(
+                handled,
+                "handled",
+                update=update.update_id,
+                user=user.id if user else "-",
+                chat=chat.id if chat else "-",
+                kind=next((k for k in _KINDS if getattr(update, k) is not None), "other"),
+                handler=name,
+                ms=round(1000 * (time.perf_counter() - began), 1),
+                outcome=outcome,
+            )
+
+    return run
 
 
 async def respond(update: Update, context: BotContext, replies: Sequence[Out]) -> None:

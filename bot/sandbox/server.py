@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.sandbox.limits import Faults, Limits, RateGate
 from bot.sandbox.methods import METHODS, ApiError, Context, Params
 from bot.sandbox.users import add_sim_routes
-from bot.sandbox.world import World
+from bot.sandbox.world import SimCall, World
 
 __all__ = ["BotApiServer"]
 
@@ -100,6 +100,8 @@ class BotApiServer:
         except ApiError as exc:
             return self._error(name, None, exc)
         chat_id = _chat_id(params)
+        self.world.started.append(SimCall(name, 0, chat_id))  # before any latency
+        self.world.touch()
         if self.faults.latency:
             await asyncio.sleep(self.faults.latency)
         if self.faults.should_fail(name):

@@ -171,7 +171,8 @@ class World:
         self.callback_queries: dict[str, tuple[SimUser, SimMessage, bool]] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] = {}
-        self.calls: list[SimCall] = []
+        self.calls: list[SimCall] = []  # answered calls, with their status
+        self.started: list[SimCall] = []  # calls as they arrive, before latency or an answer
         self._changed = asyncio.Event()
         self.listeners: list[Callable[[str, SimMessage], None]] = []
         self._update_ids = itertools.count(1)

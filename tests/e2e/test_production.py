@@ -1,0 +1,153 @@
+"""`mooc-bot run` as a real process, as in production: webhook mode with its secret
+and /health, structured logs, and a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+
+from bot.sandbox import BotApiServer, Person
+from bot.serve import SECRET_HEADER
+from store import participants
+from store.db import Store
+from tests.conftest import spawn_bot
+
+TOKEN = "777:PRODUCTION-test-token"
+SECRET = "webhook-secret-for-the-test"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def bot_process(
+    server: BotApiServer, db: Path, **env: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await spawn_bot(
+        "run",
+        env={
+            "MOOC_BOT_TOKEN": TOKEN,
+            "MOOC_BOT_API_URL": server.url,
+            "MOOC_BOT_DB": str(db),
+            **env,
+        },
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def logs_of(process: asyncio.subprocess.Process) -> str:
+    assert process.stderr is not None
+    return (await process.stderr.read()).decode()
+
+
+async def wait_healthy(client: aiohttp.ClientSession, url: str) -> dict[str, object]:
+    async with asyncio.timeout(60):
+        while True:
+            try:
+                async with client.get(url) as response:
+                    if response.status == 200:
+                        body: dict[str, object] = await response.json()
+                        return body
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)  # polling a port that is not open yet
+
+
+async def test_webhook_mode_takes_updates_refuses_forgeries_and_reports_health(
+    tmp_path: Path,
+) -> None:
+    db, port = tmp_path / "webhook.sqlite3", free_port()
+    hook = f"http://127.0.0.1:{port}/telegram-hook"
+    async with BotApiServer(TOKEN) as server, aiohttp.ClientSession() as client:
+        ann = Person.create(server.world, "Ann")
+        async with bot_process(
+            server,
+            db,
+            MOOC_BOT_BOT__MODE="webhook",
+            MOOC_BOT_BOT__WEBHOOK_URL=hook,
+            MOOC_BOT_BOT__LISTEN=f"127.0.0.1:{port}",
+            MOOC_BOT_BOT__WEBHOOK_SECRET=SECRET,
+        ) as bot:
+            health = await wait_healthy(client, f"http://127.0.0.1:{port}/health")
+            assert health["ok"] is True
+            assert health["database"] == "ok"
+            assert server.world.webhook["url"] == hook
+            assert server.world.webhook["secret_token"] == SECRET
+
+            ann.send("/start")  # delivered by the server's webhook, with the secret
+            await ann.expect("What would you like to do?", timeout=30)
+            ann.send("My private thought about learning")
+
+            forged = {
+                "update_id": 999_999,
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 666, "type": "private"},
+                    "from": {"id": 666, "is_bot": False, "first_name": "Mallory"},
+                    "text": "/start",
+                },
+            }
+            for headers in ({}, {SECRET_HEADER: "guessed"}):
+                async with client.post(hook, json=forged, headers=headers) as response:
+                    assert response.status == 403
+            bot.send_signal(signal.SIGTERM)
+            assert await bot.wait() == 0
+            logs = await logs_of(bot)
+
+    assert logs.count("event=webhook_refused") == 2
+    assert 'reason="no secret"' in logs
+    assert 'reason="wrong secret"' in logs
+    assert f"update=1 user={ann.user.id}" in logs
+    assert "handler=participant.start" in logs
+    assert "event=stopping signal=SIGTERM" in logs
+    assert "event=stopped mode=webhook" in logs
+    assert "private thought" not in logs  # what people type is never logged at INFO
+    assert TOKEN not in logs
+    assert SECRET not in logs
+    async with Store(db) as store:
+        assert await participants.get(store, ann.user.id) is not None
+        assert await participants.get(store, 666) is None  # the forgery reached nothing
+
+
+async def test_sigterm_lets_the_update_in_hand_finish(tmp_path: Path) -> None:
+    db = tmp_path / "graceful.sqlite3"
+    async with BotApiServer(TOKEN) as server:
+        ann = Person.create(server.world, "Ann")
+        async with bot_process(server, db) as bot:
+            await server.world.wait_for(
+                lambda: any(c.method == "setMyCommands" for c in server.world.calls), 60
+            )
+            server.faults.latency = 0.5  # each call of the bot takes half a second
+            ann.send("/start")
+            await server.world.wait_for(
+                lambda: any(
+                    c.method == "sendMessage" and c.chat_id == ann.chat.id
+                    for c in server.world.started
+                ),
+                30,
+            )
+            bot.send_signal(signal.SIGTERM)  # the welcome has only begun
+            assert await bot.wait() == 0
+            logs = await logs_of(bot)
+        # Everything the handler meant to say arrived, though the stop came first.
+        assert "What would you like to do?" in ann.bot_messages()[-1].shown_text
+    assert "event=stopped mode=polling" in logs
+    assert "outcome=ok" in logs
+    assert "handler=participant.start" in logs
