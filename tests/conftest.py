@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,26 @@ async def spawn_bot(
             **options,
         },
     )
+
+
+@asynccontextmanager
+async def bot_running(
+    api_url: str, token: str, db: Path, *, logs: bool = False, **env: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`mooc-bot run` against a local Bot API server; killed at the end if still up.
+    With `logs`, its stderr is a pipe to read once it has ended."""
+    process = await spawn_bot(
+        "run",
+        env={"MOOC_BOT_TOKEN": token, "MOOC_BOT_API_URL": api_url, "MOOC_BOT_DB": str(db), **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE if logs else asyncio.subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 @pytest.fixture(autouse=True)

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from bot.sandbox import BotApiServer, Person
 from store import answers
 from store.db import Store
-from tests.conftest import spawn_bot
+from tests.conftest import bot_running
 
 TOKEN = "555:KILL-TEST-token"
 
 
-@asynccontextmanager
-async def bot_process(server: BotApiServer, db: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await spawn_bot(
-        "run",
-        env={"MOOC_BOT_TOKEN": TOKEN, "MOOC_BOT_API_URL": server.url, "MOOC_BOT_DB": str(db)},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+def bot_process(server: BotApiServer, db: Path) -> Any:
+    return bot_running(server.url, TOKEN, db)
 
 
 async def test_killed_mid_reflection_resumes_with_every_answer(tmp_path: Path) -> None:

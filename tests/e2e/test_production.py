@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -16,7 +15,7 @@ from bot.sandbox import BotApiServer, Person
 from bot.serve import SECRET_HEADER
 from store import participants
 from store.db import Store
-from tests.conftest import spawn_bot
+from tests.conftest import bot_running
 
 TOKEN = "777:PRODUCTION-test-token"
 SECRET = "webhook-secret-for-the-test"
@@ -29,26 +28,8 @@ def free_port() -> int:
         return port
 
 
-@asynccontextmanager
-async def bot_process(
-    server: BotApiServer, db: Path, **env: str
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await spawn_bot(
-        "run",
-        env={
-            "MOOC_BOT_TOKEN": TOKEN,
-            "MOOC_BOT_API_URL": server.url,
-            "MOOC_BOT_DB": str(db),
-            **env,
-        },
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+def bot_process(server: BotApiServer, db: Path, **env: str) -> Any:
+    return bot_running(server.url, TOKEN, db, logs=True, **env)
 
 
 async def logs_of(process: asyncio.subprocess.Process) -> str:
