@@ -16,11 +16,13 @@ SECTION_STARTS = ["Part 1 of 4", "Part 2 of 4", "Part 3 of 4", "Part 4 of 4"]
 CARDS_PER_SECTION = [4, 4, 3, 4]
 
 
-async def read_section(person: Person, first: SimMessage, cards: int) -> SimMessage:
+async def read_section(
+    person: Person, first: SimMessage, cards: int, next_label: str = "Next ▶"
+) -> SimMessage:
     """Press Next through a section; return its last card."""
     card = first
     for _ in range(cards - 1):
-        person.press("Next ▶", card)
+        person.press(next_label, card)
         await person.expect_edit(card)  # the old card loses its button
         assert card.button_labels == []
         card = await person.expect()
