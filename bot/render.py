@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from flows.replies import Button, ClearButtons, Document, Out, Photo
@@ -93,7 +93,9 @@ def split_html(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 async def _patiently(call: Callable[[], Awaitable[T]], patient: bool) -> T:
-    """Telegram's 429 on a direct reply: wait as told and try again (a few times)."""
+    """A direct reply that meets Telegram's 429 waits as told; one that meets a 5xx or
+    a cut connection tries again after 0.5 s, then 1 s (a few times in all). A
+    timeout is not retried: that message may have arrived, and twice is worse."""
     for attempt in range(PATIENCE):
         try:
             return await call()
@@ -102,6 +104,12 @@ async def _patiently(call: Callable[[], Awaitable[T]], patient: bool) -> T:
                 raise
             wait = exc.retry_after
             await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta) else wait)
+        except (TimedOut, BadRequest):
+            raise
+        except NetworkError:
+            if not patient or attempt == PATIENCE - 1:
+                raise
+            await asyncio.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -113,10 +114,22 @@ async def private_only(update: Update, context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Logs the failure with its update id and tells the person their progress is safe."""
+    """Logs the failure with its update id and tells the person what became of it:
+    their progress is safe, or (when the database could not write: disk full,
+    locked too long) that this one message was not saved and should be sent again.
+    Nothing else handles that update afterwards."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("handler failed for update %s", update_id, exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
+        return
+    try:
+        await _tell(update, context)
+    finally:
+        raise ApplicationHandlerStop  # later groups would meet the same trouble
+
+
+async def _tell(update: Update, context: BotContext) -> None:
+    if update.effective_chat is None:
         return
     if update.callback_query is not None:
         with contextlib.suppress(TelegramError):
@@ -126,10 +139,15 @@ async def on_error(update: object, context: BotContext) -> None:
         if update.effective_user is not None:
             await participants.mark_blocked(context.store, update.effective_user.id)
         return
+    strings = context.strings
+    if context.participant is None and update.effective_user is not None:  # not known yet
+        content = context.bot_data.content
+        strings = content.strings(content.pick_language(update.effective_user.language_code))
+    unsaved = isinstance(context.error, sqlite3.Error)
     try:
         await context.bot.send_message(
             update.effective_chat.id,
-            context.strings("errors.something_went_wrong"),
+            strings("errors.not_saved" if unsaved else "errors.something_went_wrong"),
             parse_mode=ParseMode.HTML,
         )
     except TelegramError as exc:

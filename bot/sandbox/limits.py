@@ -28,13 +28,17 @@ class Limits:
 @dataclass
 class Faults:
     """Injected trouble: 500s (a random fraction, the next few calls, or chosen
-    methods) and an added latency on every answer. getUpdates is spared."""
+    methods; getUpdates is spared), an added latency on every answer, and a
+    network outage (`dropping`: every connection is cut before an answer,
+    getUpdates too; `dropped` counts them)."""
 
     error_rate: float = 0.0
     throttle_rate: float = 0.0  # a fraction of sends answered 429 (retry after 1 s)
     latency: float = 0.0
     fail_next: int = 0
     fail_methods: set[str] = field(default_factory=set)
+    dropping: bool = False
+    dropped: int = 0
     seed: int = 0
     rng: random.Random = field(default_factory=random.Random)
 

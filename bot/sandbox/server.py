@@ -90,6 +90,11 @@ class BotApiServer:
 
     async def _bot_method(self, request: web.Request) -> web.Response:
         name = request.match_info["method"]
+        if self.faults.dropping and request.transport is not None:
+            self.faults.dropped += 1
+            self.world.touch()
+            request.transport.abort()  # the connection is cut: no answer at all
+            return web.Response(status=500)
         if request.match_info["token"] != self.token:
             return _answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
         handler = METHODS.get(name.lower())

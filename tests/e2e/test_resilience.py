@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.render import PATIENCE
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Faults
 from bot.settings import Settings
@@ -17,7 +18,9 @@ from store.participants import ParticipantStatus
 
 async def test_failed_handler_says_progress_is_saved_and_bot_keeps_running(tg: Sandbox) -> None:
     ann = tg.person("Ann")
-    tg.server.faults.fail_next = 1  # the greeting's first sendMessage gets a 500
+    # The greeting's first sendMessage meets a 500 on every try (a reply is tried again
+    # PATIENCE times in all); the apology after it goes through.
+    tg.server.faults.fail_next = PATIENCE
     ann.send("/start")
     sorry = await ann.expect("Sorry, something went wrong")
     assert "your progress is saved" in sorry.shown_text
@@ -29,7 +32,7 @@ async def test_failure_is_logged_with_the_update_id(
     tg: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     ann = tg.person("Ann")
-    tg.server.faults.fail_next = 1
+    tg.server.faults.fail_next = PATIENCE
     with caplog.at_level(logging.ERROR, logger="bot.handlers.common"):
         ann.send("/help")
         await ann.expect("Sorry, something went wrong")

@@ -1,0 +1,153 @@
+"""Trouble between the bot and Telegram, and under the bot's database.
+
+The Bot API server answers slowly, with 500s, or cuts every connection for a
+while; another process holds the database's write lock (as a backup tool may);
+the disk fills up while an answer is saved. Each time the participant either
+gets their answer through or is told plainly to send it again, and nothing is
+kept half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bot.sandbox import Person
+from bot.sandbox.harness import Sandbox
+from flows.engine import FlowState
+from store import answers
+
+# 2,880 characters, over 5 KB in UTF-8: more than a database page can hold.
+LONG = "مرحبا بالعالم 🌱 " * 180
+
+
+async def at_question_one_words(person: Person) -> None:
+    person.send("/reflect")
+    person.press("Yes", await person.expect("1/5"))
+    await person.expect("What do you recognise")
+
+
+async def saved(tg: Sandbox, person: Person) -> dict[str, str]:
+    found = await answers.latest(tg.store, person.user.id, "reflection")
+    return {step: answer.value for step, answer in found.items()}
+
+
+async def draft(tg: Sandbox, person: Person) -> str:
+    state = await answers.load_state(tg.store, person.user.id, "reflection")
+    assert state is not None
+    return FlowState.from_json(state).draft
+
+
+async def test_a_slow_server_is_waited_for_and_nothing_is_lost(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    await at_question_one_words(ann)
+    tg.server.faults.latency = 1.5  # every answer of the Bot API takes 1.5 s
+    ann.send("Slowly but surely.")
+    await ann.expect("Noted ✓", timeout=30)
+    ann.press("Done ✓")
+    await ann.expect("2/5", timeout=30)
+    assert await saved(tg, ann) == {"q1": "yes", "q1why": "Slowly but surely."}
+
+
+async def test_500s_on_replies_are_tried_again_and_arrive_once(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    await at_question_one_words(ann)
+    tg.server.faults.fail_methods = {"sendMessage"}
+    ann.send("Through the storm.")
+    await tg.world.wait_for(
+        lambda: sum(c.method == "sendMessage" and c.status == 500 for c in tg.world.calls) >= 2
+    )
+    tg.server.faults.fail_methods = set()  # the server recovers
+    await ann.expect("Noted ✓", timeout=30)
+    assert sum("Noted ✓" in m.shown_text for m in ann.bot_messages()) == 1
+    assert await draft(tg, ann) == "Through the storm."
+
+
+async def test_cut_connections_for_a_while_then_the_bot_catches_up(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    await at_question_one_words(ann)
+    tg.server.faults.dropping = True  # the network is gone, for polling and sending alike
+    await tg.world.wait_for(lambda: tg.server.faults.dropped >= 3, timeout=30)
+    ann.send("Typed while the network was down.")
+    await tg.world.wait_for(lambda: tg.server.faults.dropped >= 5, timeout=60)
+    tg.server.faults.dropping = False
+    await ann.expect("Noted ✓", timeout=60)
+    ann.press("Done ✓")
+    await ann.expect("2/5", timeout=30)
+    assert (await saved(tg, ann))["q1why"] == "Typed while the network was down."
+
+
+@contextmanager
+def write_lock_held(database: Path) -> Iterator[sqlite3.Connection]:
+    """Another process's write transaction on the bot's database (a backup tool's lock)."""
+    other = sqlite3.connect(database, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+async def test_a_short_lock_by_another_process_is_waited_out(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    await at_question_one_words(ann)
+    with write_lock_held(tg.settings.database_path):
+        ann.send("Written while the backup ran.")
+        # The bot has the update in hand (it confirmed it) and cannot write yet.
+        await tg.world.wait_for(lambda: not tg.world.updates)
+        assert not [m for m in ann.bot_messages() if "Noted" in m.shown_text]
+    await ann.expect("Noted ✓")
+    assert await draft(tg, ann) == "Written while the backup ran."
+
+
+async def test_a_lock_held_too_long_asks_to_send_again_and_keeps_nothing_half_done(
+    tg: Sandbox,
+) -> None:
+    ann = tg.person("Ann")
+    await at_question_one_words(ann)
+    ann.send("First part, saved.")
+    await ann.expect("Noted ✓")
+    with write_lock_held(tg.settings.database_path):
+        ann.send("Second part, during a long lock.")
+        refusal = await ann.expect("could not save that", timeout=30)  # after busy_timeout
+    assert "send it again" in refusal.shown_text
+    assert await draft(tg, ann) == "First part, saved."
+    ann.send("Second part, again.")
+    await ann.expect("Noted ✓")
+    ann.press("Done ✓")
+    await ann.expect("2/5")
+    assert (await saved(tg, ann))["q1why"] == "First part, saved.\nSecond part, again."
+
+
+async def test_a_full_disk_while_saving_asks_to_send_again_and_keeps_nothing_half_done(
+    tg: Sandbox,
+) -> None:
+    ann = tg.person("Ann")
+    await at_question_one_words(ann)
+    conn = tg.store.conn
+    await conn.execute("CREATE TABLE ballast (filler BLOB)")
+    pages = (await (await conn.execute("PRAGMA page_count")).fetchone())[0]  # type: ignore[index]
+    await conn.execute(f"PRAGMA max_page_count = {pages}")  # the file may not grow: a full disk
+    for size in (4000, 400, 40, 4):  # and the free room inside it is filled up too
+        with contextlib.suppress(sqlite3.OperationalError):
+            while True:
+                await conn.execute("INSERT INTO ballast VALUES (zeroblob(?))", (size,))
+    try:
+        ann.send(LONG)
+        refusal = await ann.expect("could not save that")
+        assert "send it again" in refusal.shown_text
+        assert "progress is saved" not in refusal.shown_text
+        assert await draft(tg, ann) == ""
+        assert await saved(tg, ann) == {"q1": "yes"}
+    finally:  # room again
+        await conn.execute("DROP TABLE ballast")
+        await conn.execute("PRAGMA max_page_count = 1073741823")
+    ann.send(LONG)
+    await ann.expect("Noted ✓")
+    ann.press("Done ✓")
+    await ann.expect("2/5")
+    assert (await saved(tg, ann))["q1why"] == LONG
