@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in turn, each printing its figures (`--full`: long runs too)."""
 
-from bench import broadcast, export, start_roundtrip
+from bench import broadcast, export, journey, start_roundtrip
 
 start_roundtrip.main()
 broadcast.main()
 export.main()
+journey.main()

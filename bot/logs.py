@@ -86,3 +86,6 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     # httpx logs every request URL, and the URL contains the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The limiter runs with max_retries=0 on purpose: a reply waits out a 429 itself and
+    # the outbox reschedules its row. PTB would log each such 429 as an ERROR.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)

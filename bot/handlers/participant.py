@@ -113,7 +113,8 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     assert message.text is not None
-    command = message.text.split()[0].split("@")[0]
+    words = message.text.split()
+    command = words[0].split("@")[0] if words else "/"
     await respond(
         update, context, [Reply(context.strings("errors.unknown_command", command=command))]
     )

@@ -47,11 +47,11 @@ class Person:
         `entities` carries formatting the person applied (bold, italic, links), as
         Telegram clients send it: offsets in UTF-16 code units.
         """
-        entities = list(entities or [])
-        if text.startswith("/"):
-            command = text.split()[0] if text.split() else text
-            entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command)})
-        message = self.world.new_message(chat or self.chat, self.user, text=text, entities=entities)
+        if not text.strip():
+            raise ValueError("Telegram sends no message that is empty or only spaces")
+        message = self.world.new_message(
+            chat or self.chat, self.user, text=text, entities=_typed(text, entities)
+        )
         self.world.push_update(message=message.to_api())
         return message
 
@@ -71,8 +71,12 @@ class Person:
         return message
 
     def edit(self, message: SimMessage, text: str) -> None:
-        """Edit one of their own earlier messages, as Telegram lets people do."""
+        """Edit one of their own earlier messages, as Telegram lets people do
+        (its entities are those of the new text, as Telegram works them out again)."""
+        if not text.strip():
+            raise ValueError("Telegram keeps no message edited to nothing but spaces")
         message.text = text
+        message.entities = _typed(text, None)
         message.edit_date = int(self.world.clock())
         self.world.push_update(edited_message=message.to_api())
 
@@ -238,3 +242,11 @@ def _update(
             raise web.HTTPBadRequest(text=f"unknown setting {key!r}")
         setattr(target, key, value)
     return {name: getattr(target, name) for name in sorted(names)}
+
+
+def _typed(text: str, entities: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The entities of typed text: the formatting given, and a leading /command."""
+    found = list(entities or [])
+    if text.startswith("/"):
+        found.append({"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])})
+    return found
