@@ -11,14 +11,15 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
 from bot.logs import event
 from bot.render import send_replies
-from flows.replies import ClearButtons, Out
+from flows.replies import ClearButtons, Out, Reply
+from flows.strings import Strings
 from store import participants
 
 __all__ = ["logged", "on_error", "private_only", "remember_participant", "respond"]
@@ -99,18 +100,19 @@ async def remember_participant(update: Update, context: BotContext) -> None:
 
 async def private_only(update: Update, context: BotContext) -> None:
     """In a group, answers only with a pointer to a private chat, and nothing else."""
-    message = update.effective_message
-    if message is not None and update.message is not None:
+    if update.message is not None:
         link = f"https://t.me/{context.bot.username}"
-        strings = context.bot_data.content.strings(
-            context.bot_data.content.pick_language(
-                update.effective_user.language_code if update.effective_user else None
-            )
-        )
-        await message.reply_text(
-            strings("errors.private_only", link=link), parse_mode=ParseMode.HTML
-        )
+        text = _strings(update, context)("errors.private_only", link=link)
+        await send_replies(context.bot, update.message.chat.id, [Reply(text)])
     raise ApplicationHandlerStop
+
+
+def _strings(update: Update, context: BotContext) -> Strings:
+    """The person's language: as they chose, else as their Telegram app is set."""
+    if context.participant is not None or update.effective_user is None:
+        return context.strings
+    content = context.bot_data.content
+    return content.strings(content.pick_language(update.effective_user.language_code))
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -139,16 +141,11 @@ async def _tell(update: Update, context: BotContext) -> None:
         if update.effective_user is not None:
             await participants.mark_blocked(context.store, update.effective_user.id)
         return
-    strings = context.strings
-    if context.participant is None and update.effective_user is not None:  # not known yet
-        content = context.bot_data.content
-        strings = content.strings(content.pick_language(update.effective_user.language_code))
     unsaved = isinstance(context.error, sqlite3.Error)
+    text = _strings(update, context)(
+        "errors.not_saved" if unsaved else "errors.something_went_wrong"
+    )
     try:
-        await context.bot.send_message(
-            update.effective_chat.id,
-            strings("errors.not_saved" if unsaved else "errors.something_went_wrong"),
-            parse_mode=ParseMode.HTML,
-        )
+        await send_replies(context.bot, update.effective_chat.id, [Reply(text)])
     except TelegramError as exc:
         log.warning("could not tell chat %s about the failure: %s", update.effective_chat.id, exc)
