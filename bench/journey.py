@@ -37,6 +37,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from bot.logs import setup_logging
 from bot.sandbox import BotApiServer, Person
 from bot.sandbox.harness import SANDBOX_TOKEN, Sandbox
 from bot.sandbox.limits import Limits
@@ -214,6 +215,7 @@ async def echo(people: int, per_person: int) -> dict[str, float]:
             .base_url(f"{server.url}/bot")
             .concurrent_updates(True)
             .connection_pool_size(64)
+            .pool_timeout(60.0)  # wait for a free connection, as our bot's requests do
             .build()
         )
         app.add_handler(MessageHandler(filters.TEXT, repeat))
@@ -250,6 +252,7 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=3.0, help="mean pause (s), latency run")
     parser.add_argument("--limited", type=int, default=50, help="people in the run with limits")
     args, _ = parser.parse_known_args()
+    setup_logging("WARNING")  # as the bot logs in production (429s are handled, not errors)
     shipped = load_settings(ROOT / "settings.toml")
     seats = max(args.participants, args.paced, args.limited)
     roomy = shipped.sessions[0].model_copy(update={"capacity": seats})
@@ -265,8 +268,10 @@ def main() -> None:
 
     mine = asyncio.run(ours(args.participants, settings, UNLIMITED, limited=False))
     rss = mine["peak_rss_mb"]
+    print(
+        line(f"{args.participants} people x {steps} updates at once, limits off", mine), flush=True
+    )
     bare = asyncio.run(echo(args.participants, steps))
-    print(line(f"{args.participants} people x {steps} updates at once, limits off", mine))
     print(line("bare PTB echo bot, the same messages", bare))
     print(
         f"journey rate: {mine['updates_per_second'] / bare['updates_per_second']:.2f} of the"
