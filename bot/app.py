@@ -278,6 +278,7 @@ async def running(application: BotApp, *, poll_timeout: float = 10) -> AsyncIter
         finally:
             if application.updater.running:
                 await application.updater.stop()
+            application.bot_data.dispatcher.stop()
             if application.running:
                 await application.stop()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -147,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             backup(settings.database_path, args.path)
             print(f"backed up {settings.database_path} to {args.path}")
             return 0
+        if command == "run" and not settings.has_token and "INVOCATION_ID" in os.environ:
+            # Started by systemd (which sets INVOCATION_ID): a service, not a terminal.
+            return _report(["MOOC_BOT_TOKEN is not set: a service needs the bot's token."])
         if command == "sandbox" or not settings.has_token:
             from bot.sandbox.terminal import run_sandbox
 

@@ -87,6 +87,7 @@ class Dispatcher:
         self.paid_kinds: set[str] = set()  # sent with allow_paid_broadcast
         self.pacer = Pacer(rate_per_second)
         self._job_queue: JobQueue[Any] | None = None
+        self._stopping = False
         self._running = asyncio.Lock()
         # Enough in flight for the rate (a send takes a few tens of ms), and no more:
         # whatever is in flight is what a crash could send twice.
@@ -117,15 +118,23 @@ class Dispatcher:
             job.schedule_removal()
         self._job_queue.run_once(self._tick, when=min(delay, SAFETY_TICK), name="outbox")
 
+    def stop(self) -> None:
+        """Claim no more rows: the batch in hand is finished and recorded, the rest
+        waits in the database for the next start (a graceful stop takes seconds)."""
+        self._stopping = True
+
     async def _tick(self, _context: object) -> None:
         await self.run_due()
-        await self.wake()
+        if not self._stopping:
+            await self.wake()
 
     async def run_due(self) -> int:
         """Send every row due by the clock; return how many were delivered."""
         delivered = 0
         async with self._running:
-            while batch := await outbox.claim_due(self.store, self.clock.now(), self.batch):
+            while not self._stopping and (
+                batch := await outbox.claim_due(self.store, self.clock.now(), self.batch)
+            ):
                 people = await participants.get_many(
                     self.store, (item.participant_id for item in batch)
                 )

@@ -16,7 +16,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest"]
+__all__ = ["AiohttpRequest", "NotSent"]
 
 
 class AiohttpRequest(BaseRequest):
@@ -102,5 +102,11 @@ class AiohttpRequest(BaseRequest):
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
-        except aiohttp.ClientError as exc:
+        except aiohttp.ClientConnectorError as exc:
+            raise NotSent(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+        except aiohttp.ClientError as exc:  # it may have arrived: the answer was lost
             raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+
+class NotSent(NetworkError):
+    """No connection could be made: the request certainly did not reach the Bot API."""

@@ -20,7 +20,7 @@ __all__ = ["LogfmtFormatter", "RedactSecrets", "event", "setup_logging"]
 
 
 class RedactSecrets(logging.Filter):
-    """Replaces every secret in a record's final message with '***'."""
+    """Replaces every secret in a record's message, traceback and fields with '***'."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -37,7 +37,16 @@ class RedactSecrets(logging.Filter):
                 record.exc_text = record.exc_text.replace(secret, "***")
         if redacted != message:
             record.msg, record.args = redacted, None
+        fields: dict[str, Any] | None = getattr(record, "fields", None)
+        if fields:
+            record.fields = {key: self._clean(value) for key, value in fields.items()}
         return True
+
+    def _clean(self, value: object) -> object:
+        text = str(value)
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return value if text == str(value) else text
 
 
 def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:

@@ -15,6 +15,7 @@ from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
+from bot.http import NotSent
 from flows.replies import Button, ClearButtons, Document, Out, Photo
 
 __all__ = ["keyboard", "send_replies", "split_html"]
@@ -93,9 +94,10 @@ def split_html(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 
 async def _patiently(call: Callable[[], Awaitable[T]], patient: bool) -> T:
-    """A direct reply that meets Telegram's 429 waits as told; one that meets a 5xx or
-    a cut connection tries again after 0.5 s, then 1 s (a few times in all). A
-    timeout is not retried: that message may have arrived, and twice is worse."""
+    """A direct reply that meets Telegram's 429 waits as told; one the Bot API refused
+    with a 5xx, or that found no connection, tries again after 0.5 s, then 1 s (a few
+    times in all). A timeout or a connection lost after sending is not retried: that
+    message may have arrived, and twice is worse."""
     for attempt in range(PATIENCE):
         try:
             return await call()
@@ -106,8 +108,10 @@ async def _patiently(call: Callable[[], Awaitable[T]], patient: bool) -> T:
             await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta) else wait)
         except (TimedOut, BadRequest):
             raise
-        except NetworkError:
-            if not patient or attempt == PATIENCE - 1:
+        except NetworkError as exc:
+            # PTB raises a 5xx answer itself (no cause); a lost answer has aiohttp's cause.
+            refused = exc.__cause__ is None or isinstance(exc, NotSent)
+            if not patient or not refused or attempt == PATIENCE - 1:
                 raise
             await asyncio.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")

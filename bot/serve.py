@@ -91,6 +91,7 @@ async def webhook(application: BotApp, settings: Settings) -> AsyncIterator[web.
             yield runner
         finally:
             await runner.cleanup()  # no more updates taken; those taken are in the queue
+            application.bot_data.dispatcher.stop()  # the outbox finishes its batch in hand
             if application.running:
                 await application.stop()  # handles what was taken, stops the outbox job
     finally:
@@ -114,8 +115,10 @@ def _web_app(application: BotApp, path: str, secret: str) -> web.Application:
             return web.Response(status=403, text="forbidden")
         try:
             data = await request.json()
+            if not isinstance(data, dict):
+                raise TypeError("an update is a JSON object")
             update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             event(log, "webhook_bad_update", logging.WARNING, error=type(exc).__name__)
             return web.Response(status=400, text="bad update")
         await application.update_queue.put(update)

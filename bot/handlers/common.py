@@ -126,8 +126,9 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     try:
         await _tell(update, context)
-    finally:
-        raise ApplicationHandlerStop  # later groups would meet the same trouble
+    except Exception:
+        log.exception("could not tell about the failure of update %s", update_id)
+    raise ApplicationHandlerStop  # later groups would meet the same trouble
 
 
 async def _tell(update: Update, context: BotContext) -> None:
@@ -141,7 +142,8 @@ async def _tell(update: Update, context: BotContext) -> None:
         if update.effective_user is not None:
             await participants.mark_blocked(context.store, update.effective_user.id)
         return
-    unsaved = isinstance(context.error, sqlite3.Error)
+    # Disk full, locked too long, I/O: the step's transaction was rolled back.
+    unsaved = isinstance(context.error, sqlite3.OperationalError)
     text = _strings(update, context)(
         "errors.not_saved" if unsaved else "errors.something_went_wrong"
     )

@@ -30,7 +30,8 @@ class Faults:
     """Injected trouble: 500s (a random fraction, the next few calls, or chosen
     methods; getUpdates is spared), an added latency on every answer, and a
     network outage (`dropping`: every connection is cut before an answer,
-    getUpdates too; `dropped` counts them)."""
+    getUpdates too; `dropped` counts them), and answers lost on the way back
+    (`lose_answers`: the call is carried out, then its connection is cut)."""
 
     error_rate: float = 0.0
     throttle_rate: float = 0.0  # a fraction of sends answered 429 (retry after 1 s)
@@ -39,6 +40,7 @@ class Faults:
     fail_methods: set[str] = field(default_factory=set)
     dropping: bool = False
     dropped: int = 0
+    lose_answers: int = 0  # the next N calls are carried out, then the connection is cut
     seed: int = 0
     rng: random.Random = field(default_factory=random.Random)
 

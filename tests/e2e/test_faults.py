@@ -66,6 +66,17 @@ async def test_500s_on_replies_are_tried_again_and_arrive_once(tg: Sandbox) -> N
     assert await draft(tg, ann) == "Through the storm."
 
 
+async def test_a_reply_whose_answer_is_lost_is_not_sent_twice(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    await at_question_one_words(ann)
+    tg.server.faults.lose_answers = 1  # "Noted" goes out; the bot never hears it did
+    ann.send("Arrived, though the bot cannot know.")
+    sorry = await ann.expect("Sorry, something went wrong")
+    assert "your progress is saved" in sorry.shown_text
+    assert sum("Noted ✓" in m.shown_text for m in ann.bot_messages()) == 1  # not retried
+    assert await draft(tg, ann) == "Arrived, though the bot cannot know."
+
+
 async def test_cut_connections_for_a_while_then_the_bot_catches_up(tg: Sandbox) -> None:
     ann = tg.person("Ann")
     await at_question_one_words(ann)

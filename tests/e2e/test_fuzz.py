@@ -140,18 +140,18 @@ async def play(steps: list[tuple[str, int, Any]], folder: Path) -> None:
                 await tg.world.wait_for(lambda: not tg.world.updates)  # taken by the bot
 
             for person in people:  # nobody is stuck, and all they sent has been handled
-                person.send("/start")
-                await tg.world.wait_for(
-                    lambda p=person: any(  # type: ignore[misc]
-                        "What would you like to do?" in m.shown_text
-                        or "Waar wil je mee verder?" in m.shown_text
-                        for m in p.bot_messages()[-3:]
-                    ),
-                    30,
-                )
-                count = len(person.bot_messages())
-                person.send("/reflect")
-                await tg.world.wait_for(lambda p=person, c=count: len(p.bot_messages()) > c, 30)  # type: ignore[misc]
+                for command, answers_with in (
+                    ("/start", ("What would you like to do?", "Waar wil je mee verder?")),
+                    ("/reflect", ("",)),  # a question, the review, or "already answered"
+                ):
+                    seen = len(person.bot_messages())
+                    person.send(command)
+                    await tg.world.wait_for(
+                        lambda p=person, n=seen, w=answers_with: any(  # type: ignore[misc]
+                            text in m.shown_text for m in p.bot_messages()[n:] for text in w
+                        ),
+                        30,
+                    )
             await tg.dispatch()
             after = await everything(tg.store, ZED)
     finally:

@@ -32,9 +32,18 @@ def bot_process(server: BotApiServer, db: Path, **env: str) -> Any:
     return bot_running(server.url, TOKEN, db, logs=True, **env)
 
 
-async def logs_of(process: asyncio.subprocess.Process) -> str:
+def logs_of(process: asyncio.subprocess.Process) -> asyncio.Task[bytes]:
+    """Its stderr, read while it runs (a full pipe would block it), ready once it ends."""
     assert process.stderr is not None
-    return (await process.stderr.read()).decode()
+    return asyncio.create_task(process.stderr.read())
+
+
+async def stopped(process: asyncio.subprocess.Process, logs: asyncio.Task[bytes]) -> str:
+    """SIGTERM, then its exit status must be 0; its log."""
+    process.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(60):
+        assert await process.wait() == 0
+        return (await logs).decode()
 
 
 async def wait_healthy(client: aiohttp.ClientSession, url: str) -> dict[str, object]:
@@ -65,6 +74,7 @@ async def test_webhook_mode_takes_updates_refuses_forgeries_and_reports_health(
             MOOC_BOT_BOT__LISTEN=f"127.0.0.1:{port}",
             MOOC_BOT_BOT__WEBHOOK_SECRET=SECRET,
         ) as bot:
+            logs = logs_of(bot)
             health = await wait_healthy(client, f"http://127.0.0.1:{port}/health")
             assert health["ok"] is True
             assert health["database"] == "ok"
@@ -73,7 +83,9 @@ async def test_webhook_mode_takes_updates_refuses_forgeries_and_reports_health(
 
             ann.send("/start")  # delivered by the server's webhook, with the secret
             await ann.expect("What would you like to do?", timeout=30)
+            seen = len(ann.bot_messages())
             ann.send("My private thought about learning")
+            await server.world.wait_for(lambda: len(ann.bot_messages()) > seen, 30)
 
             forged = {
                 "update_id": 999_999,
@@ -88,20 +100,21 @@ async def test_webhook_mode_takes_updates_refuses_forgeries_and_reports_health(
             for headers in ({}, {SECRET_HEADER: "guessed"}):
                 async with client.post(hook, json=forged, headers=headers) as response:
                     assert response.status == 403
-            bot.send_signal(signal.SIGTERM)
-            assert await bot.wait() == 0
-            logs = await logs_of(bot)
+            async with client.post(hook, json=None, headers={SECRET_HEADER: SECRET}) as response:
+                assert response.status == 400  # not an update, even with the secret
+            log = await stopped(bot, logs)
 
-    assert logs.count("event=webhook_refused") == 2
-    assert 'reason="no secret"' in logs
-    assert 'reason="wrong secret"' in logs
-    assert f"update=1 user={ann.user.id}" in logs
-    assert "handler=participant.start" in logs
-    assert "event=stopping signal=SIGTERM" in logs
-    assert "event=stopped mode=webhook" in logs
-    assert "private thought" not in logs  # what people type is never logged at INFO
-    assert TOKEN not in logs
-    assert SECRET not in logs
+    assert log.count("event=webhook_refused") == 2
+    assert "handler=flows.text" in log  # the private thought was handled…
+    assert 'reason="no secret"' in log
+    assert 'reason="wrong secret"' in log
+    assert f"update=1 user={ann.user.id}" in log
+    assert "handler=participant.start" in log
+    assert "event=stopping signal=SIGTERM" in log
+    assert "event=stopped mode=webhook" in log
+    assert "private thought" not in log  # …and what people type is never logged
+    assert TOKEN not in log
+    assert SECRET not in log
     async with Store(db) as store:
         assert await participants.get(store, ann.user.id) is not None
         assert await participants.get(store, 666) is None  # the forgery reached nothing
@@ -112,6 +125,7 @@ async def test_sigterm_lets_the_update_in_hand_finish(tmp_path: Path) -> None:
     async with BotApiServer(TOKEN) as server:
         ann = Person.create(server.world, "Ann")
         async with bot_process(server, db) as bot:
+            logs = logs_of(bot)
             await server.world.wait_for(
                 lambda: any(c.method == "setMyCommands" for c in server.world.calls), 60
             )
@@ -124,11 +138,9 @@ async def test_sigterm_lets_the_update_in_hand_finish(tmp_path: Path) -> None:
                 ),
                 30,
             )
-            bot.send_signal(signal.SIGTERM)  # the welcome has only begun
-            assert await bot.wait() == 0
-            logs = await logs_of(bot)
+            log = await stopped(bot, logs)  # the welcome has only begun
         # Everything the handler meant to say arrived, though the stop came first.
         assert "What would you like to do?" in ann.bot_messages()[-1].shown_text
-    assert "event=stopped mode=polling" in logs
-    assert "outcome=ok" in logs
-    assert "handler=participant.start" in logs
+    assert "event=stopped mode=polling" in log
+    assert "outcome=ok" in log
+    assert "handler=participant.start" in log

@@ -37,6 +37,12 @@ async def test_broken_settings_exit_2_with_one_line_and_no_traceback(tmp_path: P
         assert "Traceback" not in err + out
 
 
+async def test_run_as_a_service_without_a_token_says_so_instead_of_opening_the_sandbox() -> None:
+    code, _, err = await run("run", env={"INVOCATION_ID": "0123abcd"})  # as systemd starts it
+    assert code == 2
+    assert "MOOC_BOT_TOKEN is not set" in err
+
+
 async def test_db_backup_copies_a_live_database(tmp_path: Path) -> None:
     from store.db import Store
 

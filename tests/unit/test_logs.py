@@ -24,3 +24,16 @@ def test_secret_is_redacted_in_messages_and_tracebacks() -> None:
     assert failing.exc_text is not None
     assert secret not in failing.exc_text
     assert "bot***" in failing.exc_text
+
+
+def test_fields_of_an_event_are_redacted_and_quoted() -> None:
+    from bot.logs import LogfmtFormatter
+
+    secret = "123:ABCDEF"
+    record = logging.LogRecord("bot.serve", logging.INFO, __file__, 1, "started", None, None)
+    record.fields = {"url": f"https://bot.example.org/{secret}", "note": 'a "b" c'}
+    RedactSecrets([secret]).filter(record)
+    line = LogfmtFormatter().format(record)
+    assert secret not in line
+    assert "url=https://bot.example.org/***" in line
+    assert 'note="a \\"b\\" c"' in line
