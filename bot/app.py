@@ -166,6 +166,7 @@ def build_application(
         ("answers", roles.READERS, facilitator.answers),
         ("export", roles.READERS, facilitator.export),
         ("stats", roles.READERS, facilitator.stats),
+        ("roster", roles.READERS, facilitator.roster),
     ):
         guarded = roles.only(role, name, callback)
         application.add_handler(CommandHandler(name, guarded, filters=private))

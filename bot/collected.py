@@ -81,6 +81,21 @@ class Collected:
         """Their live registration (one per person), if any."""
         return self._registered.get(person.telegram_id)
 
+    def sections_read(self) -> dict[int, set[str]]:
+        """participant → the sections they finished."""
+        read: dict[int, set[str]] = {}
+        for participant_id, section_id in self.reads:
+            read.setdefault(participant_id, set()).add(section_id)
+        return read
+
+    def questions_answered(self) -> dict[int, set[str]]:
+        """participant → the questions they answered."""
+        answered: dict[int, set[str]] = {}
+        for question in self.questions:
+            for entry in self.entries[question]:
+                answered.setdefault(entry.person.telegram_id, set()).add(question)
+        return answered
+
     def search(self, words: str) -> list[Entry]:
         """Every answer containing `words` (any case), newest first."""
         needle = words.casefold()

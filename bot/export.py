@@ -24,7 +24,14 @@ from flows.strings import Strings
 from store.collected import Person
 from store.registrations import Registration
 
-__all__ = ["FORMULA_STARTS", "answers_csv", "answers_xlsx", "guard_formula", "write_exports"]
+__all__ = [
+    "FORMULA_STARTS",
+    "answers_csv",
+    "answers_xlsx",
+    "guard_formula",
+    "roster_xlsx",
+    "write_exports",
+]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NARROW, MEDIUM, WIDE = 14, 24, 60
@@ -57,24 +64,12 @@ def answers_xlsx(
 ) -> None:
     """The workbook, into `path`, streamed a row at a time (rust_xlsxwriter's
     constant-memory mode, through rustpy-xlsxwriter)."""
-    head = Format().set_bold().set_background_color("#E8EEF7").set_border("thin").set_text_wrap()
-    wrap, top = Format().set_text_wrap().set_align("top"), Format().set_align("top")
     col = strings.plain
     book = FastExcel(path).freeze(row=1)
     used: set[str] = set()
 
     def sheet(name: str, columns: list[tuple[str, int]], rows: Iterable[list[Cell]]) -> None:
-        headers = _distinct([header for header, _ in columns])
-        records = (dict(zip(headers, row, strict=True)) for row in rows)
-        first = next(records, dict.fromkeys(headers))  # no rows yet: the headers still show
-        book.sheet(
-            name,
-            itertools.chain((first,), records),
-            column_widths=[float(width) for _, width in columns],
-            column_formats=[wrap if width >= WIDE else top for _, width in columns],
-            header_format=head,
-            autofilter=True,
-        )
+        _sheet(book, name, columns, rows)
 
     known: dict[int, list[Cell]] = {}  # a person is on up to six sheets
 
@@ -165,6 +160,72 @@ def answers_xlsx(
             for r in c.registrations
             if r.participant_id in people
         ),
+    )
+    book.save()
+
+
+def _sheet(
+    book: FastExcel, name: str, columns: list[tuple[str, int]], rows: Iterable[list[Cell]]
+) -> None:
+    """A sheet of `rows` under a bold, frozen, filtered header; wide columns wrap."""
+    head = Format().set_bold().set_background_color("#E8EEF7").set_border("thin").set_text_wrap()
+    wrap, top = Format().set_text_wrap().set_align("top"), Format().set_align("top")
+    headers = _distinct([header for header, _ in columns])
+    records = (dict(zip(headers, row, strict=True)) for row in rows)
+    first = next(records, dict.fromkeys(headers))  # no rows yet: the headers still show
+    book.sheet(
+        name,
+        itertools.chain((first,), records),
+        column_widths=[float(width) for _, width in columns],
+        column_formats=[wrap if width >= WIDE else top for _, width in columns],
+        header_format=head,
+        autofilter=True,
+    )
+
+
+def roster_xlsx(
+    c: Collected,
+    strings: Strings,
+    session_titles: Mapping[str, str],
+    sections: list[str],
+    path: Path,
+) -> None:
+    """roster.xlsx: every live registration (seated first, then the waitlist in order)
+    with how far the person got: the parts of the course read, the questions answered."""
+    col = strings.plain
+    people = {person.telegram_id: person for person in c.people}
+    read, answered = c.sections_read(), c.questions_answered()
+
+    def row(registration: Registration) -> list[Cell]:
+        pid = registration.participant_id
+        done = [q for q in c.questions if q in answered.get(pid, ())]
+        parts = [str(n) for n, s in enumerate(sections, start=1) if s in read.get(pid, ())]
+        return [
+            c.name(people[pid]),
+            session_titles.get(registration.session_id, registration.session_id),
+            col(f"export.status_{registration.status.value}"),
+            registration.position,
+            _when(registration.created_at),
+            " · ".join(parts) or None,
+            col("roster.of").format(done=len(done), total=len(c.questions)),
+            *("✓" if q in done else None for q in c.questions),
+        ]
+
+    book = FastExcel(path).freeze(row=1)
+    _sheet(
+        book,
+        col("roster.sheet")[:31],
+        [
+            (col("export.participant"), MEDIUM),
+            (col("export.session"), MEDIUM),
+            (col("export.status"), NARROW),
+            (col("export.position"), NARROW),
+            (col("export.registered_at"), NARROW),
+            (col("roster.parts_read"), NARROW),
+            (col("roster.answered"), NARROW),
+            *((c.titles.get(q, q), NARROW) for q in c.questions),
+        ],
+        (row(r) for r in c.registrations if r.participant_id in people),
     )
     book.save()
 

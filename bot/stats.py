@@ -40,13 +40,7 @@ def funnel(
 ) -> Funnel:
     """Count every step of the funnel for everyone, per language and per session."""
     sections = content.course(content.default_language).sections
-    read: dict[int, set[str]] = {}
-    for participant_id, section_id in c.reads:
-        read.setdefault(participant_id, set()).add(section_id)
-    answered: dict[int, set[str]] = {}
-    for question in c.questions:
-        for entry in c.entries[question]:
-            answered.setdefault(entry.person.telegram_id, set()).add(question)
+    read, answered = c.sections_read(), c.questions_answered()
     status = {r.participant_id: r.status for r in c.registrations}
     seated = {RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED}
 

@@ -18,13 +18,14 @@ from telegram import Update
 
 from bot.collected import Collected, Entry, collect, page
 from bot.context import BotContext
-from bot.export import write_exports
+from bot.export import roster_xlsx, write_exports
 from bot.handlers.common import respond
 from bot.handlers.participant import stale_button
 from bot.stats import funnel, funnel_chart, funnel_text
 from flows.replies import Button, Document, Out, Photo, Reply
 from flows.strings import Markup, Strings
 from store import audit
+from store.registrations import RegistrationStatus
 
 __all__ = ["answers", "answers_button", "export", "session_titles", "stats"]
 
@@ -215,3 +216,35 @@ async def stats(update: Update, context: BotContext) -> None:
     replies: list[Out] = [Reply(text) for text in funnel_text(shape, strings)]
     replies.append(Photo(chart, strings("stats.caption"), "funnel.png"))
     await respond(update, context, replies)
+
+
+async def roster(update: Update, context: BotContext) -> None:
+    """/roster: who is registered or waiting, and how far each got, as roster.xlsx;
+    in the chat, a line per session."""
+    strings = context.strings
+    c = await _collected(context)
+    titles = session_titles(context)
+    content = context.bot_data.content
+    sections = [s.id for s in content.course(content.default_language).sections]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "roster.xlsx"
+        await asyncio.to_thread(roster_xlsx, c, strings, titles, sections, path)
+        data = await asyncio.to_thread(path.read_bytes)
+    read, answered = c.sections_read(), c.questions_answered()
+    lines = []
+    for session in context.settings.sessions:
+        here = [r for r in c.registrations if r.session_id == session.id]
+        lines.append(
+            strings(
+                "roster.line",
+                title=session.title,
+                registered=sum(r.status is RegistrationStatus.REGISTERED for r in here),
+                waitlisted=sum(r.status is RegistrationStatus.WAITLISTED for r in here),
+                read_all=sum(set(sections) <= read.get(r.participant_id, set()) for r in here),
+                answered_all=sum(
+                    len(answered.get(r.participant_id, ())) == len(c.questions) for r in here
+                ),
+            )
+        )
+    caption = strings("roster.caption", sessions=Markup("\n".join(lines)))  # each line escaped
+    await respond(update, context, [Document("roster.xlsx", data, caption)])

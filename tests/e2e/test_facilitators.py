@@ -20,6 +20,7 @@ from bot.settings import Settings
 from store import audit, participants, registrations
 from store.privacy import everything
 from store.registrations import RegistrationStatus
+from tests.e2e.test_course import CARDS_PER_SECTION, read_section
 from tests.e2e.test_registration import sign_up
 
 FACILITATOR = 9200001
@@ -355,3 +356,39 @@ async def test_retention_deletes_people_whose_session_ended_long_enough_ago(
         assert await participants.get(tg.store, ann.user.id) is not None
         assert await purge(desk, tg.settings, ended + timedelta(days=31)) == 1
         assert await participants.get(tg.store, ann.user.id) is None
+
+
+async def test_roster_lists_who_is_coming_and_how_far_each_got(tg: Sandbox) -> None:
+    ann, _ = await ann_seated_bea_waiting(tg)  # Ann answered all five; Bea nothing
+    ann.send("/course")
+    card = await ann.expect("Part 1 of 4")
+    await read_section(ann, card, CARDS_PER_SECTION[0])
+    fenna = facilitator(tg)
+    fenna.send("/roster")
+    sent = await fenna.expect("roster.xlsx")
+    assert (
+        "Learning Culture: 1 registered, 1 on the waitlist · 0 read every part"
+        " · 1 answered all five" in sent.shown_text
+    )
+    assert sent.entities[0]["type"] == "bold"  # the session's title
+    assert sent.document is not None
+    assert sent.document.name == "roster.xlsx"
+    book = load_workbook(io.BytesIO(sent.document.data))
+    rows = list(book["Roster"].iter_rows(values_only=True))
+    assert rows[0][:7] == (
+        "Participant",
+        "Session",
+        "Status",
+        "Waitlist position",
+        "Registered (UTC)",
+        "Parts read",
+        "Questions answered",
+    )
+    assert [(r[0], r[2], r[3], r[5], r[6]) for r in rows[1:]] == [
+        ("Ann", "registered", None, "1", "5 of 5"),
+        ("Bea", "waitlisted", 1, None, "0 of 5"),
+    ]
+    assert rows[1][7:] == ("✓",) * 5
+    assert rows[2][7:] == (None,) * 5
+    ann.send("/roster")  # a participant: not a command they have
+    await ann.expect("I don't know the command /roster")
