@@ -134,7 +134,11 @@ def build_application(
     data.dispatcher.kinds[MOVED] = MovedKind(data.reminders)
     data.broadcasts = Broadcasts(settings, store, data.content, data.dispatcher, data.clock)
     data.dispatcher.kinds[BROADCAST] = BroadcastKind(data.broadcasts)
-    data.flow_hooks = {"registration": registration.on_step, "broadcast": broadcast.on_step}
+    data.flow_hooks = {
+        "reflection": reflection.on_step,
+        "registration": registration.on_step,
+        "broadcast": broadcast.on_step,
+    }
     data.flow_guards = {
         "reflection": reflection.edit_guard,
         "registration": registration.guard,
@@ -200,6 +204,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:"))
     application.add_handler(CallbackQueryHandler(flows.flow_button, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(reflection.reflect_now, pattern=r"^r:"))
+    application.add_handler(CallbackQueryHandler(reflection.quote_button, pattern=r"^qc:"))
     application.add_handler(CallbackQueryHandler(registration.pick_session, pattern=r"^reg:s:"))
     application.add_handler(CallbackQueryHandler(registration.cancel_button, pattern=r"^reg:[xk]"))
     application.add_handler(CallbackQueryHandler(participant.stale_button))

@@ -18,8 +18,9 @@ from typing import NamedTuple
 from flows.content import Content
 from flows.engine import Kind, shown_value
 from flows.strings import Strings
-from store import collected
+from store import collected, consent
 from store.collected import Person
+from store.consent import Quote
 from store.db import Store, from_db
 from store.registrations import Registration
 
@@ -44,6 +45,7 @@ class Entry:
     question: str
     parts: tuple[Part, ...]
     answered_at: datetime
+    quote: Quote  # how it may be used in the live session, as its author chose
 
     @property
     def text(self) -> str:
@@ -108,7 +110,13 @@ class Collected:
         return sorted(found, key=lambda entry: entry.answered_at, reverse=True)
 
 
-async def collect(store: Store, content: Content, strings: Strings, anonymise: bool) -> Collected:
+async def collect(
+    store: Store,
+    content: Content,
+    strings: Strings,
+    anonymise: bool,
+    quote_default: Quote = Quote.ANONYMOUS,
+) -> Collected:
     """Read everything facilitators see, once.
 
     Cyclic garbage collection waits meanwhile: the model is hundreds of thousands of
@@ -118,20 +126,23 @@ async def collect(store: Store, content: Content, strings: Strings, anonymise: b
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return await _collect(store, content, strings, anonymise)
+        return await _collect(store, content, strings, anonymise, quote_default)
     finally:
         if enabled:
             gc.enable()
 
 
-async def _collect(store: Store, content: Content, strings: Strings, anonymise: bool) -> Collected:
+async def _collect(
+    store: Store, content: Content, strings: Strings, anonymise: bool, quote_default: Quote
+) -> Collected:
     flow = content.flows[FLOW]
     # Asked together: the database thread reads the next table while this one is built.
-    people, registrations, answers, reads = await asyncio.gather(
+    people, registrations, answers, reads, quotes = await asyncio.gather(
         collected.people(store),
         collected.registrations(store),
         collected.latest_answers(store, FLOW),
         collected.sections_read(store),
+        consent.everyone(store),
     )
     by_id = {person.telegram_id: person for person in people}
     questions = content.question_ids
@@ -167,7 +178,10 @@ async def _collect(store: Store, content: Content, strings: Strings, anonymise: 
             Part(label, given.get(step_id, "")) for step_id, label in step_labels[question]
         )
         if any(part.value for part in parts):
-            entries[question].append(Entry(by_id[participant_id], question, parts, from_db(at)))
+            quote = quotes.get((participant_id, question), quote_default)
+            entries[question].append(
+                Entry(by_id[participant_id], question, parts, from_db(at), quote)
+            )
     for question in questions:
         entries[question].sort(key=lambda entry: entry.answered_at, reverse=True)
     names = {r.participant_id: r.details.name for r in registrations if r.details.name}

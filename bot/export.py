@@ -22,6 +22,7 @@ from rustpy_xlsxwriter import FastExcel, Format
 from bot.collected import Collected, Entry
 from flows.strings import Strings
 from store.collected import Person
+from store.consent import Quote
 from store.registrations import Registration
 
 __all__ = [
@@ -94,12 +95,14 @@ def answers_xlsx(
                 (col("export.session"), MEDIUM),
                 (col("export.answered_at"), NARROW),
                 *((label, WIDE) for label in labels),
+                (col("quote.column"), MEDIUM),
             ],
             (
                 [
                     *about(entry.person),
                     _when(entry.answered_at),
                     *(part.value or None for part in entry.parts),
+                    col(f"quote.mark_{entry.quote.value}"),
                 ]
                 for entry in c.entries[question]
             ),
@@ -249,6 +252,7 @@ def answers_csv(
 ) -> None:
     """A row per answer, UTF-8 with a byte order mark so Excel reads the accents right."""
     col = strings.plain
+    marks = {quote: col(f"quote.mark_{quote.value}") for quote in Quote}
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("\ufeff")  # the BOM by hand: the utf-8-sig codec encodes in Python
         writer = csv.writer(out)
@@ -261,13 +265,14 @@ def answers_csv(
                 col("export.step"),
                 col("export.answer"),
                 col("export.answered_at"),
+                col("quote.column"),
             ]
         )
         writer.writerows(
             row
             for question in c.questions
             for entry in c.entries[question]
-            for row in _csv_rows(c, entry, session_titles)
+            for row in _csv_rows(c, entry, session_titles, marks[entry.quote])
         )
 
 
@@ -282,7 +287,9 @@ def write_exports(
     return xlsx, table
 
 
-def _csv_rows(c: Collected, entry: Entry, session_titles: Mapping[str, str]) -> list[list[str]]:
+def _csv_rows(
+    c: Collected, entry: Entry, session_titles: Mapping[str, str], quote: str
+) -> list[list[str]]:
     registration = c.registration_of(entry.person)
     session = (
         session_titles.get(registration.session_id, registration.session_id)
@@ -299,6 +306,7 @@ def _csv_rows(c: Collected, entry: Entry, session_titles: Mapping[str, str]) -> 
             part.label,
             guard_formula(part.value),
             when,
+            quote,
         ]
         for part in entry.parts
         if part.value

@@ -21,6 +21,7 @@ from bot.reminders import Reminders
 from bot.settings import Settings
 from bot.stats import funnel, funnel_chart
 from flows.content import Content
+from store.consent import Quote
 from store.db import Store
 
 __all__ = ["run_export", "run_purge", "run_stats"]
@@ -33,7 +34,8 @@ def _titles(settings: Settings) -> dict[str, str]:
 async def _collect(settings: Settings, content: Content, anonymise: bool) -> Collected:
     strings = content.strings(content.default_language)
     async with Store(settings.database_path) as store:
-        return await collect(store, content, strings, anonymise)
+        quote = Quote(settings.privacy.quote_default)
+        return await collect(store, content, strings, anonymise, quote)
 
 
 def run_export(settings: Settings, content: Content, out: Path, anonymise: bool) -> int:

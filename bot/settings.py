@@ -206,6 +206,9 @@ class PrivacySettings(_Section):
     # Personal data and answers are deleted this many days after the participant's
     # session ended (`mooc-bot purge`, and daily in the bot); none: kept until /forget.
     delete_after_days: PositiveInt | None = None
+    # How an answer may be quoted in the live session until its author chooses:
+    # "name", "anonymous" or "private" (for the organisers only).
+    quote_default: Literal["name", "anonymous", "private"] = "anonymous"
 
 
 class LoggingSettings(_Section):

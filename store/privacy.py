@@ -20,6 +20,7 @@ PERSONAL = (
     ("sections_read", "participant_id"),
     ("flow_states", "participant_id"),
     ("answers", "participant_id"),
+    ("quote_consent", "participant_id"),
     ("registrations", "participant_id"),
     ("mooc_logins", "participant_id"),
     ("outbox", "participant_id"),

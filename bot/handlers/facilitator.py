@@ -25,6 +25,7 @@ from bot.stats import funnel, funnel_chart, funnel_text
 from flows.replies import Button, Document, Out, Photo, Reply
 from flows.strings import Markup, Strings
 from store import audit
+from store.consent import Quote
 from store.registrations import RegistrationStatus
 
 __all__ = ["answers", "answers_button", "export", "session_titles", "stats"]
@@ -44,6 +45,7 @@ async def _collected(context: BotContext) -> Collected:
         context.bot_data.content,
         context.strings,
         context.settings.privacy.anonymise_answers,
+        Quote(context.settings.privacy.quote_default),
     )
 
 
@@ -150,6 +152,7 @@ def _page_text(
                 "answers.entry",
                 name=c.name(entry.person),
                 date=entry.answered_at.strftime("%d %b %Y"),
+                quote=strings.plain(f"quote.mark_{entry.quote.value}"),
                 question=Markup(
                     strings("answers.in_question", title=c.titles.get(entry.question, ""))
                 )

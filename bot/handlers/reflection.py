@@ -9,11 +9,23 @@ from telegram import Update
 from bot.context import BotContext
 from bot.handlers.common import respond
 from bot.handlers.flows import load_flow_state, run_flow
+from bot.handlers.participant import stale_button
 from bot.settings import Settings
-from flows.engine import Begin, Phase, Press, ShowAnswers
-from flows.replies import ClearButtons, Reply
+from flows.engine import Begin, FlowState, Phase, Press, ShowAnswers
+from flows.replies import Button, ClearButtons, Out, Reply
+from flows.strings import Strings
+from store import consent
+from store.consent import Quote
 
-__all__ = ["edit_guard", "edits_close_at", "my_answers", "reflect_now", "start_reflection"]
+__all__ = [
+    "edit_guard",
+    "edits_close_at",
+    "my_answers",
+    "on_step",
+    "quote_button",
+    "reflect_now",
+    "start_reflection",
+]
 
 REFLECTION = "reflection"
 
@@ -55,13 +67,78 @@ async def reflect_now(update: Update, context: BotContext) -> None:
 
 
 async def my_answers(update: Update, context: BotContext) -> None:
-    """Shows the participant's own answers, each with an Edit button."""
+    """Shows the participant's own answers, each with an Edit button, then how each
+    may be quoted (a tap on a question moves it to the next choice)."""
     flow = context.bot_data.content.flows[REFLECTION]
     state = await load_flow_state(context, flow)
     if not state.answers:
         await respond(update, context, [Reply(context.strings("reflection.my_answers_empty"))])
         return
     await run_flow(update, context, flow, ShowAnswers())
+    await respond(update, context, [await _quote_panel(context, edit=False)])
+
+
+async def on_step(
+    update: Update, context: BotContext, before: FlowState, after: FlowState
+) -> list[Out]:
+    """On Confirm: ask once how the five answers may be quoted in the live session."""
+    if after.phase is not Phase.DONE or before.phase is Phase.DONE:
+        return []
+    strings = context.strings
+    return [
+        Reply(
+            strings("quote.ask"),
+            tuple((Button(_label(strings, q), f"qc:*:{q.value}"),) for q in Quote),
+        )
+    ]
+
+
+async def quote_button(update: Update, context: BotContext) -> None:
+    """qc:*:<choice> (all answers, after Confirm) or qc:<question>:<choice> (/myanswers)."""
+    query = update.callback_query
+    assert query is not None
+    assert context.participant is not None
+    _, question, value = ((query.data or "") + "::").split(":")[:3]
+    questions = context.bot_data.content.question_ids
+    if value not in {q.value for q in Quote} or (question != "*" and question not in questions):
+        await stale_button(update, context)
+        return
+    choice = Quote(value)
+    chosen = questions if question == "*" else (question,)
+    await consent.set_choice(
+        context.store, context.participant.telegram_id, chosen, choice, context.clock.now()
+    )
+    if question == "*":
+        saved = context.strings("quote.saved", choice=_label(context.strings, choice))
+        await respond(update, context, [Reply(saved, edit=True)])
+    else:
+        await respond(update, context, [await _quote_panel(context, edit=True)])
+
+
+def _label(strings: Strings, choice: Quote) -> str:
+    return strings.plain(f"quote.{choice.value}")
+
+
+async def _quote_panel(context: BotContext, *, edit: bool) -> Reply:
+    """Each question with its current choice; tapping moves it on to the next one."""
+    assert context.participant is not None
+    strings = context.strings
+    chosen = await consent.choices(context.store, context.participant.telegram_id)
+    default = Quote(context.settings.privacy.quote_default)
+    order = list(Quote)
+    flow = context.bot_data.content.flows[REFLECTION]
+    rows = []
+    for question in context.bot_data.content.question_ids:
+        now = chosen.get(question, default)
+        following = order[(order.index(now) + 1) % len(order)]
+        title = next(
+            (strings.plain(s.label or s.prompt) for s in flow.steps if s.question == question),
+            question,
+        )
+        rows.append(
+            (Button(f"{title}: {_label(strings, now)}", f"qc:{question}:{following.value}"),)
+        )
+    return Reply(strings("quote.mine"), tuple(rows), edit=edit)
 
 
 async def edit_guard(update: Update, context: BotContext, press: Press) -> bool:

@@ -181,7 +181,7 @@ async def test_export_documents_hold_exactly_what_was_typed_with_formulas_defuse
     assert q4.freeze_panes == "A2"  # the header stays in view
     assert q4.auto_filter.ref.startswith("A1:")
     q1 = [cell.value for cell in book["Q1 1 · Recognise the problem"][2]]
-    assert q1[4:] == ["Yes", TYPED["q1why"]]
+    assert q1[4:] == ["Yes", TYPED["q1why"], "🕶 anonymously"]  # the default: nobody chose
     people = list(book["Participants"].iter_rows(values_only=True))
     ann_row = next(r for r in people if r[0] == "Ann")
     assert TYPED["q5"] in ann_row
@@ -212,6 +212,7 @@ async def test_export_documents_hold_exactly_what_was_typed_with_formulas_defuse
         "Part",
         "Answer",
         "Answered (UTC)",
+        "Quote",
     ]
     by_part = {(r[3], r[4]): r[5] for r in rows[1:] if r[0] == "Ann"}
     assert by_part[("q1", "1 · In your words")] == TYPED["q1why"]
@@ -392,3 +393,62 @@ async def test_roster_lists_who_is_coming_and_how_far_each_got(tg: Sandbox) -> N
     assert rows[2][7:] == (None,) * 5
     ann.send("/roster")  # a participant: not a command they have
     await ann.expect("I don't know the command /roster")
+
+
+async def test_quoting_consent_is_asked_changeable_per_answer_and_respected(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    await reflect(ann, TYPED)
+    ask = await ann.expect("How may your answers be used?")
+    assert ask.button_labels == [
+        "🗣 Quote me by name",
+        "🕶 Quote me anonymously",
+        "🔒 For the organisers only",
+    ]
+    ann.press("🗣 Quote me by name", ask)
+    await ann.expect_edit(ask, "your answers: 🗣 Quote me by name")
+    assert ask.button_labels == []
+
+    ann.send("/myanswers")
+    panel = await ann.expect("How your answers may be quoted")
+    assert "4 · Suggestions for research: 🗣 Quote me by name" in panel.button_labels
+    ann.press("4 · Suggestions for research: 🗣 Quote me by name", panel)  # → anonymously
+    await ann.expect_edit(panel)
+    await tg.world.wait_for(
+        lambda: "4 · Suggestions for research: 🕶 Quote me anonymously" in panel.button_labels
+    )
+    ann.press("4 · Suggestions for research: 🕶 Quote me anonymously", panel)  # → private
+    await tg.world.wait_for(
+        lambda: "4 · Suggestions for research: 🔒 For the organisers only" in panel.button_labels
+    )
+    ann.press_data(panel, "qc:q9:name")  # a forged question changes nothing
+    await ann.expect_toast("no longer active")
+
+    fenna = facilitator(tg)
+    fenna.send("/answers")
+    choose = await fenna.expect("Which question?")
+    fenna.press("4 · Suggestions for research (1)", choose)
+    await fenna.expect_edit(choose, "🔒 organisers only")
+    fenna.send("/answers")
+    again = await fenna.expect("Which question?")
+    fenna.press("1 · Recognise the problem? (1)", again)
+    await fenna.expect_edit(again, "🗣 by name")
+
+    fenna.send("/export")
+    xlsx = await fenna.expect("answers.xlsx")
+    csv_file = await fenna.expect("answers.csv")
+    assert xlsx.document is not None
+    assert csv_file.document is not None
+    book = load_workbook(io.BytesIO(xlsx.document.data))
+    q4 = list(book["Q4 4 · Suggestions for research"].iter_rows(values_only=True))
+    assert q4[0][-1] == "Quote"
+    assert q4[1][-1] == "🔒 organisers only"
+    q1 = list(book["Q1 1 · Recognise the problem"].iter_rows(values_only=True))
+    assert q1[1][-1] == "🗣 by name"
+    rows = list(csv.reader(io.StringIO(csv_file.document.data.decode("utf-8-sig"))))
+    assert {(r[3], r[-1]) for r in rows[1:]} == {
+        ("q1", "🗣 by name"),
+        ("q2", "🗣 by name"),
+        ("q3", "🗣 by name"),
+        ("q4", "🔒 organisers only"),
+        ("q5", "🗣 by name"),
+    }
