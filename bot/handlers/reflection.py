@@ -81,8 +81,12 @@ async def my_answers(update: Update, context: BotContext) -> None:
 async def on_step(
     update: Update, context: BotContext, before: FlowState, after: FlowState
 ) -> list[Out]:
-    """On Confirm: ask once how the five answers may be quoted in the live session."""
+    """On the first Confirm: ask how the five answers may be quoted in the live session
+    (after a later edit the choices stand; /myanswers changes them)."""
     if after.phase is not Phase.DONE or before.phase is Phase.DONE:
+        return []
+    assert context.participant is not None
+    if await consent.choices(context.store, context.participant.telegram_id):
         return []
     strings = context.strings
     return [

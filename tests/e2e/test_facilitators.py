@@ -422,6 +422,11 @@ async def test_quoting_consent_is_asked_changeable_per_answer_and_respected(tg: 
     )
     ann.press_data(panel, "qc:q9:name")  # a forged question changes nothing
     await ann.expect_toast("no longer active")
+    ann.send("/myanswers")  # an edit after the five are confirmed: no new question
+    ann.press("✏️ 5 · For the makers", await ann.expect("Your answers"))
+    await text_answer(ann, "Second thoughts.")
+    await ann.expect("Your answers")
+    assert not [m for m in ann.bot_messages() if "How may your answers be used?" in m.shown_text]
 
     fenna = facilitator(tg)
     fenna.send("/answers")
