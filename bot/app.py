@@ -59,13 +59,44 @@ RETENTION_EVERY = timedelta(days=1)
 log = logging.getLogger(__name__)
 
 
+def progress_audiences(content: Content) -> dict[str, str]:
+    """Audiences by progress, with their labels: registered but no reflection yet,
+    registered with a question open, read a part of the course but not registered."""
+    strings = content.strings(content.default_language)
+    flow = content.flows.get("reflection")
+    titles = (
+        {
+            q: next((strings.plain(s.label or s.prompt) for s in flow.steps if s.question == q), q)
+            for q in content.question_ids
+        }
+        if flow is not None
+        else {}
+    )
+    sections = content.course(content.default_language).sections
+    return {
+        "not_started": strings.plain("broadcast.not_started"),
+        **{
+            f"missing_{q}": strings.plain("broadcast.missing").format(title=t)
+            for q, t in titles.items()
+        },
+        **{
+            f"read_{s.id}": strings.plain("broadcast.read_unregistered").format(title=s.title)
+            for s in sections
+        },
+    }
+
+
 def with_session_audiences(content: Content, settings: Settings) -> Content:
-    """The broadcast composer offers one audience per configured session."""
+    """The broadcast composer offers one audience per configured session, and the
+    audiences by progress."""
     flow = content.flows.get("broadcast")
     audience = flow.step("audience") if flow is not None else None
-    if flow is None or audience is None or not settings.sessions:
+    if flow is None or audience is None:
         return content
-    extra = {f"session_{s.id}": f"📅 {s.title}" for s in settings.sessions}
+    extra = {
+        **{f"session_{s.id}": f"📅 {s.title}" for s in settings.sessions},
+        **progress_audiences(content),
+    }
     step = replace(audience, options=(*audience.options, *extra))
     steps = tuple(step if s.id == "audience" else s for s in flow.steps)
     richer = replace(flow, steps=steps, labels={**flow.labels, **extra})

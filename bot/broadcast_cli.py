@@ -12,10 +12,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from bot.app import progress_audiences
 from bot.broadcast import parse_when, queue_broadcast
 from bot.clock import SystemClock
 from bot.sandbox.telegram_html import HtmlError, parse_html
 from bot.settings import Settings
+from flows.content import Content
 from store import broadcasts as store
 from store.db import Store
 
@@ -29,12 +31,14 @@ AUDIENCES = (
     "unfinished",
     "lang_en",
     "lang_nl",
-)  # …and session_<id>: everyone registered or waitlisted for that session
+)  # …and session_<id>: everyone registered or waitlisted for that session; not_started,
+# missing_<question> and read_<section>: audiences by progress (bot.app.progress_audiences)
 STALL = 30  # seconds without progress before suggesting that the bot is not running
 
 
 async def run_broadcast(
     settings: Settings,
+    content: Content,
     *,
     audience: str,
     text_file: Path,
@@ -43,7 +47,11 @@ async def run_broadcast(
     dry_run: bool,
     wait: bool,
 ) -> int:
-    known = [*AUDIENCES, *(f"session_{s.id}" for s in settings.sessions)]
+    known = [
+        *AUDIENCES,
+        *(f"session_{s.id}" for s in settings.sessions),
+        *progress_audiences(content),
+    ]
     if audience not in known:
         print(f"--audience {audience!r}: choose one of {', '.join(known)}", file=sys.stderr)
         return 2

@@ -124,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 run_broadcast(
                     settings,
+                    content,
                     audience=args.audience,
                     text_file=args.text_file,
                     at=args.at,

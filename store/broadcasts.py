@@ -97,9 +97,31 @@ _AUDIENCES = {
 }
 
 
+_LIVE = "SELECT participant_id FROM registrations WHERE status != 'cancelled'"
+_ANSWERED = "SELECT participant_id FROM answers WHERE flow_id = 'reflection' AND value != ''"
+
+
 async def audience_ids(store: Store, audience: str) -> list[int]:
-    """Active participants (never the blocked) in an audience, oldest first."""
-    if audience.startswith("lang_"):
+    """Active participants (never the blocked) in an audience, oldest first.
+
+    Besides the fixed ones: lang_<code>, session_<id>, missing_<question> (registered
+    or waitlisted, that question not answered), read_<section> (read that part of
+    the course, not registered) and not_started (registered, no answer at all).
+    """
+    if audience == "not_started":
+        condition, params = f"p.telegram_id IN ({_LIVE}) AND p.telegram_id NOT IN ({_ANSWERED})", []
+    elif audience.startswith("missing_"):
+        condition = (
+            f"p.telegram_id IN ({_LIVE}) AND p.telegram_id NOT IN ({_ANSWERED} AND question = ?)"
+        )
+        params = [audience.removeprefix("missing_")]
+    elif audience.startswith("read_"):
+        condition = (
+            "p.telegram_id IN (SELECT participant_id FROM sections_read WHERE section_id = ?)"
+            f" AND p.telegram_id NOT IN ({_LIVE})"
+        )
+        params = [audience.removeprefix("read_")]
+    elif audience.startswith("lang_"):
         condition, params = "p.language = ?", [audience.removeprefix("lang_")]
     elif audience.startswith("session_"):
         condition = (

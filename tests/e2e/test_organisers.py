@@ -221,3 +221,43 @@ async def test_resume_before_the_scheduled_time_keeps_the_schedule(
     clock.set(broadcast.due_at)
     await tg.dispatch()
     await ann.expect("Hello all!")
+
+
+async def test_audiences_by_progress_count_and_reach_the_right_people(tg: Sandbox) -> None:
+    from tests.e2e.test_course import CARDS_PER_SECTION, read_section
+    from tests.e2e.test_registration import sign_up
+
+    olivia = await organiser(tg)
+    ann, bea, cas = await participants_started(tg, "Ann", "Bea", "Cas")
+    await sign_up(ann)  # registered, no reflection at all
+    await ann.expect("You're registered")
+    bea.send("/reflect")  # registered after answering question 1
+    bea.press("Yes", await bea.expect("1/5"))
+    await bea.expect("What do you recognise")
+    bea.send("It rings true.")
+    await bea.expect("Noted ✓")
+    bea.press("Done ✓")
+    await bea.expect("2/5")
+    await sign_up(bea, "bea@example.org")
+    await bea.expect("You're registered")
+    cas.send("/course")  # read part 1, never registered
+    await read_section(cas, await cas.expect("Part 1 of 4"), CARDS_PER_SECTION[0])
+
+    counts = {
+        "📝 Registered, no reflection yet": ["Ann"],
+        "❓ Registered, 1 · Recognise the problem? open": ["Ann"],
+        "❓ Registered, 4 · Suggestions for research open": ["Ann", "Bea"],
+        "📖 Read Introduction, not registered": ["Cas"],
+    }
+    for label, names in counts.items():
+        await compose(olivia, label)
+        await olivia.expect(f"{len(names)} recipient(s)")
+        olivia.press("✖ Cancel", await olivia.expect("Your broadcast"))
+        await olivia.expect("Broadcast cancelled")
+    await compose(olivia, "❓ Registered, 4 · Suggestions for research open")
+    olivia.press("✅ Confirm", await olivia.expect("Your broadcast"))
+    await olivia.expect("On its way")
+    await tg.dispatch()
+    await ann.expect("Hello all!")
+    await bea.expect("Hello all!")
+    assert not any("Hello all" in m.shown_text for m in cas.bot_messages())
