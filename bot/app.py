@@ -63,15 +63,7 @@ def progress_audiences(content: Content) -> dict[str, str]:
     """Audiences by progress, with their labels: registered but no reflection yet,
     registered with a question open, read a part of the course but not registered."""
     strings = content.strings(content.default_language)
-    flow = content.flows.get("reflection")
-    titles = (
-        {
-            q: next((strings.plain(s.label or s.prompt) for s in flow.steps if s.question == q), q)
-            for q in content.question_ids
-        }
-        if flow is not None
-        else {}
-    )
+    titles = content.question_titles(strings)
     sections = content.course(content.default_language).sections
     return {
         "not_started": strings.plain("broadcast.not_started"),

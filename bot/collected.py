@@ -147,11 +147,8 @@ async def _collect(
     by_id = {person.telegram_id: person for person in people}
     questions = content.question_ids
     steps = {step.id: step for step in flow.steps if step.question}
-    step_labels = {
-        q: [(s.id, strings.plain(s.label or s.prompt)) for s in flow.steps if s.question == q]
-        for q in questions
-    }
-    titles = {q: labels[0][1] for q, labels in step_labels.items() if labels}
+    step_labels = content.question_steps(strings)
+    titles = content.question_titles(strings)
     values: dict[int, dict[str, str]] = {}
     shown: dict[tuple[str, str], str] = {}  # (step, choice) → its label; choices repeat a lot
     newest: dict[tuple[int, str], str] = {}  # (participant, question) → last answered (ISO)

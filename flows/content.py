@@ -49,6 +49,19 @@ class Content:
         steps = flow.steps if flow is not None else ()
         return tuple(dict.fromkeys(s.question for s in steps if s.question))
 
+    def question_steps(self, strings: Strings) -> dict[str, list[tuple[str, str]]]:
+        """question → [(step id, its label)], in order; the first label names the question."""
+        flow = self.flows.get("reflection")
+        steps = flow.steps if flow is not None else ()
+        return {
+            q: [(s.id, strings.plain(s.label or s.prompt)) for s in steps if s.question == q]
+            for q in self.question_ids
+        }
+
+    def question_titles(self, strings: Strings) -> dict[str, str]:
+        """question → its short title (the label of its first step)."""
+        return {q: labels[0][1] for q, labels in self.question_steps(strings).items() if labels}
+
     @property
     def languages(self) -> list[str]:
         return list(self.strings_by_language)

@@ -124,21 +124,21 @@ def _label(strings: Strings, choice: Quote) -> str:
 
 
 async def _quote_panel(context: BotContext, *, edit: bool) -> Reply:
-    """Each question with its current choice; tapping moves it on to the next one."""
+    """Each question answered, with its current choice; a tap moves it on to the next."""
     assert context.participant is not None
     strings = context.strings
+    flow = context.bot_data.content.flows[REFLECTION]
+    state = await load_flow_state(context, flow)
+    answered = {s.question for s in flow.steps if s.question and state.answers.get(s.id)}
     chosen = await consent.choices(context.store, context.participant.telegram_id)
     default = Quote(context.settings.privacy.quote_default)
     order = list(Quote)
-    flow = context.bot_data.content.flows[REFLECTION]
     rows = []
-    for question in context.bot_data.content.question_ids:
+    for question, title in context.bot_data.content.question_titles(strings).items():
+        if question not in answered:
+            continue
         now = chosen.get(question, default)
         following = order[(order.index(now) + 1) % len(order)]
-        title = next(
-            (strings.plain(s.label or s.prompt) for s in flow.steps if s.question == question),
-            question,
-        )
         rows.append(
             (Button(f"{title}: {_label(strings, now)}", f"qc:{question}:{following.value}"),)
         )
