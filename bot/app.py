@@ -26,6 +26,7 @@ from bot.broadcast import BROADCAST, BroadcastKind, Broadcasts
 from bot.clock import Clock, SystemClock
 from bot.commands import COMMANDS
 from bot.context import BotApp, BotContext, BotData
+from bot.digest import DIGEST, DigestKind, Digests
 from bot.dispatcher import Dispatcher
 from bot.drip import DRIP, Drips
 from bot.handlers import (
@@ -55,6 +56,8 @@ from store.roles import Role
 __all__ = ["build_application", "on_start", "on_stop", "running"]
 
 RETENTION_EVERY = timedelta(days=1)
+# Digests owed are re-queued this often (a facilitator granted from the command line).
+DIGESTS_EVERY = timedelta(minutes=10)
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +158,8 @@ def build_application(
     data.dispatcher.kinds[REMINDER] = ReminderKind(data.reminders)
     data.dispatcher.kinds[NUDGE] = NudgeKind(data.reminders)
     data.dispatcher.kinds[MOVED] = MovedKind(data.reminders)
+    data.digests = Digests(data.desk)
+    data.dispatcher.kinds[DIGEST] = DigestKind(data.desk)
     data.broadcasts = Broadcasts(settings, store, data.content, data.dispatcher, data.clock)
     data.dispatcher.kinds[BROADCAST] = BroadcastKind(data.broadcasts)
     data.flow_hooks = {
@@ -194,6 +199,7 @@ def build_application(
         ("export", roles.READERS, facilitator.export),
         ("stats", roles.READERS, facilitator.stats),
         ("roster", roles.READERS, facilitator.roster),
+        ("digest", roles.READERS, facilitator.digest),
     ):
         guarded = roles.only(role, name, callback)
         application.add_handler(CommandHandler(name, guarded, filters=private))
@@ -257,6 +263,11 @@ async def on_start(application: BotApp) -> None:
         application.job_queue.run_repeating(
             _apply_retention, interval=RETENTION_EVERY, first=60, name="retention"
         )
+    if application.job_queue:
+        application.job_queue.run_repeating(
+            _owe_digests, interval=DIGESTS_EVERY, first=DIGESTS_EVERY, name="digests"
+        )
+    await data.digests.schedule(data.clock.now())
     for session in data.settings.sessions:
         # The capacity may have grown since the last start: move the waitlist up.
         now = data.clock.now()
@@ -284,6 +295,10 @@ async def _apply_retention(context: BotContext) -> None:
     deleted = await purge(data.desk, data.settings, data.clock.now())
     if deleted:
         log.info("retention: deleted %d participant(s) whose session ended long ago", deleted)
+
+
+async def _owe_digests(context: BotContext) -> None:
+    await context.bot_data.digests.schedule(context.bot_data.clock.now())
 
 
 async def on_stop(application: BotApp) -> None:

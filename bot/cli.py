@@ -13,7 +13,7 @@ from bot.app import build_application
 from bot.broadcast_cli import AUDIENCES, run_broadcast
 from bot.clock import SystemClock
 from bot.content_check import check_content
-from bot.facilitator_cli import run_export, run_purge, run_stats
+from bot.facilitator_cli import run_digest, run_export, run_purge, run_stats
 from bot.logins_import import read_codes
 from bot.logs import setup_logging
 from bot.registration import hand_out_waiting_logins
@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--anonymise", action="store_true", help='"Participant 17", no contacts')
     stats = commands.add_parser("stats", help="the funnel from /start to five answers")
     stats.add_argument("--chart", type=Path, help="also draw it into this PNG file")
+    digest = commands.add_parser("digest", help="the pre-session digest as an HTML file")
+    digest.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    digest.add_argument("--session", help="a session id (default: everyone)")
     purge = commands.add_parser("purge", help="apply [privacy] delete_after_days")
     purge.add_argument("--dry-run", action="store_true", help="only count who would be deleted")
     db = commands.add_parser("db", help="database tools")
@@ -141,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_logins(settings, args))
         if command == "export":
             return run_export(settings, content, args.out, args.anonymise)
+        if command == "digest":
+            return run_digest(settings, content, args.out, args.session)
         if command == "stats":
             return run_stats(settings, content, args.chart)
         if command == "purge":

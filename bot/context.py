@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.broadcast import Broadcasts
 from bot.clock import Clock
+from bot.digest import Digests
 from bot.dispatcher import Dispatcher
 from bot.drip import Drips
 from bot.registration import Desk
@@ -35,6 +36,7 @@ class BotData:
     drips: Drips
     desk: Desk
     reminders: Reminders
+    digests: Digests
     # Per flow id: what happens after a step (e.g. registering on Confirm) …
     flow_hooks: dict[str, FlowHook]
     # … and a check before a button is applied (e.g. edits closed after a deadline) …

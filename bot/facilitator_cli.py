@@ -9,22 +9,25 @@ moved up their news (the outbox).
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.collected import Collected, collect
+from bot.digest import digest_summary, make_digest
 from bot.dispatcher import Dispatcher
 from bot.export import write_exports
 from bot.privacy import due_for_deletion, purge
 from bot.registration import Desk
 from bot.reminders import Reminders
+from bot.sandbox.telegram_html import parse_html
 from bot.settings import Settings
 from bot.stats import funnel, funnel_chart
 from flows.content import Content
 from store.consent import Quote
 from store.db import Store
 
-__all__ = ["run_export", "run_purge", "run_stats"]
+__all__ = ["run_digest", "run_export", "run_purge", "run_stats"]
 
 
 def _titles(settings: Settings) -> dict[str, str]:
@@ -48,6 +51,29 @@ def run_export(settings: Settings, content: Content, out: Path, anonymise: bool)
         f" {answers} answer(s), {len(c.registrations)} registration(s)"
         + (" (anonymised)" if c.anonymise else "")
     )
+    return 0
+
+
+def run_digest(settings: Settings, content: Content, out: Path, session_id: str | None) -> int:
+    """The digest of a session (or, without one, of everyone) as an HTML file."""
+    strings = content.strings(content.default_language)
+    sessions = {s.id: s for s in settings.sessions}
+    if session_id is not None and session_id not in sessions:
+        known = ", ".join(sessions) or "none configured"
+        print(f"error: no session {session_id!r} (sessions: {known})", file=sys.stderr)
+        return 2
+    session = sessions.get(session_id) if session_id else None
+
+    async def made() -> tuple[str, str]:
+        async with Store(settings.database_path) as store:
+            now = SystemClock().now()
+            digest, page = await make_digest(store, content, strings, settings, session, now)
+            return digest_summary(digest, strings), page
+
+    summary, page = asyncio.run(made())
+    out.write_text(page, encoding="utf-8")
+    print(parse_html(summary)[0])  # the chat's summary, as the chat shows it
+    print(f"wrote {out}")
     return 0
 
 

@@ -41,7 +41,7 @@ Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 # Extra commands per role, in menu order; descriptions come from content/ ([commands]).
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.ORGANISER: ("broadcast", "broadcasts", "registrations", "invite"),
-    Role.FACILITATOR: ("answers", "export", "stats", "roster"),
+    Role.FACILITATOR: ("answers", "export", "stats", "roster", "digest"),
 }
 # Who may use what the facilitators have: organisers run the session, so they may too.
 READERS = (Role.FACILITATOR, Role.ORGANISER)
@@ -100,6 +100,7 @@ async def menu_for_newcomer(update: Update, context: BotContext) -> None:
         return
     if user.id in await role_holders(context.bot_data):
         await refresh_menus(context.bot, context.bot_data)
+        await context.bot_data.digests.schedule(context.clock.now())
 
 
 async def refresh_menus(bot: Bot, data: BotData) -> None:

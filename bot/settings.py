@@ -127,6 +127,8 @@ class SessionSettings(_Section):
     join_url_timing: Literal["now", "hour_before"] = "now"
     registration_closes_at: AwareDatetime | None = None
     mooc_url: str = ""
+    # The recording or the slides, sent with the thank-you to those who attended.
+    recording_url: str = ""
 
     def is_open(self, now: datetime) -> bool:
         """Open for registration: not started and the deadline not passed."""
@@ -179,6 +181,33 @@ class ReminderSettings(_Section):
     @classmethod
     def _one_duration(cls, value: Any) -> Any:
         return _duration(value)
+
+
+def _optional_duration(value: Any) -> Any:
+    return None if value in ("off", "", None) else _duration(value)
+
+
+class DigestSettings(_Section):
+    # Each facilitator gets the pre-session digest this long before every session; "off": never.
+    before: timedelta | None = timedelta(hours=2)
+
+    @field_validator("before", mode="before")
+    @classmethod
+    def _one_duration(cls, value: Any) -> Any:
+        return _optional_duration(value)
+
+
+class FollowupSettings(_Section):
+    # This long after a session ends, attendees get a thank-you (with the session's
+    # recording_url) and registered no-shows a "sorry we missed you"; "off": neither.
+    after: timedelta | None = timedelta(days=1)
+    # This long after a session ends, attendees get one more reflection question; "off": none.
+    question_after: timedelta | None = timedelta(days=7)
+
+    @field_validator("after", "question_after", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> Any:
+        return _optional_duration(value)
 
 
 class RoleSettings(_Section):
@@ -238,6 +267,8 @@ class Settings(BaseSettings):
     course: CourseSettings = CourseSettings()
     sessions: list[SessionSettings] = Field(default_factory=list)
     reminders: ReminderSettings = ReminderSettings()
+    digest: DigestSettings = DigestSettings()
+    followup: FollowupSettings = FollowupSettings()
     roles: RoleSettings = RoleSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
     privacy: PrivacySettings = PrivacySettings()

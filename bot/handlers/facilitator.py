@@ -18,6 +18,7 @@ from telegram import Update
 
 from bot.collected import Collected, Entry, collect, page
 from bot.context import BotContext
+from bot.digest import digest_summary, file_name, make_digest
 from bot.export import roster_xlsx, write_exports
 from bot.handlers.common import respond
 from bot.handlers.participant import stale_button
@@ -28,7 +29,7 @@ from store import audit
 from store.consent import Quote
 from store.registrations import RegistrationStatus
 
-__all__ = ["answers", "answers_button", "export", "session_titles", "stats"]
+__all__ = ["answers", "answers_button", "digest", "export", "roster", "session_titles", "stats"]
 
 PAGE = 5
 SNIPPET = 600  # characters of an answer shown in the chat; the export has it whole
@@ -251,3 +252,33 @@ async def roster(update: Update, context: BotContext) -> None:
         )
     caption = strings("roster.caption", sessions=Markup("\n".join(lines)))  # each line escaped
     await respond(update, context, [Document("roster.xlsx", data, caption)])
+
+
+async def digest(update: Update, context: BotContext) -> None:
+    """/digest: the next session's digest (HTML) and its summary; `/digest all` for
+    everyone, `/digest <session id>` for that session."""
+    strings = context.strings
+    settings = context.settings
+    now = context.clock.now()
+    wanted = " ".join(context.args or []).strip()
+    sessions = {s.id: s for s in settings.sessions}
+    if wanted and wanted != "all" and wanted not in sessions:
+        choices = ", ".join(sessions) or "—"
+        await respond(
+            update, context, [Reply(strings("digest.unknown", name=wanted, choices=choices))]
+        )
+        return
+    if wanted:
+        session = sessions.get(wanted)
+    else:  # the next session that has not ended, else everyone
+        ahead = [s for s in settings.sessions if s.ends_at > now]
+        session = min(ahead, key=lambda s: s.starts_at) if ahead else None
+    shown, page = await make_digest(
+        context.store, context.bot_data.content, strings, settings, session, now
+    )
+    caption = strings("digest.caption", title=shown.title)
+    replies: list[Out] = [
+        Reply(digest_summary(shown, strings)),
+        Document(file_name(session), page.encode("utf-8"), caption),
+    ]
+    await respond(update, context, replies)

@@ -63,6 +63,7 @@ async def redeem_invite(update: Update, context: BotContext) -> None:
         context.store, actor_id=user.id, action="invite.used", now=now, detail={"role": role.value}
     )
     await refresh_menus(context.bot, context.bot_data)
+    await context.bot_data.digests.schedule(now)
     role_name = context.strings.plain(f"organiser.role_{role.value}")
     await respond(
         update, context, [Reply(context.strings("organiser.invite_used", role=role_name))]
