@@ -29,7 +29,9 @@ from bot.context import BotApp, BotContext, BotData
 from bot.digest import DIGEST, DigestKind, Digests
 from bot.dispatcher import Dispatcher
 from bot.drip import DRIP, Drips
+from bot.followup import AFTER, FOLLOWUP, AfterKind, FollowupKind, FollowUps
 from bot.handlers import (
+    attendance,
     broadcast,
     common,
     course,
@@ -158,6 +160,11 @@ def build_application(
     data.dispatcher.kinds[REMINDER] = ReminderKind(data.reminders)
     data.dispatcher.kinds[NUDGE] = NudgeKind(data.reminders)
     data.dispatcher.kinds[MOVED] = MovedKind(data.reminders)
+    followups = FollowUps(data.desk)
+    data.desk.on_seated.append(followups.schedule)
+    data.desk.on_unseated.append(followups.cancel)
+    data.dispatcher.kinds[FOLLOWUP] = FollowupKind(followups)
+    data.dispatcher.kinds[AFTER] = AfterKind(followups)
     data.digests = Digests(data.desk)
     data.dispatcher.kinds[DIGEST] = DigestKind(data.desk)
     data.broadcasts = Broadcasts(settings, store, data.content, data.dispatcher, data.clock)
@@ -200,6 +207,7 @@ def build_application(
         ("stats", roles.READERS, facilitator.stats),
         ("roster", roles.READERS, facilitator.roster),
         ("digest", roles.READERS, facilitator.digest),
+        ("attendance", roles.READERS, attendance.attendance),
     ):
         guarded = roles.only(role, name, callback)
         application.add_handler(CommandHandler(name, guarded, filters=private))
@@ -230,6 +238,9 @@ def build_application(
     application.add_handler(CallbackQueryHandler(control, pattern=r"^bcx:"))
     reading = roles.only(roles.READERS, "answers.page", facilitator.answers_button)
     application.add_handler(CallbackQueryHandler(reading, pattern=r"^ans:"))
+    marking = roles.only(roles.READERS, "attendance.page", attendance.attendance_button)
+    application.add_handler(CallbackQueryHandler(marking, pattern=r"^at:"))
+    application.add_handler(CallbackQueryHandler(reflection.start_after, pattern=rf"^{AFTER}:"))
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^fg:"))
     application.add_handler(CallbackQueryHandler(flows.flow_button, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(reflection.reflect_now, pattern=r"^r:"))

@@ -14,16 +14,18 @@ from bot.broadcast_cli import AUDIENCES, run_broadcast
 from bot.clock import SystemClock
 from bot.content_check import check_content
 from bot.facilitator_cli import run_digest, run_export, run_purge, run_stats
+from bot.followup import attendance_session, emails_in
 from bot.logins_import import read_codes
 from bot.logs import setup_logging
 from bot.registration import hand_out_waiting_logins
 from bot.serve import serve
 from bot.settings import Settings, SettingsError, load_settings
 from flows.content import Content
-from store import audit, logins, outbox
+from store import audit, logins, outbox, registrations
 from store import roles as role_store
 from store.db import Store, StoreError, backup
 from store.outbox import OutboxStatus
+from store.registrations import RegistrationStatus
 from store.roles import Role
 
 __all__ = ["main"]
@@ -82,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     digest = commands.add_parser("digest", help="the pre-session digest as an HTML file")
     digest.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     digest.add_argument("--session", help="a session id (default: everyone)")
+    attend = commands.add_parser("attendance", help="who attended a session")
+    attend_commands = attend.add_subparsers(dest="attendance_command", required=True)
+    attend_import = attend_commands.add_parser(
+        "import", help="mark as attended everyone in a meeting tool's participant list"
+    )
+    attend_import.add_argument("file", type=Path, help="CSV with an e-mail column (Zoom, Teams…)")
+    attend_import.add_argument("--session", default="", help="session id (default: the latest)")
+    attend_commands.add_parser("status", help="marked as attended, per session")
     purge = commands.add_parser("purge", help="apply [privacy] delete_after_days")
     purge.add_argument("--dry-run", action="store_true", help="only count who would be deleted")
     db = commands.add_parser("db", help="database tools")
@@ -138,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if command == "roles":
             return asyncio.run(_roles(settings, args))
+        if command == "attendance":
+            return asyncio.run(_attendance(settings, args))
         if command == "outbox":
             return asyncio.run(_outbox(settings))
         if command == "logins":
@@ -238,6 +250,43 @@ async def _logins(settings: Settings, args: argparse.Namespace) -> int:
         total, free = await logins.total(store), await logins.available(store)
         waiting = len(await logins.waiting(store))
         print(f"{total} code(s) in the pool, {free} free, {waiting} participant(s) waiting for one")
+    return 0
+
+
+async def _attendance(settings: Settings, args: argparse.Namespace) -> int:
+    now = SystemClock().now()
+    async with Store(settings.database_path) as store:
+        if args.attendance_command == "import":
+            session = attendance_session(settings.sessions, args.session, now)
+            if session is None:
+                known = ", ".join(s.id for s in settings.sessions) or "none configured"
+                return _report([f"no session {args.session!r} (sessions: {known})"])
+            try:
+                emails = emails_in(args.file)
+            except (OSError, UnicodeError) as exc:
+                return _report([f"{args.file}: cannot be read: {exc}"])
+            marked, already, unknown = await registrations.mark_attended(
+                store, session.id, emails, now
+            )
+            await audit.record(
+                store,
+                actor_id=None,
+                action="attendance.imported",
+                now=now,
+                detail={"session": session.id},
+                recipients=marked,
+            )
+            print(
+                f"{session.id}: {len(emails)} e-mail address(es) in {args.file}; marked {marked}"
+                f" as attended, {already} already marked, {len(unknown)} not registered"
+            )
+            for email in sorted(unknown):
+                print(f"  not registered: {email}")
+        for session in settings.sessions:
+            counts = await registrations.counts(store, session.id)
+            attended = counts.get(RegistrationStatus.ATTENDED, 0)
+            seated = attended + counts.get(RegistrationStatus.REGISTERED, 0)
+            print(f"{session.id}: {attended} of {seated} seated marked as attended")
     return 0
 
 

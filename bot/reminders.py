@@ -111,7 +111,8 @@ class Reminders:
                     payload={"session": session.id},
                 )
                 if registration.status is RegistrationStatus.REGISTERED:
-                    await self.schedule(pid, session, now)
+                    for hook in self.desk.on_seated:  # reminders, follow-ups: anew
+                        await hook(pid, session, now)
             await self.desk.dispatcher.wake()
         await self.store.execute(
             "INSERT INTO session_times (session_id, starts_at) VALUES (?, ?)"

@@ -41,7 +41,7 @@ Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 # Extra commands per role, in menu order; descriptions come from content/ ([commands]).
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
     Role.ORGANISER: ("broadcast", "broadcasts", "registrations", "invite"),
-    Role.FACILITATOR: ("answers", "export", "stats", "roster", "digest"),
+    Role.FACILITATOR: ("answers", "export", "stats", "roster", "digest", "attendance"),
 }
 # Who may use what the facilitators have: organisers run the session, so they may too.
 READERS = (Role.FACILITATOR, Role.ORGANISER)

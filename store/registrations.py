@@ -24,7 +24,9 @@ __all__ = [
     "fill_free_places",
     "for_session",
     "live",
+    "mark_attended",
     "register",
+    "set_attended",
 ]
 
 LIVE = "status != 'cancelled'"
@@ -244,3 +246,41 @@ async def counts(store: Store, session_id: str) -> dict[RegistrationStatus, int]
         (session_id,),
     )
     return {RegistrationStatus(row["status"]): row["n"] for row in rows}
+
+
+async def set_attended(
+    store: Store, participant_id: int, session_id: str, attended: bool, now: datetime
+) -> bool:
+    """Mark a seated person as attended (or not); False when nothing changed."""
+    was, becomes = ("registered", "attended") if attended else ("attended", "registered")
+    async with store.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE registrations SET status = ?, updated_at = ?"
+            " WHERE participant_id = ? AND session_id = ? AND status = ?",
+            (becomes, to_db(now), participant_id, session_id, was),
+        )
+        return cursor.rowcount == 1
+
+
+async def mark_attended(
+    store: Store, session_id: str, emails: set[str], now: datetime
+) -> tuple[int, int, set[str]]:
+    """Mark the seated people with these e-mail addresses (any case) as attended.
+
+    Returns (newly marked, already marked, addresses that match no seated person).
+    """
+    wanted = {email.strip().casefold() for email in emails if email.strip()}
+    async with store.transaction() as conn:
+        cursor = await conn.execute(
+            f"SELECT id, email, status FROM registrations WHERE session_id = ? AND {SEATED}",
+            (session_id,),
+        )
+        rows = await cursor.fetchall()
+        found = {row["email"].strip().casefold(): row for row in rows} if rows else {}
+        newly = [found[e]["id"] for e in wanted if e in found and found[e]["status"] != "attended"]
+        await conn.executemany(
+            "UPDATE registrations SET status = 'attended', updated_at = ? WHERE id = ?",
+            [(to_db(now), rid) for rid in newly],
+        )
+    already = sum(1 for e in wanted if e in found) - len(newly)
+    return len(newly), already, wanted - set(found)

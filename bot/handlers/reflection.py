@@ -7,6 +7,7 @@ from datetime import datetime
 from telegram import Update
 
 from bot.context import BotContext
+from bot.followup import AFTER_FLOW
 from bot.handlers.common import respond
 from bot.handlers.flows import load_flow_state, run_flow
 from bot.handlers.participant import stale_button
@@ -151,3 +152,9 @@ async def edit_guard(update: Update, context: BotContext, press: Press) -> bool:
         await respond(update, context, [Reply(context.strings("flow.closed"))])
         return False
     return True
+
+
+async def start_after(update: Update, context: BotContext) -> None:
+    """after:<session>: the invitation's button starts the one more question a week on."""
+    flow = context.bot_data.content.flows[AFTER_FLOW]
+    await run_flow(update, context, flow, Begin(), first=(ClearButtons(),))
