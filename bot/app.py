@@ -160,7 +160,7 @@ def build_application(
     data.dispatcher.kinds[REMINDER] = ReminderKind(data.reminders)
     data.dispatcher.kinds[NUDGE] = NudgeKind(data.reminders)
     data.dispatcher.kinds[MOVED] = MovedKind(data.reminders)
-    followups = FollowUps(data.desk)
+    data.followups = followups = FollowUps(data.desk)
     data.desk.on_seated.append(followups.schedule)
     data.desk.on_unseated.append(followups.cancel)
     data.dispatcher.kinds[FOLLOWUP] = FollowupKind(followups)
@@ -279,6 +279,7 @@ async def on_start(application: BotApp) -> None:
             _owe_digests, interval=DIGESTS_EVERY, first=DIGESTS_EVERY, name="digests"
         )
     await data.digests.schedule(data.clock.now())
+    await data.followups.owe_everyone(data.clock.now())
     for session in data.settings.sessions:
         # The capacity may have grown since the last start: move the waitlist up.
         now = data.clock.now()

@@ -13,6 +13,7 @@ from bot.clock import Clock
 from bot.digest import Digests
 from bot.dispatcher import Dispatcher
 from bot.drip import Drips
+from bot.followup import FollowUps
 from bot.registration import Desk
 from bot.reminders import Reminders
 from bot.settings import Settings
@@ -37,6 +38,7 @@ class BotData:
     desk: Desk
     reminders: Reminders
     digests: Digests
+    followups: FollowUps
     # Per flow id: what happens after a step (e.g. registering on Confirm) …
     flow_hooks: dict[str, FlowHook]
     # … and a check before a button is applied (e.g. edits closed after a deadline) …

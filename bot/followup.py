@@ -71,6 +71,25 @@ class FollowUps:
                 payload={"session": session.id, "starts": stamp},
             )
 
+    async def owe_everyone(self, now: datetime) -> int:
+        """At start: owe the follow-ups to everyone seated who has none yet (people who
+        registered before this version ran); those already owed, sent or cancelled are left."""
+        store = self.desk.store
+        rows = await store.fetch_all(
+            "SELECT dedup_key FROM outbox WHERE kind IN (?, ?)", (FOLLOWUP, AFTER)
+        )
+        # kind:session:participant:start (session ids hold no colon)
+        owed = {tuple(row["dedup_key"].split(":")[1:3]) for row in rows}
+        added = 0
+        for session in self.desk.settings.sessions:
+            for registration in await registrations.for_session(store, session.id):
+                if registration.status is RegistrationStatus.WAITLISTED:
+                    continue
+                if (session.id, str(registration.participant_id)) not in owed:
+                    await self.schedule(registration.participant_id, session, now)
+                    added += 1
+        return added
+
     async def cancel(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
         for kind in (FOLLOWUP, AFTER):
             await outbox.cancel_keys(self.desk.store, f"{kind}:{session.id}:{participant_id}:")

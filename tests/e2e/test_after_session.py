@@ -132,3 +132,31 @@ async def test_attendance_decides_the_follow_ups_and_the_week_on_question(
         assert not said(bea, "A week ago")
         await tg.dispatch()
         assert len(said(ann, "A week ago you joined")) == 1
+
+
+async def test_people_registered_before_an_upgrade_are_owed_their_follow_ups_at_start(
+    settings: Settings, tmp_path: Path, clock: ManualClock
+) -> None:
+    db = tmp_path / "upgrade.sqlite3"
+    async with Sandbox(configured(settings), db, clock=clock, poll_timeout=1) as tg:
+        ann = await seated(tg, "Ann")
+        await tg.store.execute("DELETE FROM outbox WHERE kind IN ('followup', 'after')")
+        bea = tg.person("Bea")
+        await sign_up(bea, "bea@example.org")
+        await bea.expect("You're registered")
+        await tg.store.execute(
+            "UPDATE outbox SET status = 'cancelled' WHERE kind = 'followup' AND participant_id = ?",
+            (bea.user.id,),
+        )
+    async with Sandbox(configured(settings), db, clock=clock, poll_timeout=1) as again:
+        rows = await again.store.fetch_all(
+            "SELECT participant_id, kind, status FROM outbox WHERE kind IN ('followup', 'after')"
+            " ORDER BY participant_id, kind"
+        )
+        owed = {(r["participant_id"], r["kind"], r["status"]) for r in rows}
+        assert owed == {
+            (ann.user.id, "after", "pending"),
+            (ann.user.id, "followup", "pending"),
+            (bea.user.id, "after", "pending"),
+            (bea.user.id, "followup", "cancelled"),  # a decision already taken stays taken
+        }
