@@ -15,8 +15,9 @@ from bot.settings import Settings
 from flows.engine import Begin, FlowState, Phase, Press, ShowAnswers
 from flows.replies import Button, ClearButtons, Out, Reply
 from flows.strings import Strings
-from store import consent
+from store import consent, registrations
 from store.consent import Quote
+from store.registrations import RegistrationStatus
 
 __all__ = [
     "edit_guard",
@@ -25,10 +26,12 @@ __all__ = [
     "on_step",
     "quote_button",
     "reflect_now",
+    "start_after",
     "start_reflection",
 ]
 
 REFLECTION = "reflection"
+ATTENDED = RegistrationStatus.ATTENDED
 
 
 def edits_close_at(settings: Settings) -> datetime | None:
@@ -155,6 +158,15 @@ async def edit_guard(update: Update, context: BotContext, press: Press) -> bool:
 
 
 async def start_after(update: Update, context: BotContext) -> None:
-    """after:<session>: the invitation's button starts the one more question a week on."""
+    """after:<session>: the invitation's button starts the one more question a week on
+    (for someone marked as attended in that session; any other press is stale)."""
+    query = update.callback_query
+    assert query is not None
+    assert context.participant is not None
+    session_id = (query.data or "").removeprefix(f"{AFTER_FLOW}:")
+    live = await registrations.live(context.store, context.participant.telegram_id)
+    if not any(r.session_id == session_id and r.status is ATTENDED for r in live):
+        await stale_button(update, context)
+        return
     flow = context.bot_data.content.flows[AFTER_FLOW]
     await run_flow(update, context, flow, Begin(), first=(ClearButtons(),))

@@ -130,6 +130,8 @@ async def test_attendance_decides_the_follow_ups_and_the_week_on_question(
         await text_answer(ann, "Start every team meeting with one lesson learned. 🌱")
         await ann.expect("Your answer is saved")
         assert not said(bea, "A week ago")
+        bea.press_data(bea.bot_messages()[-1], "after:knowledge-sharing")  # a forged press
+        await bea.expect_toast("no longer active")
         await tg.dispatch()
         assert len(said(ann, "A week ago you joined")) == 1
 
