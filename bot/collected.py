@@ -1,4 +1,5 @@
-"""What was collected, as facilitators read it: one entry per participant per question.
+"""What was collected, as facilitators read it: one entry per participant per question
+(as it stands now, and as first given where an edit changed it).
 
 Built from a few bulk reads (`store/collected.py`), in memory: /answers pages and
 searches it, the exports write it out, /stats counts it. Deleted participants
@@ -10,21 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 from flows.content import Content
-from flows.engine import Kind, shown_value
+from flows.engine import Kind, Step, shown_value
 from flows.strings import Strings
 from store import collected, consent
-from store.collected import Person
+from store.collected import Given, Person
 from store.consent import Quote
 from store.db import Store, from_db
 from store.registrations import Registration
 
-__all__ = ["Collected", "Entry", "Part", "collect", "page"]
+__all__ = ["Collected", "Entry", "Part", "Version", "collect", "joined", "page"]
 
 FLOW = "reflection"
 
@@ -37,19 +38,36 @@ class Part(NamedTuple):
     value: str  # as shown: typed text as typed, a choice by its label
 
 
+def joined(parts: tuple[Part, ...]) -> str:
+    """A question's steps read as one answer: "Partly — because…"."""
+    return " — ".join(part.value for part in parts if part.value)
+
+
+class Version(NamedTuple):
+    """An answer as first given, before the participant edited it."""
+
+    parts: tuple[Part, ...]  # the earliest version of each step
+    answered_at: datetime  # the latest of those: when that version was complete
+
+    @property
+    def text(self) -> str:
+        return joined(self.parts)
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One participant's answer to one question (its steps together)."""
+    """One participant's answer to one question (its steps together), as it stands now."""
 
     person: Person
     question: str
     parts: tuple[Part, ...]
     answered_at: datetime
     quote: Quote  # how it may be used in the live session, as its author chose
+    first: Version | None = None  # set only when an edit changed what it says
 
     @property
     def text(self) -> str:
-        return " — ".join(part.value for part in self.parts if part.value)
+        return joined(self.parts)
 
 
 @dataclass(repr=False)
@@ -137,10 +155,10 @@ async def _collect(
 ) -> Collected:
     flow = content.flows[FLOW]
     # Asked together: the database thread reads the next table while this one is built.
-    people, registrations, answers, reads, quotes = await asyncio.gather(
+    people, registrations, versions, reads, quotes = await asyncio.gather(
         collected.people(store),
         collected.registrations(store),
-        collected.latest_answers(store, FLOW),
+        collected.answer_versions(store, FLOW),
         collected.sections_read(store),
         consent.everyone(store),
     )
@@ -151,33 +169,60 @@ async def _collect(
     titles = content.question_titles(strings)
     values: dict[int, dict[str, str]] = {}
     shown: dict[tuple[str, str], str] = {}  # (step, choice) → its label; choices repeat a lot
+
+    def show(step: Step, value: str) -> str:
+        if value and step.kind is not Kind.TEXT:
+            label = (step.id, value)
+            if (value := shown.get(label, "")) == "":
+                value = shown[label] = shown_value(flow, step, label[1], strings)
+        return value
+
+    def parts_of(question: str, given: Mapping[str, str]) -> tuple[Part, ...]:
+        return tuple(
+            Part(label, given.get(step_id, "")) for step_id, label in step_labels[question]
+        )
+
+    # (participant, question) → step → its first version, for the questions edited
+    # (a few): their other steps' only versions join them in the loop below.
+    firsts: dict[tuple[int, str], dict[str, Given]] = {}
+    for answer in versions.first:
+        if (step := steps.get(answer.step_id)) is not None:
+            firsts.setdefault((answer.participant_id, step.question), {})[step.id] = answer
+
+    def first_of(key: tuple[int, str], parts: tuple[Part, ...]) -> Version | None:
+        """The answer as first given, if an edit changed it (a skip is no answer)."""
+        if (earliest := firsts.get(key)) is None:
+            return None
+        before = parts_of(key[1], {s: show(steps[s], a.value) for s, a in earliest.items()})
+        if before == parts or not any(part.value for part in before):
+            return None
+        return Version(before, from_db(max(a.answered_at for a in earliest.values())))
+
     newest: dict[tuple[int, str], str] = {}  # (participant, question) → last answered (ISO)
-    for answer in answers:  # 80,000 at 10,000 participants: kept lean
+    for answer in versions.latest:  # 80,000 at 10,000 participants: kept lean
         step = steps.get(answer.step_id)
         pid = answer.participant_id
         if step is None or pid not in by_id:
             continue
         value = answer.value
         if value and step.kind is not Kind.TEXT:
-            label = (step.id, value)
-            if (value := shown.get(label, "")) == "":
-                value = shown[label] = shown_value(flow, step, answer.value, strings)
+            value = show(step, value)
         if (given := values.get(pid)) is None:
             given = values[pid] = {}
         given[step.id] = value
         key = (pid, step.question)
         if newest.get(key, "") < answer.answered_at:
             newest[key] = answer.answered_at
+        if key in firsts:
+            firsts[key].setdefault(step.id, answer)
     entries: dict[str, list[Entry]] = {q: [] for q in questions}
     for (participant_id, question), at in newest.items():
-        given = values[participant_id]
-        parts = tuple(
-            Part(label, given.get(step_id, "")) for step_id, label in step_labels[question]
-        )
+        parts = parts_of(question, values[participant_id])
         if any(part.value for part in parts):
             quote = quotes.get((participant_id, question), quote_default)
+            first = first_of((participant_id, question), parts)
             entries[question].append(
-                Entry(by_id[participant_id], question, parts, from_db(at), quote)
+                Entry(by_id[participant_id], question, parts, from_db(at), quote, first)
             )
     for question in questions:
         entries[question].sort(key=lambda entry: entry.answered_at, reverse=True)

@@ -7,6 +7,8 @@ Every answer is written as a text cell, so "=SUM(…)" stays the words typed.
 answers.csv: a row per answer; an answer that begins with = + - @ (or a tab or
 carriage return) gets a leading apostrophe, the usual guard against spreadsheet
 formulas. Anonymised exports show "Participant N" and leave contact details out.
+Where a participant edited an answer, the question sheets and the CSV show the
+answer as first given, and when, beside the final one; otherwise those cells are empty.
 """
 
 from __future__ import annotations
@@ -95,6 +97,8 @@ def answers_xlsx(
                 (col("export.session"), MEDIUM),
                 (col("export.answered_at"), NARROW),
                 *((label, WIDE) for label in labels),
+                (col("export.first_answer"), WIDE),
+                (col("export.first_answered_at"), NARROW),
                 (col("quote.column"), MEDIUM),
             ],
             (
@@ -102,6 +106,7 @@ def answers_xlsx(
                     *about(entry.person),
                     _when(entry.answered_at),
                     *(part.value or None for part in entry.parts),
+                    *_first(entry),
                     col(f"quote.mark_{entry.quote.value}"),
                 ]
                 for entry in c.entries[question]
@@ -165,6 +170,13 @@ def answers_xlsx(
         ),
     )
     book.save()
+
+
+def _first(entry: Entry) -> tuple[str | None, str | None]:
+    """The answer as first given and when, or two empty cells if it was never changed."""
+    if entry.first is None:
+        return None, None
+    return entry.first.text, _when(entry.first.answered_at)
 
 
 def _sheet(
@@ -265,6 +277,8 @@ def answers_csv(
                 col("export.step"),
                 col("export.answer"),
                 col("export.answered_at"),
+                col("export.first_answer"),
+                col("export.first_answered_at"),
                 col("quote.column"),
             ]
         )
@@ -297,17 +311,17 @@ def _csv_rows(
         else ""
     )
     name, when = c.name(entry.person), _when(entry.answered_at)
-    return [
-        [
-            name,
-            entry.person.language,
-            session,
-            entry.question,
-            part.label,
-            guard_formula(part.value),
-            when,
-            quote,
+    row = (name, entry.person.language, session, entry.question)  # how every row begins
+    if entry.first is None:  # most answers: nothing earlier to show (the quick path)
+        return [
+            [*row, part.label, guard_formula(part.value), when, "", "", quote]
+            for part in entry.parts
+            if part.value
         ]
-        for part in entry.parts
-        if part.value
+    # A step emptied by the edit keeps its row, for its first version's sake.
+    then = _when(entry.first.answered_at)
+    return [
+        [*row, part.label, guard_formula(part.value), when, guard_formula(was.value), then, quote]
+        for part, was in zip(entry.parts, entry.first.parts, strict=True)
+        if part.value or was.value
     ]

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from store.db import Store, from_db
 from store.registrations import Registration, _registration
 
-__all__ = ["Given", "Person", "latest_answers", "people", "registrations", "sections_read"]
+__all__ = [
+    "Given",
+    "Person",
+    "Versions",
+    "answer_versions",
+    "people",
+    "registrations",
+    "sections_read",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +63,7 @@ async def people(store: Store) -> list[Person]:
 
 @dataclass(frozen=True, slots=True)
 class Given:
-    """The newest version of one answer."""
+    """One version of one answer."""
 
     participant_id: int
     step_id: str
@@ -63,11 +71,18 @@ class Given:
     answered_at: str  # as stored (ISO 8601, UTC, to the second): sorts in time order
 
 
-async def latest_answers(store: Store, flow_id: str) -> list[Given]:
-    """The newest version of every answer in a dialogue (in no particular order).
+class Versions(NamedTuple):
+    latest: list[Given]  # the newest version of every answer
+    first: list[Given]  # the first version of the answers with more than one
 
-    One plain scan of the dialogue's answers; the newest versions are picked here,
-    which is cheaper than a grouped join over the same rows.
+
+async def answer_versions(store: Store, flow_id: str) -> Versions:
+    """The newest version of every answer in a dialogue, and the first of those edited
+    (each in no particular order).
+
+    One plain scan of the dialogue's answers; both ends are picked here, which is
+    cheaper than a grouped join over the same rows, and costs nothing more when
+    nobody edited (the first versions are kept only once a second one turns up).
     """
     rows = await store.fetch_all(
         "SELECT participant_id, step_id, value, version, answered_at FROM answers"
@@ -75,11 +90,20 @@ async def latest_answers(store: Store, flow_id: str) -> list[Given]:
         (flow_id,),
     )
     newest: dict[tuple[int, str], Any] = {}
+    first: dict[tuple[int, str], Any] = {}
     for row in rows:
-        kept = newest.get((row[0], row[1]))
-        if kept is None or row[3] > kept[3]:
-            newest[(row[0], row[1])] = row
-    return [Given(row[0], row[1], row[2], row[4]) for row in newest.values()]
+        key = (row[0], row[1])
+        if (kept := newest.get(key)) is None:
+            newest[key] = row
+            continue
+        if row[3] > kept[3]:  # newer: the one it replaces may be the first
+            newest[key], row = row, kept
+        if (oldest := first.get(key)) is None or row[3] < oldest[3]:
+            first[key] = row
+    return Versions(
+        [Given(row[0], row[1], row[2], row[4]) for row in newest.values()],
+        [Given(row[0], row[1], row[2], row[4]) for row in first.values()],
+    )
 
 
 async def registrations(store: Store) -> list[Registration]:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from bot.clock import ManualClock
 from bot.privacy import purge
@@ -103,6 +103,17 @@ def facilitator(tg: Sandbox) -> Person:
     return tg.person("Fenna", user_id=FACILITATOR)
 
 
+async def exported(fenna: Person) -> tuple[Workbook, list[list[str]]]:
+    """/export as a facilitator receives it: answers.xlsx opened, answers.csv read."""
+    fenna.send("/export")
+    xlsx = await fenna.expect("answers.xlsx")
+    csv_file = await fenna.expect("answers.csv")
+    assert xlsx.document is not None
+    assert csv_file.document is not None
+    book = load_workbook(io.BytesIO(xlsx.document.data))
+    return book, list(csv.reader(io.StringIO(csv_file.document.data.decode("utf-8-sig"))))
+
+
 async def test_answers_come_newest_first_a_page_at_a_time_and_can_be_searched(
     tg: Sandbox, clock: ManualClock
 ) -> None:
@@ -181,7 +192,8 @@ async def test_export_documents_hold_exactly_what_was_typed_with_formulas_defuse
     assert q4.freeze_panes == "A2"  # the header stays in view
     assert q4.auto_filter.ref.startswith("A1:")
     q1 = [cell.value for cell in book["Q1 1 · Recognise the problem"][2]]
-    assert q1[4:] == ["Yes", TYPED["q1why"], "🕶 anonymously"]  # the default: nobody chose
+    # Never edited: the first-version columns stay empty; the default quote: nobody chose.
+    assert q1[4:] == ["Yes", TYPED["q1why"], None, None, "🕶 anonymously"]
     people = list(book["Participants"].iter_rows(values_only=True))
     ann_row = next(r for r in people if r[0] == "Ann")
     assert TYPED["q5"] in ann_row
@@ -212,6 +224,8 @@ async def test_export_documents_hold_exactly_what_was_typed_with_formulas_defuse
         "Part",
         "Answer",
         "Answered (UTC)",
+        "First answer",
+        "First answered (UTC)",
         "Quote",
     ]
     by_part = {(r[3], r[4]): r[5] for r in rows[1:] if r[0] == "Ann"}
@@ -220,6 +234,83 @@ async def test_export_documents_hold_exactly_what_was_typed_with_formulas_defuse
     assert by_part[("q5", "5 · For the makers")] == "'" + TYPED["q5"]
     assert by_part[("q3", "3 · In your words")] == "'" + TYPED["q3why"]
     assert ("q2", "2 · In your words") not in by_part  # skipped: no row
+
+
+async def test_export_shows_an_edited_answer_as_first_given_beside_the_final_one(
+    tg: Sandbox, clock: ManualClock
+) -> None:
+    ann, bea = tg.person("Ann"), tg.person("Bea")
+    await reflect(ann, TYPED)  # at 09:00
+    clock.advance(timedelta(hours=2))
+    ann.send("/myanswers")
+    ann.press("✏️ 1 · In your words", await ann.expect("Your answers"))
+    await ann.expect("Your answer so far")
+    await text_answer(ann, "Changed my mind.")
+    ann.press("✏️ 4 · Suggestions for research", await ann.expect("Your answers"))
+    await ann.expect("Your answer so far")
+    await text_answer(ann, "Second thoughts.")
+    await ann.expect("Your answers")
+    clock.advance(timedelta(hours=1))
+    await first_answer(bea, "Only once")  # at 12:00, never edited
+
+    book, rows = await exported(facilitator(tg))
+    q1 = list(book["Q1 1 · Recognise the problem"].iter_rows(values_only=True))
+    assert q1[0] == (
+        "Participant",
+        "Language",
+        "Session",
+        "Answered (UTC)",
+        "1 · Recognise the problem?",
+        "1 · In your words",
+        "First answer",
+        "First answered (UTC)",
+        "Quote",
+    )
+    by_name = {row[0]: row for row in q1[1:]}
+    assert by_name["Ann"][3:8] == (
+        "2026-12-01 11:00",
+        "Yes",
+        "Changed my mind.",
+        "Yes — " + TYPED["q1why"],  # its steps joined as /answers shows them
+        "2026-12-01 09:00",
+    )
+    assert by_name["Bea"][3:8] == ("2026-12-01 12:00", "Yes", "Only once", None, None)
+    q4 = book["Q4 4 · Suggestions for research"]
+    assert [cell.value for cell in q4[1]][5:7] == ["First answer", "First answered (UTC)"]
+    first = q4[2][5]
+    assert (q4[2][4].value, first.value) == ("Second thoughts.", TYPED["q4"])
+    assert first.data_type == "s"  # the first version is text too, never a formula
+    q2 = list(book["Q2 2 · Importance"].iter_rows(values_only=True))
+    assert q2[1][0] == "Ann"
+    assert q2[1][-3:-1] == (None, None)  # her other answers were never edited
+
+    assert rows[0][5:9] == ["Answer", "Answered (UTC)", "First answer", "First answered (UTC)"]
+    history = {(r[0], r[3], r[4]): r[5:9] for r in rows[1:]}
+    assert history[("Ann", "q1", "1 · Recognise the problem?")] == [
+        "Yes",
+        "2026-12-01 11:00",
+        "Yes",
+        "2026-12-01 09:00",
+    ]
+    assert history[("Ann", "q1", "1 · In your words")] == [
+        "Changed my mind.",
+        "2026-12-01 11:00",
+        TYPED["q1why"],
+        "2026-12-01 09:00",
+    ]
+    assert history[("Ann", "q4", "4 · Suggestions for research")] == [
+        "Second thoughts.",
+        "2026-12-01 11:00",
+        "'" + TYPED["q4"],  # guarded like the answer beside it
+        "2026-12-01 09:00",
+    ]
+    assert history[("Ann", "q5", "5 · For the makers")][2:] == ["", ""]
+    assert history[("Bea", "q1", "1 · In your words")] == [
+        "Only once",
+        "2026-12-01 12:00",
+        "",
+        "",
+    ]
 
 
 async def test_anonymised_answers_and_exports_show_numbers_and_no_contact_details(
@@ -438,18 +529,12 @@ async def test_quoting_consent_is_asked_changeable_per_answer_and_respected(tg: 
     fenna.press("1 · Recognise the problem? (1)", again)
     await fenna.expect_edit(again, "🗣 by name")
 
-    fenna.send("/export")
-    xlsx = await fenna.expect("answers.xlsx")
-    csv_file = await fenna.expect("answers.csv")
-    assert xlsx.document is not None
-    assert csv_file.document is not None
-    book = load_workbook(io.BytesIO(xlsx.document.data))
+    book, rows = await exported(fenna)
     q4 = list(book["Q4 4 · Suggestions for research"].iter_rows(values_only=True))
     assert q4[0][-1] == "Quote"
     assert q4[1][-1] == "🔒 organisers only"
     q1 = list(book["Q1 1 · Recognise the problem"].iter_rows(values_only=True))
     assert q1[1][-1] == "🗣 by name"
-    rows = list(csv.reader(io.StringIO(csv_file.document.data.decode("utf-8-sig"))))
     assert {(r[3], r[-1]) for r in rows[1:]} == {
         ("q1", "🗣 by name"),
         ("q2", "🗣 by name"),
