@@ -180,6 +180,7 @@ def build_application(
         "broadcast": broadcast.guard,
     }
     data.flow_previews = {"broadcast": broadcast.preview}
+    data.flow_actions = {"broadcast": broadcast.on_action}
 
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(filters.ChatType.GROUPS, common.private_only), group=-2)

@@ -23,7 +23,7 @@ from flows.replies import Out
 from store.db import Store
 from store.participants import Participant
 
-__all__ = ["BotApp", "BotContext", "BotData", "FlowGuard", "FlowHook"]
+__all__ = ["BotApp", "BotContext", "BotData", "FlowAction", "FlowGuard", "FlowHook"]
 
 
 class BotData:
@@ -45,12 +45,15 @@ class BotData:
     flow_guards: dict[str, FlowGuard]
     # … and what to show before a step's own replies (e.g. a broadcast's preview).
     flow_previews: dict[str, FlowPreview]
+    # … and what a review action does (e.g. a broadcast sent to its author first).
+    flow_actions: dict[str, FlowAction]
     broadcasts: Broadcasts
 
 
 FlowHook = Callable[[Update, "BotContext", FlowState, FlowState], Awaitable[list[Out]]]
 FlowGuard = Callable[[Update, "BotContext", Press], Awaitable[bool]]
 FlowPreview = Callable[["BotContext", FlowState, FlowState], Awaitable[list[Out]]]
+FlowAction = Callable[[Update, "BotContext", FlowState, str], Awaitable[list[Out]]]
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -4,6 +4,8 @@ A flow is data (flows/flow_loader.py reads it from content/flows/*.toml): ordere
 steps, each asking for free text, a choice, a 1-5 scale or yes/no, optionally
 skippable, optionally shown only after certain earlier answers. Every flow gets
 Back, Skip (where allowed), a review with an Edit button per answer, and Confirm.
+A flow may add its own buttons to the review (`review_actions`, e.g. "Send to me
+first"): the engine only says which one was pressed (`review_action`); the shell does it.
 
 Pure: no Telegram, no database, no clock. Buttons carry the step they belong to,
 so a press from an earlier step is recognised as stale and changes nothing.
@@ -33,6 +35,7 @@ __all__ = [
     "Step",
     "Text",
     "advance",
+    "review_action",
     "shown_value",
 ]
 
@@ -96,6 +99,8 @@ class Flow:
     review: bool = True
     cancellable: bool = False  # the review offers Cancel, which starts the flow afresh
     exit_buttons: tuple[tuple[str, str], ...] = ()  # (strings key of the label, callback data)
+    # Extra review buttons the shell acts on, leaving the review as it is: (id, label key).
+    review_actions: tuple[tuple[str, str], ...] = ()
     # Labels of options the shell adds at start-up (e.g. one per configured session).
     labels: dict[str, str] = field(default_factory=dict)
 
@@ -156,7 +161,8 @@ class NotText:
 
 @dataclass(frozen=True)
 class Press:
-    """A button: action is choose | done | back | skip | edit | confirm | begin."""
+    """A button: action is choose | done | back | skip | edit | confirm | begin | a review
+    action (`a`, its id in `value`)."""
 
     action: str
     step: str = ""
@@ -248,6 +254,10 @@ def _review(flow: Flow, state: FlowState, strings: Strings) -> Reply:
         buttons.append(Button(f"✏️ {strings.plain(step.label)}", _data(flow, "e", step.id)))
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     if state.phase is Phase.REVIEW:
+        rows += [
+            (Button(strings.plain(label), _data(flow, "a", "review", action)),)
+            for action, label in flow.review_actions
+        ]
         final = [Button(strings.plain("flow.confirm"), _data(flow, "k", "review"))]
         if flow.cancellable:
             final.append(Button(strings.plain("flow.cancel"), _data(flow, "x", "review")))
@@ -395,6 +405,11 @@ def _press(
             paused=False,
         )
         return editing, _ask(flow, editing, strings)
+    if event.action == "a":
+        if not review_action(flow, state, event):
+            return state, stale
+        # The shell shows what the action produced before the review, shown again below it.
+        return state, [ClearButtons(), _review(flow, state, strings)]
     if event.action == "x":
         if state.phase is not Phase.REVIEW or not flow.cancellable:
             return state, stale
@@ -453,6 +468,14 @@ def _press(
         back = replace(state, step=state.history[-1], history=state.history[:-1], draft="")
         return back, [*cleared, *_ask(flow, back, strings)]
     return state, stale
+
+
+def review_action(flow: Flow, state: FlowState, event: Event) -> str:
+    """The id of the review action `event` presses, if the flow is at its review and
+    offers it; "" for anything else (another button, a stale or forged press)."""
+    if not isinstance(event, Press) or event.action != "a" or state.phase is not Phase.REVIEW:
+        return ""
+    return event.value if event.value in dict(flow.review_actions) else ""
 
 
 def advance(

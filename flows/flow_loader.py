@@ -34,7 +34,16 @@ _STEP_KEYS = {
     "must_be",
     "refused",
 }
-_FLOW_KEYS = {"id", "code", "strings", "review", "cancellable", "exit_buttons", "steps"}
+_FLOW_KEYS = {
+    "id",
+    "code",
+    "strings",
+    "review",
+    "cancellable",
+    "exit_buttons",
+    "review_actions",
+    "steps",
+}
 MAX_CALLBACK = 64
 
 
@@ -108,6 +117,7 @@ def _keys_used(flow: Flow) -> list[tuple[str, str]]:
     if flow.exit_buttons:
         used.append((f"{flow.strings}.paused", ""))
     used += [(label, "") for label, _ in flow.exit_buttons]
+    used += [(label, "") for _, label in flow.review_actions]
     for step in flow.steps:
         used += [(step.prompt, step.id), (step.label, step.id)]
         if step.refused:
@@ -117,6 +127,21 @@ def _keys_used(flow: Flow) -> list[tuple[str, str]]:
         if step.kind is not Kind.SCALE:
             used += [(f"{flow.strings}.options.{v}", step.id) for v in step.values()]
     return used
+
+
+def _check_review_actions(raw: Any, where: str) -> list[str]:
+    """`review_actions = [{ id = "test", label = "broadcast.test" }]`: each well formed."""
+    fits = isinstance(raw, list) and all(
+        isinstance(item, dict)
+        and _ID.match(str(item.get("id", "")))
+        and isinstance(item.get("label"), str)
+        for item in raw
+    )
+    if fits:
+        return []
+    return [
+        f"{where}: each review action needs an id (1-16 lowercase letters, digits or _) and a label"
+    ]
 
 
 def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
@@ -138,11 +163,14 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         problems += found
         if not found:
             steps[raw_step["id"]] = _step(raw_step)
+    where = f"{path}:{_line(text, 'review_actions')}"
+    problems += _check_review_actions(raw.get("review_actions", []), where)
     if not steps and not problems:
         problems.append(f"{path}:1: a flow needs at least one [[steps]]")
     if problems:
         raise ContentError(problems)
     exits = tuple((str(b["label"]), str(b["data"])) for b in raw.get("exit_buttons", []))
+    actions = tuple((a["id"], a["label"]) for a in raw.get("review_actions", []))
     flow = Flow(
         raw["id"],
         raw["code"],
@@ -151,6 +179,7 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         bool(raw.get("review", True)),
         bool(raw.get("cancellable", False)),
         exits,
+        review_actions=actions,
     )
     for key, step_id in _keys_used(flow):
         if key not in english:

@@ -20,12 +20,14 @@ __all__ = [
     "control_button",
     "guard",
     "list_broadcasts",
+    "on_action",
     "on_step",
     "preview",
     "start_broadcast",
 ]
 
 BROADCAST = "broadcast"
+TEST = "test"  # the review action "Send to me first" (content/flows/broadcast.toml)
 
 
 def _button(answers: dict[str, str]) -> tuple[str, str] | None:
@@ -34,6 +36,11 @@ def _button(answers: dict[str, str]) -> tuple[str, str] | None:
         return None
     label, url = (part.strip() for part in raw.split("|", 1))
     return label, url
+
+
+def _as_sent(answers: dict[str, str]) -> Reply:
+    """The message as participants will get it (`BroadcastKind` renders the same row)."""
+    return message_reply(answers.get("message", ""), *(_button(answers) or ("", "")))
 
 
 async def start_broadcast(update: Update, context: BotContext) -> None:
@@ -49,13 +56,22 @@ async def preview(context: BotContext, before: FlowState, after: FlowState) -> l
     if after.phase is not Phase.REVIEW or before.phase is Phase.REVIEW:
         return []
     answers = after.answers
-    button = _button(answers)
     count = len(await store.audience_ids(context.store, answers.get("audience", "everyone")))
     return [
         Reply(context.strings("broadcast.count", count=count)),
         Reply(context.strings("broadcast.preview")),
-        message_reply(answers.get("message", ""), *(button or ("", ""))),
+        _as_sent(answers),
     ]
+
+
+async def on_action(
+    update: Update, context: BotContext, state: FlowState, action: str
+) -> list[Out]:
+    """Send to me first: the organiser gets the message as participants will, and a note
+    that nobody else has; no broadcast or outbox row, so nothing can reach anyone else."""
+    if action != TEST:
+        return []
+    return [_as_sent(state.answers), Reply(context.strings("broadcast.test_sent"))]
 
 
 async def guard(update: Update, context: BotContext, press: Press) -> bool:

@@ -9,7 +9,7 @@ from telegram import Update
 from bot.context import BotContext
 from bot.handlers import participant
 from bot.handlers.common import respond
-from flows.engine import Event, Flow, FlowState, NotText, Press, Text, advance
+from flows.engine import Event, Flow, FlowState, NotText, Press, Text, advance, review_action
 from flows.replies import ClearButtons, Out
 from store import answers
 
@@ -87,6 +87,12 @@ async def run_flow(
         )
     preview = context.bot_data.flow_previews.get(flow.id)
     extra = await preview(context, before, after) if preview is not None else []
+    # A review action (e.g. "Send to me first") changes no state: what it shows comes
+    # before the review, which the engine shows again below it.
+    action = review_action(flow, before, event)
+    act = context.bot_data.flow_actions.get(flow.id) if action else None
+    if act is not None:
+        extra = [*extra, *await act(update, context, before, action)]
     clears = [r for r in replies if isinstance(r, ClearButtons)]
     others = [r for r in replies if not isinstance(r, ClearButtons)]
     await respond(update, context, [*first, *clears, *extra, *others, *outcome])
@@ -94,7 +100,7 @@ async def run_flow(
 
 
 async def flow_button(update: Update, context: BotContext) -> None:
-    """Any button of a dialogue: a choice, Done, Back, Skip, Edit or Confirm."""
+    """Any button of a dialogue: a choice, Done, Back, Skip, Edit, Confirm or a review action."""
     query = update.callback_query
     assert query is not None
     parsed = parse_press(query.data or "")

@@ -12,7 +12,7 @@ from bot.clock import ManualClock
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
 from bot.settings import Settings
-from store import audit
+from store import audit, outbox
 from store import broadcasts as broadcast_store
 from store.broadcasts import BroadcastStatus
 
@@ -261,3 +261,68 @@ async def test_audiences_by_progress_count_and_reach_the_right_people(tg: Sandbo
     await ann.expect("Hello all!")
     await bea.expect("Hello all!")
     assert not any("Hello all" in m.shown_text for m in cas.bot_messages())
+
+
+TRY = "📨 Send to me first"
+
+
+def copies(person: Person) -> int:
+    return sum("Hello all" in m.shown_text for m in person.bot_messages())
+
+
+async def test_send_to_me_first_shows_only_the_organiser_then_confirm_sends_once(
+    tg: Sandbox,
+) -> None:
+    from tests.e2e.test_registration import sign_up
+
+    olivia = await organiser(tg)
+    ann, bea = await participants_started(tg, "Ann", "Bea")
+    for person, email in ((ann, "ann@example.org"), (bea, "bea@example.org")):
+        await sign_up(person, email)
+        await person.expect("You're registered")
+    await compose(olivia, "Registered")
+    await olivia.expect("2 recipient(s)")
+    review = await olivia.expect("Your broadcast")
+    olivia.press(TRY, review)
+    test = await olivia.expect("Hello all!")
+    assert test.shown_text == FORMATTED
+    assert [e["type"] for e in test.entities] == ["bold", "italic", "text_link"]
+    assert test.entities[2]["url"] == "https://example.org/x"
+    assert test.buttons == [
+        [{"text": "Sign up", "url": "https://t.me/learning_culture_bot?start=register"}]
+    ]
+    await olivia.expect("↑ This is how it will look. Nothing has been sent to anyone yet.")
+    again = await olivia.expect("Your broadcast")
+    assert review.buttons == []
+    assert {TRY, "✅ Confirm", "✖ Cancel"} <= set(again.button_labels)
+    olivia.press(TRY, again)  # a double tap: the organiser gets it twice, nobody else
+    olivia.press(TRY, again)
+    for _ in range(2):
+        await olivia.expect("Nothing has been sent to anyone yet")
+        await olivia.expect("Your broadcast")
+    await tg.dispatch()
+    assert copies(ann) == copies(bea) == 0
+    assert await broadcast_store.recent(tg.store) == []
+    assert "broadcast" not in await outbox.counts_by_kind(tg.store)
+
+    olivia.press("✅ Confirm")
+    await olivia.expect("On its way")
+    await tg.dispatch()
+    for person in (ann, bea):
+        got = await person.expect("Hello all!")
+        assert got.shown_text == FORMATTED
+        assert got.buttons == test.buttons
+    assert "sent 2 of 2" in (await olivia.expect("finished")).shown_text
+    assert copies(ann) == copies(bea) == 1
+
+    # The other review of the double tap still has its buttons: now stale.
+    leftover = next(m for m in olivia.bot_messages() if TRY in m.button_labels)
+    shown = copies(olivia)
+    olivia.press(TRY, leftover)
+    await olivia.expect_toast("from an earlier step")
+    await tg.world.wait_for(lambda: leftover.buttons == [])
+    await tg.dispatch()
+    assert copies(olivia) == shown
+    assert copies(ann) == copies(bea) == 1
+    [broadcast] = await broadcast_store.recent(tg.store)
+    assert broadcast.total == 2

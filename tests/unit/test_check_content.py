@@ -106,3 +106,18 @@ def test_broken_content_stops_the_bot_with_the_report(
         capsys.readouterr().err
         == f"{path}:1: front matter missing: start the file with a +++ line\n"
     )
+
+
+def test_review_action_with_an_unknown_label_or_a_bad_id_is_named(content: Path) -> None:
+    path = content / "flows" / "broadcast.toml"
+    text = path.read_text()
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if x.startswith("review_actions"))
+    path.write_text(text.replace('label = "broadcast.test"', 'label = "broadcast.nope"'))
+    errors, _ = check(content)
+    assert errors == [f"{path}:1: strings key 'broadcast.nope' is not in the English strings"]
+    path.write_text(text.replace('id = "test"', 'id = "Test me"'))
+    errors, _ = check(content)
+    assert errors == [
+        f"{path}:{line}: each review action needs an id "
+        "(1-16 lowercase letters, digits or _) and a label"
+    ]

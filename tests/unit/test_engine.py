@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +21,7 @@ from flows.engine import (
     Step,
     Text,
     advance,
+    review_action,
 )
 from flows.replies import ClearButtons, Reply
 
@@ -268,3 +271,32 @@ def test_done_on_a_prefilled_one_message_answer_checks_it() -> None:
     state, replies = run(registration, Begin(), Press("d", "name"), state=too_long)
     assert state.step == "name"
     assert "limit here is 100" in texts(replies)
+
+
+WITH_ACTION = replace(ALL_KINDS, review_actions=(("test", "broadcast.test"),))
+AT_REVIEW = (Begin(), Press("c", "pick", "yes"), Press("c", "rate", "2"), Press("c", "ok", "yes"))
+
+
+def test_review_action_is_offered_at_the_review_and_leaves_it_as_it_is() -> None:
+    state, replies = run(WITH_ACTION, *AT_REVIEW)
+    [review] = [r for r in replies if isinstance(r, Reply)]
+    data = [b.data for row in review.buttons for b in row]
+    assert "f:kd:a:review:test" in data
+    after, replies = run(WITH_ACTION, Press("a", "review", "test"), state=state)
+    assert after == state
+    assert review_action(WITH_ACTION, state, Press("a", "review", "test")) == "test"
+    assert replies == [ClearButtons(), review]
+
+
+def test_review_action_outside_the_review_or_undeclared_is_stale() -> None:
+    stale = [ClearButtons(stale=STRINGS.plain("flow.stale"))]
+    state, _ = run(WITH_ACTION, *AT_REVIEW)
+    for event in (Press("a", "review", "nope"), Press("a", "review", "")):
+        assert review_action(WITH_ACTION, state, event) == ""
+        assert run(WITH_ACTION, event, state=state) == (state, stale)
+    done, _ = run(WITH_ACTION, Press("k", "review"), state=state)
+    asking, _ = run(WITH_ACTION, Begin())
+    for earlier in (done, asking):
+        assert review_action(WITH_ACTION, earlier, Press("a", "review", "test")) == ""
+        assert run(WITH_ACTION, Press("a", "review", "test"), state=earlier) == (earlier, stale)
+    assert review_action(ALL_KINDS, state, Press("a", "review", "test")) == ""
