@@ -28,6 +28,7 @@ from store.registrations import Registration
 __all__ = ["Collected", "Entry", "Part", "Version", "collect", "joined", "page"]
 
 FLOW = "reflection"
+LATER = ("after",)  # flows asked after the session (content/flows/after.toml): read too
 
 
 class Part(NamedTuple):
@@ -73,7 +74,7 @@ class Entry:
 @dataclass(repr=False)
 class Collected:
     people: list[Person]
-    questions: tuple[str, ...]
+    questions: tuple[str, ...]  # the five
     titles: dict[str, str]  # question id → its short label
     step_labels: dict[str, list[tuple[str, str]]]  # question id → [(step id, label)]
     entries: dict[str, list[Entry]]  # question id → newest first
@@ -81,6 +82,7 @@ class Collected:
     registrations: list[Registration]
     reads: list[tuple[int, str]]
     anonymise: bool
+    later: tuple[str, ...] = ()  # questions asked after the session (not among the five)
     _names: dict[int, str] = field(default_factory=dict)
     _registered: dict[int, Registration] = field(default_factory=dict)
 
@@ -90,6 +92,11 @@ class Collected:
         # spelled out every answer — seconds and hundreds of MB for a large export.
         answers = sum(len(found) for found in self.entries.values())
         return f"<Collected {len(self.people)} people, {answers} answers>"
+
+    @property
+    def every(self) -> tuple[str, ...]:
+        """The five, then those asked after the session: what /answers and the exports show."""
+        return (*self.questions, *self.later)
 
     def name(self, person: Person) -> str:
         """How a participant is shown: their name, or "Participant N" when anonymised."""
@@ -121,7 +128,7 @@ class Collected:
         needle = words.casefold()
         found = [
             entry
-            for question in self.questions
+            for question in self.every
             for entry in self.entries[question]
             if needle in entry.text.casefold()
         ]
@@ -154,19 +161,37 @@ async def _collect(
     store: Store, content: Content, strings: Strings, anonymise: bool, quote_default: Quote
 ) -> Collected:
     flow = content.flows[FLOW]
+    afterwards = [content.flows[f] for f in LATER if f in content.flows]
     # Asked together: the database thread reads the next table while this one is built.
-    people, registrations, versions, reads, quotes = await asyncio.gather(
-        collected.people(store),
-        collected.registrations(store),
-        collected.answer_versions(store, FLOW),
-        collected.sections_read(store),
-        consent.everyone(store),
+    (people, registrations, versions, reads, quotes), later_versions = await asyncio.gather(
+        asyncio.gather(
+            collected.people(store),
+            collected.registrations(store),
+            collected.answer_versions(store, FLOW),
+            collected.sections_read(store),
+            consent.everyone(store),
+        ),
+        asyncio.gather(*(collected.answer_versions(store, f.id) for f in afterwards)),
     )
     by_id = {person.telegram_id: person for person in people}
     questions = content.question_ids
     steps = {step.id: step for step in flow.steps if step.question}
     step_labels = content.question_steps(strings)
     titles = content.question_titles(strings)
+    later: list[str] = []
+    for after in afterwards:  # text steps only (choices are shown by the reflection's labels)
+        for asked in after.steps:
+            if asked.question and asked.kind is Kind.TEXT and asked.id not in steps:
+                steps[asked.id] = asked
+                label = strings.plain(asked.label or asked.prompt)
+                if asked.question not in step_labels:
+                    later.append(asked.question)
+                    titles[asked.question] = label
+                step_labels.setdefault(asked.question, []).append((asked.id, label))
+    for more in later_versions:
+        versions = collected.Versions(
+            [*versions.latest, *more.latest], [*versions.first, *more.first]
+        )
     values: dict[int, dict[str, str]] = {}
     shown: dict[tuple[str, str], str] = {}  # (step, choice) → its label; choices repeat a lot
 
@@ -215,7 +240,7 @@ async def _collect(
             newest[key] = answer.answered_at
         if key in firsts:
             firsts[key].setdefault(step.id, answer)
-    entries: dict[str, list[Entry]] = {q: [] for q in questions}
+    entries: dict[str, list[Entry]] = {q: [] for q in (*questions, *later)}
     for (participant_id, question), at in newest.items():
         parts = parts_of(question, values[participant_id])
         if any(part.value for part in parts):
@@ -224,7 +249,7 @@ async def _collect(
             entries[question].append(
                 Entry(by_id[participant_id], question, parts, from_db(at), quote, first)
             )
-    for question in questions:
+    for question in entries:
         entries[question].sort(key=lambda entry: entry.answered_at, reverse=True)
     names = {r.participant_id: r.details.name for r in registrations if r.details.name}
     return Collected(
@@ -237,6 +262,7 @@ async def _collect(
         registrations=registrations,
         reads=reads,
         anonymise=anonymise,
+        later=tuple(later),
         _names=names,
         _registered={r.participant_id: r for r in registrations},
     )

@@ -87,7 +87,7 @@ def answers_xlsx(
             cells = known[person.telegram_id] = [c.name(person), person.language, session]
         return cells
 
-    for index, question in enumerate(c.questions, start=1):
+    for index, question in enumerate(c.every, start=1):
         labels = [label for _, label in c.step_labels[question]]
         sheet(
             _sheet_name(index, c.titles.get(question, question), used),
@@ -113,7 +113,7 @@ def answers_xlsx(
             ),
         )
 
-    step_columns = [(step_id, label) for q in c.questions for step_id, label in c.step_labels[q]]
+    step_columns = [(step_id, label) for q in c.every for step_id, label in c.step_labels[q]]
 
     def participant(person: Person) -> list[Cell]:
         given = c.values.get(person.telegram_id, {})
@@ -284,7 +284,7 @@ def answers_csv(
         )
         writer.writerows(
             row
-            for question in c.questions
+            for question in c.every
             for entry in c.entries[question]
             for row in _csv_rows(c, entry, session_titles, marks[entry.quote])
         )

@@ -45,7 +45,7 @@ def run_export(settings: Settings, content: Content, out: Path, anonymise: bool)
     strings = content.strings(content.default_language)
     c = asyncio.run(_collect(settings, content, anonymise or settings.privacy.anonymise_answers))
     xlsx, table = write_exports(c, strings, _titles(settings), out)
-    answers = sum(len(c.entries[q]) for q in c.questions)
+    answers = sum(len(c.entries[q]) for q in c.every)
     print(
         f"wrote {xlsx} and {table}: {len(c.people)} participant(s),"
         f" {answers} answer(s), {len(c.registrations)} registration(s)"

@@ -89,7 +89,7 @@ def _fit(words: str) -> str:
 
 
 def _questions(c: Collected, strings: Strings, *, edit: bool = False) -> Reply:
-    answered = {e.person.telegram_id for q in c.questions for e in c.entries[q]}
+    answered = {e.person.telegram_id for q in c.every for e in c.entries[q]}
     buttons = tuple(
         (
             Button(
@@ -99,7 +99,7 @@ def _questions(c: Collected, strings: Strings, *, edit: bool = False) -> Reply:
                 f"ans:q:{q}:0",
             ),
         )
-        for q in c.questions
+        for q in c.every
     )
     return Reply(strings("answers.choose", total=len(answered)), buttons, edit=edit)
 
@@ -187,7 +187,7 @@ async def export(update: Update, context: BotContext) -> None:
     with tempfile.TemporaryDirectory() as folder:
         paths = await asyncio.to_thread(write_exports, c, strings, titles, Path(folder))
         xlsx, csv = [await asyncio.to_thread(path.read_bytes) for path in paths]
-    count = sum(len(c.entries[q]) for q in c.questions)
+    count = sum(len(c.entries[q]) for q in c.every)
     anonymised = Markup(strings("export.anonymised")) if c.anonymise else ""
     caption = strings(
         "export.caption",

@@ -17,7 +17,7 @@ from bot.settings import Settings
 from store import audit, registrations
 from store.registrations import RegistrationStatus
 from tests.conftest import ROOT
-from tests.e2e.test_facilitators import FACILITATOR, configured, text_answer
+from tests.e2e.test_facilitators import FACILITATOR, configured, exported, text_answer
 from tests.e2e.test_registration import sign_up
 
 RECORDING = "https://video.example.org/learning-culture"
@@ -134,6 +134,27 @@ async def test_attendance_decides_the_follow_ups_and_the_week_on_question(
         await bea.expect_toast("no longer active")
         await tg.dispatch()
         assert len(said(ann, "A week ago you joined")) == 1
+
+        # The answer joins what facilitators read: /answers and both export files.
+        fenna.send("/answers")
+        choose = await fenna.expect("Which question?")
+        fenna.press("After the session: what I will do differently (1)", choose)
+        await fenna.expect_edit(choose, "one lesson learned")
+        book, rows = await exported(fenna)
+        sixth = next(ws for ws in book.worksheets if ws.title.startswith("Q6 After the session"))
+        sheet = list(sixth.iter_rows(values_only=True))
+        assert sheet[0][4] == "After the session: what I will do differently"
+        assert [(r[0], r[4]) for r in sheet[1:]] == [
+            ("Ann", "Start every team meeting with one lesson learned. 🌱")
+        ]
+        people = list(book["Participants"].iter_rows(values_only=True))
+        column = people[0].index("After the session: what I will do differently")
+        assert {r[0]: r[column] for r in people[1:]}["Ann"] == (
+            "Start every team meeting with one lesson learned. 🌱"
+        )
+        assert [r[5] for r in rows if r[3] == "after"] == [
+            "Start every team meeting with one lesson learned. 🌱"
+        ]
 
 
 async def test_people_registered_before_an_upgrade_are_owed_their_follow_ups_at_start(
