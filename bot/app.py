@@ -178,6 +178,7 @@ def build_application(
         "reflection": reflection.edit_guard,
         "registration": registration.guard,
         "broadcast": broadcast.guard,
+        "after": reflection.after_guard,
     }
     data.flow_previews = {"broadcast": broadcast.preview}
     data.flow_actions = {"broadcast": broadcast.on_action}

@@ -260,11 +260,14 @@ async def _attendance(settings: Settings, args: argparse.Namespace) -> int:
             session = attendance_session(settings.sessions, args.session, now)
             if session is None:
                 known = ", ".join(s.id for s in settings.sessions) or "none configured"
-                return _report([f"no session {args.session!r} (sessions: {known})"])
+                wanted = repr(args.session) if args.session else "that has started"
+                return _report([f"no session {wanted} (sessions: {known})"])
             try:
                 emails = emails_in(args.file)
             except (OSError, UnicodeError) as exc:
                 return _report([f"{args.file}: cannot be read: {exc}"])
+            except ValueError as exc:
+                return _report([str(exc)])
             marked, already, unknown = await registrations.mark_attended(
                 store, session.id, emails, now
             )

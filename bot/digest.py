@@ -85,6 +85,7 @@ class QuestionDigest:
 @dataclass(frozen=True)
 class Digest:
     title: str
+    everyone: bool  # not one session's people: everyone the bot holds
     when: str
     people: int  # seated in the session (or everyone)
     answered_all: int
@@ -163,6 +164,7 @@ def build_digest(
     answered = c.questions_answered()
     return Digest(
         title=title,
+        everyone=session is None,
         when=when,
         people=len(scope),
         answered_all=sum(len(answered.get(pid, ())) == len(c.questions) for pid in scope),
@@ -200,7 +202,7 @@ def digest_summary(digest: Digest, strings: Strings) -> str:
     lines = [
         strings("digest.summary_title", title=digest.title),
         strings(
-            "digest.summary_people",
+            "digest.summary_everyone" if digest.everyone else "digest.summary_people",
             people=digest.people,
             answered_all=digest.answered_all,
             quotable=digest.quotable,
@@ -268,6 +270,11 @@ class Digests:
             return 0
         store = self.desk.store
         queued = 0
+        for row in await outbox.pending_with_prefix(store, f"{DIGEST}:"):
+            # `before` changed since it was queued: the row moves to the new time.
+            session = self.desk.session(str(row.payload.get("session", "")))
+            if session is not None and row.due_at != session.starts_at - before:
+                await outbox.move(store, row.id, session.starts_at - before)
         holders = await participants.get_many(store, await facilitators(settings, store))
         for session in settings.sessions:
             if session.starts_at <= now:
@@ -284,7 +291,7 @@ class Digests:
                     kind=DIGEST,
                     due_at=session.starts_at - before,
                     now=now,
-                    payload={"session": session.id},
+                    payload={"session": session.id, "starts": stamp},
                 )
         if queued:
             await self.desk.dispatcher.wake()
@@ -302,9 +309,13 @@ class DigestKind(QuietKind):
     ) -> Sequence[Out] | Postpone | Missed | None:
         desk = self.desk
         session = desk.session(str(item.payload.get("session", "")))
+        if session is None or desk.settings.digest.before is None:
+            return None  # the session is gone, or digests were turned off
+        if item.payload.get("starts") != int(session.starts_at.timestamp()):
+            return None  # the session moved: its new time has a row of its own
         if participant.telegram_id not in await facilitators(desk.settings, desk.store):
             return None
-        if session is None or now >= session.starts_at:
+        if now >= session.starts_at:
             return Missed()
         strings = desk.content.strings(participant.language)
         digest, page = await make_digest(

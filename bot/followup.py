@@ -7,7 +7,8 @@ with the MOOC link to the others) and `after:<session>:<participant>:<start>`
 (`[followup] question_after` the end: one more reflection question, for those
 who attended). What each says is decided when it is due, from the attendance
 marked by then; while nobody of the session is marked, the follow-up waits
-(facilitators may mark a day late) — for at most `WAIT_FOR_ATTENDANCE`.
+(facilitators may mark a day late) — for at most `WAIT_FOR_ATTENDANCE`; the
+question a week on waits the same way for someone not (yet) marked.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 from bot.dispatcher import Missed, Postpone, QuietKind
 from bot.registration import Desk
-from bot.settings import SessionSettings
+from bot.settings import FollowupSettings, SessionSettings
 from flows.replies import Button, Out, Reply
 from store import answers, outbox, registrations
 from store.outbox import OutboxItem
@@ -43,6 +45,10 @@ AFTER = "after"
 AFTER_FLOW = "after"  # content/flows/after.toml
 WAIT_FOR_ATTENDANCE = timedelta(days=14)
 ASK_AGAIN = timedelta(hours=6)
+
+
+def _delay(settings: FollowupSettings, kind: str) -> timedelta | None:
+    return settings.after if kind == FOLLOWUP else settings.question_after
 
 
 def _stamp(session: SessionSettings) -> int:
@@ -75,6 +81,13 @@ class FollowUps:
         """At start: owe the follow-ups to everyone seated who has none yet (people who
         registered before this version ran); those already owed, sent or cancelled are left."""
         store = self.desk.store
+        for kind in (FOLLOWUP, AFTER):  # a delay changed since they were queued: re-timed
+            delay = _delay(self.desk.settings.followup, kind)
+            for row in await outbox.pending_with_prefix(store, f"{kind}:"):
+                session = self.desk.session(str(row.payload.get("session", "")))
+                due = session.ends_at + delay if delay and session else row.due_at
+                if row.due_at != due:
+                    await outbox.move(store, row.id, due)
         rows = await store.fetch_all(
             "SELECT dedup_key FROM outbox WHERE kind IN (?, ?)", (FOLLOWUP, AFTER)
         )
@@ -90,6 +103,19 @@ class FollowUps:
                     added += 1
         return added
 
+    async def unmarked(
+        self, item: OutboxItem, session: SessionSettings, now: datetime
+    ) -> Postpone | Missed | None:
+        """While nobody of the session is marked as attended, nobody can be told they
+        were missed: wait (looking again every few hours), for at most two weeks."""
+        marked = await registrations.counts(self.desk.store, session.id)
+        if marked.get(RegistrationStatus.ATTENDED):
+            return None
+        delay = _delay(self.desk.settings.followup, item.kind) or timedelta()
+        if now >= session.ends_at + delay + WAIT_FOR_ATTENDANCE:  # (its due time moves on)
+            return Missed()
+        return Postpone(now + ASK_AGAIN)
+
     async def cancel(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
         for kind in (FOLLOWUP, AFTER):
             await outbox.cancel_keys(self.desk.store, f"{kind}:{session.id}:{participant_id}:")
@@ -98,9 +124,12 @@ class FollowUps:
         self, item: OutboxItem, participant: Participant
     ) -> tuple[SessionSettings, Registration] | None:
         """The session and the person's registration in it, if this row still belongs to them
-        (a session that moved got new rows; a cancelled registration none)."""
+        (a session that moved got new rows; a cancelled registration none; a follow-up
+        turned "off" since is not sent)."""
         session = self.desk.session(str(item.payload.get("session", "")))
         if session is None or item.payload.get("starts") != _stamp(session):
+            return None
+        if _delay(self.desk.settings.followup, item.kind) is None:
             return None
         for registration in await registrations.live(self.desk.store, participant.telegram_id):
             if registration.session_id == session.id:
@@ -131,12 +160,8 @@ class FollowupKind(_AfterSessionKind):
             return [Reply(text)]
         if registration.status is not RegistrationStatus.REGISTERED:
             return None
-        marked = await registrations.counts(self.followups.desk.store, session.id)
-        if not marked.get(RegistrationStatus.ATTENDED):
-            # Nobody marked yet: nobody can be told they were missed.
-            if now >= session.ends_at + WAIT_FOR_ATTENDANCE:
-                return Missed()
-            return Postpone(now + ASK_AGAIN)
+        if (waiting := await self.followups.unmarked(item, session, now)) is not None:
+            return waiting
         text = strings("followup.missed", title=session.title)
         if session.mooc_url:
             text += "\n\n" + strings("followup.mooc", url=session.mooc_url)
@@ -150,7 +175,12 @@ class AfterKind(_AfterSessionKind):
         self, item: OutboxItem, participant: Participant, now: datetime
     ) -> Sequence[Out] | Postpone | Missed | None:
         seat = await self.followups.seat_of(item, participant)
-        if seat is None or seat[1].status is not RegistrationStatus.ATTENDED:
+        if seat is None:
+            return None
+        if seat[1].status is RegistrationStatus.REGISTERED:
+            # Not marked (yet): wait while nobody of the session is, else it is not for them.
+            return await self.followups.unmarked(item, seat[0], now)
+        if seat[1].status is not RegistrationStatus.ATTENDED:
             return None
         store = self.followups.desk.store
         if await answers.questions_answered(store, participant.telegram_id, AFTER_FLOW):
@@ -163,23 +193,21 @@ class AfterKind(_AfterSessionKind):
 def attendance_session(
     sessions: Sequence[SessionSettings], wanted: str, now: datetime
 ) -> SessionSettings | None:
-    """The named session; without a name, the latest that has started, else the next."""
+    """The named session; without a name, the latest that has started."""
     if wanted:
         return next((s for s in sessions if s.id == wanted), None)
     started = [s for s in sessions if s.starts_at <= now]
-    if started:
-        return max(started, key=lambda s: s.starts_at)
-    return min(sessions, key=lambda s: s.starts_at) if sessions else None
+    return max(started, key=lambda s: s.starts_at) if started else None
 
 
 def emails_in(path: Path) -> set[str]:
     """The e-mail addresses in a meeting tool's participant list (CSV, comma, semicolon or
-    tab separated; UTF-8 or UTF-16 as Teams writes it): the column whose header names an
-    e-mail, else every cell that looks like an address."""
+    tab separated; UTF-8, or UTF-16 as Teams writes it): the column whose header names an
+    e-mail, else every cell holding an address; "Name <a@b.org>" gives a@b.org.
+    ValueError when the file holds none."""
     raw = path.read_bytes()
-    text = (
-        raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8-sig")
-    )
+    utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:200]
+    text = raw.decode("utf-16" if utf16 else "utf-8-sig")
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
     except csv.Error:
@@ -192,7 +220,15 @@ def emails_in(path: Path) -> set[str]:
         cells = [row[column] for row in rows[header + 1 :] if len(row) > column]
     else:
         cells = [cell for row in rows for cell in row]
-    return {cell.strip() for cell in cells if "@" in cell and " " not in cell.strip()}
+    found = {address for cell in cells if _is_address(address := parseaddr(cell)[1])}
+    if not found:
+        raise ValueError(f"{path}: no e-mail addresses found (is it the participant list?)")
+    return found
+
+
+def _is_address(text: str) -> bool:
+    name, _, domain = text.partition("@")
+    return bool(name) and "." in domain and not any(c.isspace() for c in text)
 
 
 def _mail_column(row: list[str]) -> int | None:

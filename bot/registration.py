@@ -58,8 +58,9 @@ class Desk:
         if session is None:
             return None
         for registration in await registrations.live(self.store, participant_id):
-            if registration.session_id == session.id and (
-                registration.status is RegistrationStatus.REGISTERED
+            if registration.session_id == session.id and registration.status in (
+                RegistrationStatus.REGISTERED,
+                RegistrationStatus.ATTENDED,  # marked early: still seated, still reminded
             ):
                 return session, registration
         return None

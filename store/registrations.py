@@ -267,7 +267,8 @@ async def mark_attended(
 ) -> tuple[int, int, set[str]]:
     """Mark the seated people with these e-mail addresses (any case) as attended.
 
-    Returns (newly marked, already marked, addresses that match no seated person).
+    Returns (people newly marked, people already marked, addresses that match no seated
+    person); people sharing an address are all marked.
     """
     wanted = {email.strip().casefold() for email in emails if email.strip()}
     async with store.transaction() as conn:
@@ -275,12 +276,11 @@ async def mark_attended(
             f"SELECT id, email, status FROM registrations WHERE session_id = ? AND {SEATED}",
             (session_id,),
         )
-        rows = await cursor.fetchall()
-        found = {row["email"].strip().casefold(): row for row in rows} if rows else {}
-        newly = [found[e]["id"] for e in wanted if e in found and found[e]["status"] != "attended"]
+        rows = [row for row in await cursor.fetchall() if row["email"].strip().casefold() in wanted]
+        newly = [row["id"] for row in rows if row["status"] != "attended"]  # all who share one
         await conn.executemany(
             "UPDATE registrations SET status = 'attended', updated_at = ? WHERE id = ?",
             [(to_db(now), rid) for rid in newly],
         )
-    already = sum(1 for e in wanted if e in found) - len(newly)
-    return len(newly), already, wanted - set(found)
+    found = {row["email"].strip().casefold() for row in rows}
+    return len(newly), len(rows) - len(newly), wanted - found

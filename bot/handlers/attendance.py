@@ -28,16 +28,20 @@ async def attendance(update: Update, context: BotContext) -> None:
     """/attendance [SESSION]: the seated people of a session with a toggle each."""
     strings = context.strings
     wanted = " ".join(context.args or []).strip()
-    session = attendance_session(context.settings.sessions, wanted, context.clock.now())
-    if session is None:
-        if not context.settings.sessions:
-            await respond(update, context, [Reply(strings("attendance.no_sessions"))])
-            return
-        choices = ", ".join(s.id for s in context.settings.sessions)
+    now = context.clock.now()
+    session = attendance_session(context.settings.sessions, wanted, now)
+    choices = ", ".join(s.id for s in context.settings.sessions)
+    if not context.settings.sessions:
+        reply = Reply(strings("attendance.no_sessions"))
+    elif session is None and wanted:
         reply = Reply(strings("attendance.unknown", name=wanted, choices=choices))
-        await respond(update, context, [reply])
-        return
-    await respond(update, context, [await _page(context, strings, session, 0, edit=False)])
+    elif session is None:
+        reply = Reply(strings("attendance.none_started", choices=choices))
+    elif session.starts_at > now:  # marking early would end their reminders
+        reply = Reply(strings("attendance.not_yet", title=session.title))
+    else:
+        reply = await _page(context, strings, session, 0, edit=False)
+    await respond(update, context, [reply])
 
 
 async def attendance_button(update: Update, context: BotContext) -> None:
@@ -47,6 +51,9 @@ async def attendance_button(update: Update, context: BotContext) -> None:
     parts = (query.data or "").split(":")
     session = next((s for s in context.settings.sessions if s.id == parts[1]), None)
     if session is None or len(parts) not in (4, 5) or not parts[3].isdigit():
+        await stale_button(update, context)
+        return
+    if session.starts_at > context.clock.now():  # a forged press before the start
         await stale_button(update, context)
         return
     if len(parts) == 5:

@@ -20,6 +20,7 @@ from store.consent import Quote
 from store.registrations import RegistrationStatus
 
 __all__ = [
+    "after_guard",
     "edit_guard",
     "edits_close_at",
     "my_answers",
@@ -157,16 +158,28 @@ async def edit_guard(update: Update, context: BotContext, press: Press) -> bool:
     return True
 
 
+async def _attended(context: BotContext, session_id: str | None = None) -> bool:
+    assert context.participant is not None
+    live = await registrations.live(context.store, context.participant.telegram_id)
+    return any(r.status is ATTENDED and session_id in (None, r.session_id) for r in live)
+
+
 async def start_after(update: Update, context: BotContext) -> None:
-    """after:<session>: the invitation's button starts the one more question a week on
-    (for someone marked as attended in that session; any other press is stale)."""
+    """after:<session>: the invitation's button starts the one more question after the
+    session (for someone marked as attended in it; any other press is stale)."""
     query = update.callback_query
     assert query is not None
-    assert context.participant is not None
-    session_id = (query.data or "").removeprefix(f"{AFTER_FLOW}:")
-    live = await registrations.live(context.store, context.participant.telegram_id)
-    if not any(r.session_id == session_id and r.status is ATTENDED for r in live):
+    if not await _attended(context, (query.data or "").removeprefix(f"{AFTER_FLOW}:")):
         await stale_button(update, context)
         return
     flow = context.bot_data.content.flows[AFTER_FLOW]
     await run_flow(update, context, flow, Begin(), first=(ClearButtons(),))
+
+
+async def after_guard(update: Update, context: BotContext, press: Press) -> bool:
+    """The question after the session is only for those who attended one (a forged
+    button of its dialogue is stale)."""
+    if await _attended(context):
+        return True
+    await stale_button(update, context)
+    return False

@@ -58,6 +58,11 @@ async def test_attendance_decides_the_follow_ups_and_the_week_on_question(
         base.model_copy(update={"sessions": [session]}), db, clock=clock, poll_timeout=1
     ) as tg:
         ann, bea, cas = [await seated(tg, name) for name in ("Ann", "Bea", "Cas")]
+        fenna = tg.person("Fenna", user_id=FACILITATOR)
+        fenna.send("/attendance")  # before the start: marking would end their reminders
+        await fenna.expect("No session has started yet")
+        fenna.send(f"/attendance {session.id}")
+        await fenna.expect("has not started yet")
 
         # A day after the end, nobody is marked yet: nobody is told anything.
         clock.set(session.ends_at + timedelta(days=1))
@@ -66,7 +71,6 @@ async def test_attendance_decides_the_follow_ups_and_the_week_on_question(
             assert not said(person, "Thank you for joining")
             assert not said(person, "missed you")
 
-        fenna = tg.person("Fenna", user_id=FACILITATOR)
         fenna.send("/attendance")
         page = await fenna.expect("Attendance:")
         assert "0 of 3 marked" in page.shown_text
@@ -123,17 +127,19 @@ async def test_attendance_decides_the_follow_ups_and_the_week_on_question(
         # A week on, those who attended get one more question.
         clock.set(session.ends_at + timedelta(days=7))
         await tg.dispatch()
-        invite = await ann.expect("A week ago you joined")
-        await cas.expect("A week ago you joined")
+        invite = await ann.expect("Some days have passed since")
+        await cas.expect("Some days have passed since")
         ann.press("✍️ Answer", invite)
         await ann.expect("What will you do differently after this session?")
         await text_answer(ann, "Start every team meeting with one lesson learned. 🌱")
         await ann.expect("Your answer is saved")
-        assert not said(bea, "A week ago")
+        assert not said(bea, "Some days have passed")
         bea.press_data(bea.bot_messages()[-1], "after:knowledge-sharing")  # a forged press
         await bea.expect_toast("no longer active")
+        bea.press_data(bea.bot_messages()[-1], "f:af:g:x:x")  # the dialogue's own, forged
+        await bea.expect_toast("no longer active")
         await tg.dispatch()
-        assert len(said(ann, "A week ago you joined")) == 1
+        assert len(said(ann, "Some days have passed since")) == 1
 
         # The answer joins what facilitators read: /answers and both export files.
         fenna.send("/answers")

@@ -37,6 +37,16 @@ async def seated(tg: Sandbox, name: str, choice: str, words: str) -> Person:
     return person
 
 
+async def talking(tg: Sandbox) -> Person:
+    """Fenna, the facilitator, has written to the bot (and that update is finished)."""
+    fenna = tg.person("Fenna", user_id=FACILITATOR)
+    fenna.send("/start")
+    await fenna.expect()  # the welcome (or the welcome back)
+    fenna.send("/help")  # one person's updates run in order: /start has finished
+    await fenna.expect("What I can do")
+    return fenna
+
+
 def digests(person: Person) -> list[str]:
     return [m.shown_text for m in person.bot_messages() if "Digest:" in m.shown_text]
 
@@ -48,11 +58,7 @@ async def test_the_digest_arrives_once_at_its_time_with_the_figures_and_only_quo
     configured_settings = configured(settings)
     session = configured_settings.sessions[0]
     async with Sandbox(configured_settings, db, clock=clock, poll_timeout=1) as tg:
-        fenna = tg.person("Fenna", user_id=FACILITATOR)
-        fenna.send("/start")  # her first message: the digest is owed to her from now on
-        await fenna.expect("Hello Fenna")
-        fenna.send("/help")  # one person's updates run in order: /start has finished
-        await fenna.expect("What I can do")
+        fenna = await talking(tg)  # her first message: the digest is owed to her from now on
         ann = await seated(tg, "Ann", "Yes", "Ann's words: " + HTML_LOOKING)
         ann.send("/myanswers")  # Ann allows quoting by name
         panel = await ann.expect("How your answers may be quoted")
@@ -143,3 +149,39 @@ async def test_the_digest_arrives_once_at_its_time_with_the_figures_and_only_quo
     assert "Dan&#39;s words" not in written
     assert "Cas&#39;s words" not in written
     assert await asyncio.to_thread(run_digest, from_file, content, out, "nonsense") == 2
+
+
+async def test_a_moved_session_or_digests_turned_off_send_nothing_at_the_old_time(
+    settings: Settings, tmp_path: Path, clock: ManualClock
+) -> None:
+    db = tmp_path / "moved.sqlite3"
+    first = configured(settings)
+    session = first.sessions[0]
+    async with Sandbox(first, db, clock=clock, poll_timeout=1) as tg:
+        await talking(tg)
+        assert len(await outbox.pending_with_prefix(tg.store, "digest:")) == 1
+    later = session.model_copy(update={"starts_at": session.starts_at + timedelta(days=1)})
+    moved = first.model_copy(update={"sessions": [later]})
+    async with Sandbox(moved, db, clock=clock, poll_timeout=1) as tg:
+        fenna = await talking(tg)  # (a new local Telegram: she opens the chat again)
+        clock.set(session.starts_at - timedelta(hours=2))  # the old time
+        await tg.dispatch()
+        assert digests(fenna) == []
+        clock.set(later.starts_at - timedelta(hours=2))
+        await tg.dispatch()
+        await fenna.expect("Digest:")
+        assert len(digests(fenna)) == 1
+    # Another session owed a digest, then digests are turned off before it is due.
+    clock.set(session.starts_at - timedelta(days=3))
+    again = later.model_copy(update={"id": "second", "starts_at": later.starts_at})
+    off = first.model_copy(
+        update={"sessions": [again], "digest": first.digest.model_copy(update={"before": None})}
+    )
+    async with Sandbox(first.model_copy(update={"sessions": [again]}), db, clock=clock) as tg:
+        assert len(await outbox.pending_with_prefix(tg.store, "digest:second:")) == 1
+    async with Sandbox(off, db, clock=clock, poll_timeout=1) as tg:
+        fenna = await talking(tg)
+        clock.set(again.starts_at - timedelta(hours=2))
+        await tg.dispatch()
+        assert digests(fenna) == []
+        assert await outbox.pending_with_prefix(tg.store, "digest:") == []
