@@ -97,7 +97,8 @@ async def test_the_digest_arrives_once_at_its_time_with_the_figures_and_only_quo
         page = await fenna.expect("the digest")
         assert "4 seated · 0 answered all five · 3 answer(s) may be quoted" in summary.shown_text
         assert (
-            "1 · Recognise the problem?: 4 · 50 % Yes / 25 % Partly / 25 % No" in summary.shown_text
+            "1 · Recognise the problem?: 4 answer(s) · 50 % Yes / 25 % Partly / 25 % No"
+            in summary.shown_text
         )
         assert page.document is not None
         assert page.document.name == "digest-knowledge-sharing.html"
@@ -122,7 +123,7 @@ async def test_the_digest_arrives_once_at_its_time_with_the_figures_and_only_quo
 
         fenna.send("/digest all")  # on demand: everyone, Dan included
         everyone = await fenna.expect("Digest: All participants")
-        assert "1 · Recognise the problem?: 5 · 40 % Yes / 20 % Partly / 40 % No" in (
+        assert "1 · Recognise the problem?: 5 answer(s) · 40 % Yes / 20 % Partly / 40 % No" in (
             everyone.shown_text
         )
         whole = await fenna.expect("the digest")
