@@ -1,4 +1,5 @@
-"""Export of 10,000 participants × 5 answered questions (with registrations).
+"""Export of 10,000 participants × 5 answered questions (with registrations; one in
+five edited two answers, so the export shows their history).
 
 A fresh database is generated, then a child process (so its peak RSS is the
 export's own) times what `mooc-bot export` does — read everything, write
@@ -73,6 +74,18 @@ async def seed(db: Path, people: int) -> None:
                 )
                 for i, pid in enumerate(ids)
                 for n, (step, question, value) in enumerate(STEPS)
+            ],
+        )
+        # One in five changed two answers later (/myanswers): the export shows both versions.
+        await conn.executemany(
+            "INSERT INTO answers (participant_id, flow_id, step_id, question, value, version,"
+            " answered_at) VALUES (?, 'reflection', ?, ?, ?, 2, ?)",
+            [
+                (pid, step, question, f"On second thought: {WORDS} #{i}", to_db(edited))
+                for i, pid in enumerate(ids)
+                if i % 5 == 0
+                for step, question in (("q1why", "q1"), ("q4", "q4"))
+                for edited in (start + timedelta(days=1, seconds=i),)
             ],
         )
         await conn.executemany(
