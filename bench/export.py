@@ -84,7 +84,7 @@ async def seed(db: Path, people: int) -> None:
                 (pid, step, question, f"On second thought: {WORDS} #{i}", to_db(edited))
                 for i, pid in enumerate(ids)
                 if i % 5 == 0
-                for step, question in (("q1why", "q1"), ("q4", "q4"))
+                for step, question in (("q1why", "q1"), ("q5", "q5"))
                 for edited in (start + timedelta(days=1, seconds=i),)
             ],
         )

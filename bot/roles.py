@@ -20,6 +20,7 @@ from telegram.error import TelegramError
 from bot.commands import COMMANDS
 from bot.context import BotContext, BotData
 from bot.handlers import participant
+from flows.strings import Strings
 from store import audit, participants
 from store import roles as role_store
 from store.roles import Role
@@ -31,6 +32,7 @@ __all__ = [
     "menu_for_newcomer",
     "only",
     "refresh_menus",
+    "role_help",
     "role_holders",
 ]
 
@@ -103,6 +105,26 @@ async def menu_for_newcomer(update: Update, context: BotContext) -> None:
         await context.bot_data.digests.schedule(context.clock.now())
 
 
+def _extra_commands(held: set[Role]) -> list[str]:
+    """A role holder's commands beyond everyone's, in menu order."""
+    extra = [c for role in Role if role in held for c in ROLE_COMMANDS[role]]
+    if Role.ORGANISER in held:
+        extra += ROLE_COMMANDS[Role.FACILITATOR]  # organisers may read too (READERS)
+    return [c for c in dict.fromkeys(extra) if c not in COMMANDS]
+
+
+async def role_help(data: BotData, telegram_id: int, strings: Strings) -> str:
+    """For /help: the commands a role holder has beyond everyone's ("" for others)."""
+    held = (await role_holders(data)).get(telegram_id)
+    if not held:
+        return ""
+    lines = [
+        strings("help.role_line", command=name, description=strings.plain(f"commands.{name}"))
+        for name in _extra_commands(held)
+    ]
+    return "\n\n" + strings("help.roles") + "\n" + "\n".join(lines)
+
+
 async def refresh_menus(bot: Bot, data: BotData) -> None:
     """Give each role holder who has talked to the bot a menu with their extra commands."""
     for telegram_id, held in (await role_holders(data)).items():
@@ -110,10 +132,7 @@ async def refresh_menus(bot: Bot, data: BotData) -> None:
         if person is None:
             continue  # no chat yet: the menu is set when they first write (see on_start)
         strings = data.content.strings(person.language)
-        extra = [c for role in Role if role in held for c in ROLE_COMMANDS[role]]
-        if Role.ORGANISER in held:
-            extra += ROLE_COMMANDS[Role.FACILITATOR]  # organisers may read too (READERS)
-        names = list(dict.fromkeys([*COMMANDS, *extra]))
+        names = [*COMMANDS, *_extra_commands(held)]
         commands = [BotCommand(n, strings.plain(f"commands.{n}")) for n in names]
         try:
             await bot.set_my_commands(commands, scope=BotCommandScopeChat(person.chat_id))

@@ -42,8 +42,13 @@ async def show_menu(update: Update, context: BotContext) -> None:
 
 
 async def show_help(update: Update, context: BotContext) -> None:
-    """Lists the commands."""
-    await respond(update, context, [help_reply(context.strings)])
+    """Lists the commands (a role holder's own ones too)."""
+    from bot.roles import role_help  # bot.roles builds on this module
+
+    reply = help_reply(context.strings)
+    user = update.effective_user
+    extra = await role_help(context.bot_data, user.id, context.strings) if user else ""
+    await respond(update, context, [Reply(reply.html + extra, reply.buttons)])
 
 
 async def show_status(update: Update, context: BotContext) -> None:

@@ -59,6 +59,9 @@ async def test_the_digest_arrives_once_at_its_time_with_the_figures_and_only_quo
     session = configured_settings.sessions[0]
     async with Sandbox(configured_settings, db, clock=clock, poll_timeout=1) as tg:
         fenna = await talking(tg)  # her first message: the digest is owed to her from now on
+        helped = [m.shown_text for m in fenna.bot_messages() if "What I can do" in m.shown_text]
+        assert "/digest – Before the session: the figures" in helped[-1]
+        assert "/attendance – After the session: mark who attended" in helped[-1]
         ann = await seated(tg, "Ann", "Yes", "Ann's words: " + HTML_LOOKING)
         ann.send("/myanswers")  # Ann allows quoting by name
         panel = await ann.expect("How your answers may be quoted")
@@ -134,6 +137,8 @@ async def test_the_digest_arrives_once_at_its_time_with_the_figures_and_only_quo
         await fenna.expect("No session called nonsense. Choose one of: knowledge-sharing")
         ann.send("/digest")
         await ann.expect("I don't know the command /digest")
+        ann.send("/help")
+        assert "/digest" not in (await ann.expect("What I can do")).shown_text
 
     # A restart owes nothing new: the sent row is never queued again.
     async with Sandbox(configured_settings, db, clock=clock, poll_timeout=1) as again:
