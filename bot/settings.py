@@ -184,7 +184,12 @@ class ReminderSettings(_Section):
 
 
 def _optional_duration(value: Any) -> Any:
-    return None if value in ("off", "", None) else _duration(value)
+    if value in ("off", "", None):
+        return None
+    try:
+        return _duration(value)
+    except ValueError:
+        raise ValueError(f'{value!r} is not a duration like 7d, 1h or 30m, or "off"') from None
 
 
 class DigestSettings(_Section):

@@ -141,3 +141,11 @@ def test_webhook_mode_needs_an_https_url(tmp_path: Path) -> None:
     path = write(tmp_path, SHIPPED.replace('mode = "polling"', 'mode = "webhook"'))
     [line] = problems(path)
     assert "webhook mode needs webhook_url" in line
+
+
+def test_digest_and_follow_ups_take_a_duration_or_off(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED.replace('after = "1d"', 'after = "soon"'))
+    [line] = problems(path)
+    assert "followup.after: 'soon' is not a duration like 7d, 1h or 30m, or \"off\"" in line
+    off = write(tmp_path, SHIPPED.replace('before = "2h"', 'before = "off"'))
+    assert load_settings(off).digest.before is None
