@@ -9,14 +9,8 @@ the HTML page — against a bare SELECT of the same rows.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
-from bench.export import ROOT, seed
+from bench.export import in_child
 
 _CHILD = """
 import json, resource, sqlite3, sys, time
@@ -47,18 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=10_000)
     args, _ = parser.parse_known_args()
-    with tempfile.TemporaryDirectory() as folder:
-        db = Path(folder) / "digest.sqlite3"
-        asyncio.run(seed(db, args.people))
-        done = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(db), str(Path(folder) / "digest.html")],
-            cwd=ROOT,
-            env={"MOOC_BOT_DB": str(db), "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = in_child(_CHILD, args.people, "digest.html")
     print(
         f"digest: {args.people} participants x 5 questions, all quotable ->"
         f" {figures['digest']:.2f} s (bare SELECT of the same rows {figures['bare']:.3f} s,"

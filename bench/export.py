@@ -133,22 +133,29 @@ print(json.dumps({"export": export, "bare": bare,
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=10_000)
-    args, _ = parser.parse_known_args()
+def in_child(child: str, people: int, out: str) -> dict[str, float]:
+    """Seed `people` into a fresh database, run `child` (Python: argv = database, output
+    path) in a process of its own, and return the JSON its last line prints."""
     with tempfile.TemporaryDirectory() as folder:
-        db = Path(folder) / "export.sqlite3"
-        asyncio.run(seed(db, args.people))
+        db = Path(folder) / "bench.sqlite3"
+        asyncio.run(seed(db, people))
         done = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(db), str(Path(folder) / "out")],
+            [sys.executable, "-c", child, str(db), str(Path(folder) / out)],
             cwd=ROOT,
             env={"MOOC_BOT_DB": str(db), "PATH": "/usr/bin:/bin"},
             capture_output=True,
             text=True,
             check=True,
         )
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=10_000)
+    args, _ = parser.parse_known_args()
+    figures = in_child(_CHILD, args.people, "out")
     print(
         f"export: {args.people} participants x 5 questions -> {figures['export']:.2f} s"
         f" (bare SELECT of the same rows {figures['bare']:.3f} s,"

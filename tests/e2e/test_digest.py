@@ -17,6 +17,7 @@ from store import outbox
 from tests.e2e.test_facilitators import FACILITATOR, configured, text_answer
 from tests.e2e.test_registration import sign_up
 
+SECOND = FACILITATOR + 1
 HTML_LOOKING = "<script>alert('x')</script> & we <b>learn</b> 🌱"
 
 
@@ -55,10 +56,15 @@ async def test_the_digest_arrives_once_at_its_time_with_the_figures_and_only_quo
     settings: Settings, tmp_path: Path, clock: ManualClock
 ) -> None:
     db = tmp_path / "digest.sqlite3"
-    configured_settings = configured(settings)
+    one = configured(settings)
+    two = one.roles.model_copy(update={"facilitators": [FACILITATOR, SECOND]})
+    configured_settings = one.model_copy(update={"roles": two})
     session = configured_settings.sessions[0]
     async with Sandbox(configured_settings, db, clock=clock, poll_timeout=1) as tg:
         fenna = await talking(tg)  # her first message: the digest is owed to her from now on
+        gert = tg.person("Gert", user_id=SECOND)  # a second facilitator, who writes once
+        gert.send("/help")
+        await gert.expect("What I can do")
         helped = [m.shown_text for m in fenna.bot_messages() if "What I can do" in m.shown_text]
         assert "/digest – Before the session: the figures" in helped[-1]
         assert "/attendance – After the session: mark who attended" in helped[-1]
@@ -87,8 +93,9 @@ async def test_the_digest_arrives_once_at_its_time_with_the_figures_and_only_quo
         await answer_q1(tg.person("Dan"), "No", "Dan's words, not registered")
 
         rows = await outbox.pending_with_prefix(tg.store, "digest:")
-        assert [(r.participant_id, r.due_at) for r in rows] == [
-            (FACILITATOR, session.starts_at - timedelta(hours=2))
+        assert sorted((r.participant_id, r.due_at) for r in rows) == [
+            (FACILITATOR, session.starts_at - timedelta(hours=2)),
+            (SECOND, session.starts_at - timedelta(hours=2)),
         ]
         clock.set(session.starts_at - timedelta(hours=2, minutes=1))
         await tg.dispatch()
@@ -98,6 +105,11 @@ async def test_the_digest_arrives_once_at_its_time_with_the_figures_and_only_quo
         await tg.dispatch()
         summary = await fenna.expect("Digest:")
         page = await fenna.expect("the digest")
+        assert (await gert.expect("Digest:")).shown_text == summary.shown_text  # the same digest
+        gert_page = await gert.expect("the digest")
+        assert gert_page.document is not None
+        assert page.document is not None
+        assert gert_page.document.data == page.document.data
         assert "4 seated · 0 answered all five · 3 answer(s) may be quoted" in summary.shown_text
         assert (
             "1 · Recognise the problem?: 4 answer(s) · 50 % Yes / 25 % Partly / 25 % No"
