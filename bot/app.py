@@ -44,20 +44,21 @@ from bot.handlers import (
     registration,
 )
 from bot.http import AiohttpRequest
+from bot.inbox import Inbox, Poller
 from bot.privacy import purge
 from bot.registration import ALERT, LOGIN, PROMOTED, AlertKind, Desk, LoginKind, PromotedKind
 from bot.reminders import MOVED, NUDGE, REMINDER, MovedKind, NudgeKind, ReminderKind, Reminders
 from bot.settings import Settings
-from bot.updates import PerUserUpdateProcessor
 from flows.content import Content, load_content
 from flows.menu import MenuAction
 from store import registrations
 from store.db import Store, StoreState
 from store.roles import Role
 
-__all__ = ["build_application", "on_start", "on_stop", "running"]
+__all__ = ["build_application", "on_start", "on_stop", "running", "stop_handling"]
 
 RETENTION_EVERY = timedelta(days=1)
+INBOX_PURGE_EVERY = timedelta(hours=6)
 # Digests owed are re-queued this often (a facilitator granted from the command line).
 DIGESTS_EVERY = timedelta(minutes=10)
 
@@ -123,7 +124,6 @@ def build_application(
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(context_types)
-        .concurrent_updates(PerUserUpdateProcessor())
         .post_init(on_start)
         .post_shutdown(on_stop)
         .request(AiohttpRequest(connections=64))
@@ -169,6 +169,7 @@ def build_application(
     data.dispatcher.kinds[DIGEST] = DigestKind(data.desk)
     data.broadcasts = Broadcasts(settings, store, data.content, data.dispatcher, data.clock)
     data.dispatcher.kinds[BROADCAST] = BroadcastKind(data.broadcasts)
+    data.inbox = Inbox(application)
     data.flow_hooks = {
         "reflection": reflection.on_step,
         "registration": registration.on_step,
@@ -280,6 +281,9 @@ async def on_start(application: BotApp) -> None:
         application.job_queue.run_repeating(
             _owe_digests, interval=DIGESTS_EVERY, first=DIGESTS_EVERY, name="digests"
         )
+        application.job_queue.run_repeating(
+            _purge_inbox, interval=INBOX_PURGE_EVERY, first=INBOX_PURGE_EVERY, name="inbox"
+        )
     await data.digests.schedule(data.clock.now())
     await data.followups.owe_everyone(data.clock.now())
     for session in data.settings.sessions:
@@ -302,6 +306,9 @@ async def on_start(application: BotApp) -> None:
         except TelegramError as exc:
             log.warning("the Bot API refused setMyCommands (%s): carrying on without a menu", exc)
     await roles.refresh_menus(application.bot, application.bot_data)
+    # What was stored but not handled before a stop or a crash goes first.
+    await data.inbox.purge()
+    await data.inbox.resume()
 
 
 async def _apply_retention(context: BotContext) -> None:
@@ -309,6 +316,10 @@ async def _apply_retention(context: BotContext) -> None:
     deleted = await purge(data.desk, data.settings, data.clock.now())
     if deleted:
         log.info("retention: deleted %d participant(s) whose session ended long ago", deleted)
+
+
+async def _purge_inbox(context: BotContext) -> None:
+    await context.bot_data.inbox.purge()
 
 
 async def _owe_digests(context: BotContext) -> None:
@@ -327,18 +338,26 @@ async def running(application: BotApp, *, poll_timeout: float = 10) -> AsyncIter
     try:
         await on_start(application)
         await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES
-        )
+        # Not PTB's Updater: it confirms updates before they are handled (see bot/inbox.py).
+        await application.bot.delete_webhook()
+        poller = Poller(application, application.bot_data.inbox, poll_timeout)
+        poller.start()
         try:
             yield application
         finally:
-            if application.updater.running:
-                await application.updater.stop()
-            application.bot_data.dispatcher.stop()
-            if application.running:
-                await application.stop()
+            await poller.stop()
+            await stop_handling(application)
     finally:
         await application.shutdown()
         await on_stop(application)
+
+
+async def stop_handling(application: BotApp) -> None:
+    """No new update is started; those in hand finish and send their replies; the
+    outbox finishes its batch in hand; then the job queue stops."""
+    inbox = application.bot_data.inbox
+    inbox.stop()
+    await inbox.drain()
+    application.bot_data.dispatcher.stop()
+    if application.running:
+        await application.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -22,6 +22,9 @@ from flows.engine import FlowState, Press
 from flows.replies import Out
 from store.db import Store
 from store.participants import Participant
+
+if TYPE_CHECKING:
+    from bot.inbox import Inbox
 
 __all__ = ["BotApp", "BotContext", "BotData", "FlowAction", "FlowGuard", "FlowHook"]
 
@@ -48,6 +51,7 @@ class BotData:
     # … and what a review action does (e.g. a broadcast sent to its author first).
     flow_actions: dict[str, FlowAction]
     broadcasts: Broadcasts
+    inbox: Inbox
 
 
 FlowHook = Callable[[Update, "BotContext", FlowState, FlowState], Awaitable[list[Out]]]

@@ -23,15 +23,16 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import JobQueue
 
 from bot.clock import Clock
+from bot.http import NotSent
 from bot.pacing import Pacer
-from bot.render import send_replies
-from flows.replies import Out
+from bot.render import Pressed, send_replies
+from flows.replies import ClearButtons, Out, decode
 from store import outbox, participants
 from store.db import Store
-from store.outbox import OutboxItem, OutboxStatus
+from store.outbox import REPLY, OutboxItem, OutboxStatus
 from store.participants import Participant, ParticipantStatus
 
-__all__ = ["Dispatcher", "Missed", "OutboxKind", "Postpone", "QuietKind"]
+__all__ = ["OVERALL_FREE", "Dispatcher", "Missed", "OutboxKind", "Postpone", "QuietKind"]
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -40,6 +41,9 @@ IN_FLIGHT_SECONDS = 0.05  # at higher rates (paid broadcasts), about this much s
 MAX_ATTEMPTS = 6
 DELIVERED = "delivered"  # payload key: messages of this row already out
 SAFETY_TICK = 60.0
+OVERALL_FREE = 30  # Telegram's messages a second across all chats, without paid broadcasts
+RECORD_TRIES = 5  # a delivery's record is written again this often (a lock, a full disk)
+REFUSED_RETRY = 1.0  # a send the Bot API refused (5xx): again within seconds, 1 s, 2 s, 4 s…
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,8 @@ class Dispatcher:
         self.clock = clock
         self.kinds: dict[str, OutboxKind] = {}
         self.paid_kinds: set[str] = set()  # sent with allow_paid_broadcast
-        self.pacer = Pacer(rate_per_second)
+        # One budget for replies and bulk sends alike; replies go first (see bot.pacing).
+        self.pacer = Pacer(rate_per_second, overall_per_second=max(OVERALL_FREE, rate_per_second))
         self._job_queue: JobQueue[Any] | None = None
         self._stopping = False
         self._running = asyncio.Lock()
@@ -153,14 +158,36 @@ class Dispatcher:
                 log.exception("outbox row %s could not be delivered", item.id)
                 return await self._failed_attempt(item, self.clock.now(), exc)
 
+    async def deliver_reply(self, item: OutboxItem) -> bool:
+        """Send a reply row at once, ahead of bulk sends (the inbox, after its commit);
+        True when it is out. What could not go now is left to the outbox to retry."""
+        participant = await participants.get(self.store, item.participant_id)
+        try:
+            delivered = await self._deliver(item, participant)
+        except Exception as exc:
+            log.exception("reply %s could not be delivered", item.id)
+            await self._failed_attempt(item, self.clock.now(), exc)
+            delivered = 0
+        if not delivered:
+            await self.wake()
+        return delivered == 1
+
     async def _deliver(self, item: OutboxItem, participant: Participant | None) -> int:
         assert self.bot is not None, "a queue-only dispatcher sends nothing"
         now = self.clock.now()
+        urgent = item.kind == REPLY
         kind = self.kinds.get(item.kind)
-        if participant is None or participant.status is ParticipantStatus.BLOCKED or kind is None:
+        blocked = participant is not None and participant.status is ParticipantStatus.BLOCKED
+        # A reply needs no participant row: a group's pointer, the answer to /forget.
+        if blocked or (participant is None and not urgent) or (kind is None and not urgent):
             await outbox.mark(self.store, item.id, OutboxStatus.CANCELLED)
             return 0
-        outcome = await kind.render(item, participant, now)
+        if urgent:
+            outcome: Sequence[Out] | Postpone | Missed | None = decode(item.payload["replies"])
+        else:
+            assert kind is not None
+            assert participant is not None
+            outcome = await kind.render(item, participant, now)
         if outcome is None:
             await outbox.mark(self.store, item.id, OutboxStatus.CANCELLED)
             return 0
@@ -176,21 +203,28 @@ class Dispatcher:
         # so a retry never repeats them.
         done_before = int(item.payload.get(DELIVERED, 0))
         delivered = done_before
-        await self.pacer.wait(item.chat_id)
+        pressed = _pressed(item)
         try:
             for message in list(outcome)[done_before:]:
+                if not isinstance(message, ClearButtons):
+                    # The row's first message keeps its chat's second; the rest follow it.
+                    first = delivered == done_before
+                    await self.pacer.wait(item.chat_id if first else None, urgent=urgent)
                 await send_replies(
                     self.bot,
                     item.chat_id,
                     [message],
-                    patient=delivered > done_before,
+                    pressed=pressed,
+                    patient=urgent or delivered > done_before,
                     paid=item.kind in self.paid_kinds,
                     receipts=False,
                 )
                 delivered += 1
         except Forbidden as exc:
-            await participants.mark_blocked(self.store, participant.telegram_id)
-            await outbox.cancel_pending(self.store, participant.telegram_id)
+            # They blocked the bot: keep their data, send them nothing more (not an error).
+            log.info("chat %s blocked the bot; its pending messages are cancelled", item.chat_id)
+            await participants.mark_blocked(self.store, item.participant_id)
+            await outbox.cancel_pending(self.store, item.participant_id)
             await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
             return 0
         except RetryAfter as exc:
@@ -214,11 +248,17 @@ class Dispatcher:
                 await outbox.set_payload(
                     self.store, item.id, {**item.payload, DELIVERED: delivered}
                 )
+            if urgent and isinstance(exc, NetworkError) and not _refused(exc):
+                # A reply whose answer was lost has most likely arrived: twice is worse.
+                log.warning("reply %s: the answer was lost (%s); not sent again", item.id, exc)
+                await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=f"lost: {exc}")
+                return 0
             return await self._failed_attempt(item, now, exc)
         # The window: Telegram accepted the message, the row is not yet marked sent. A kill
         # exactly here sends it again after the restart; the next write keeps it short.
         await self._sent.record(item.id, now)
-        await kind.sent(item, participant, now)
+        if kind is not None and participant is not None:
+            await kind.sent(item, participant, now)
         return 1
 
     async def _failed_attempt(self, item: OutboxItem, now: datetime, exc: Exception) -> int:
@@ -227,9 +267,27 @@ class Dispatcher:
             log.error("outbox row %s failed for good: %s", item.id, exc)
             await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
         else:
-            backoff = timedelta(seconds=10 * 2 ** (item.attempts - 1))
+            # Refused (a 5xx, no connection): it did not arrive, so again within seconds,
+            # not after the rest of a broadcast. Otherwise (a timeout) wait longer.
+            refused = isinstance(exc, NetworkError) and _refused(exc)
+            base = REFUSED_RETRY if refused else 10.0
+            backoff = timedelta(seconds=base * 2 ** (item.attempts - 1))
             await outbox.retry_later(self.store, item.id, now + backoff, str(exc))
         return 0
+
+
+def _refused(exc: NetworkError) -> bool:
+    """The Bot API refused it (a 5xx: PTB raises it without a cause) or no connection
+    was made: it certainly did not arrive. A timeout or a lost answer may have."""
+    return exc.__cause__ is None or isinstance(exc, NotSent)
+
+
+def _pressed(item: OutboxItem) -> Pressed | None:
+    """The message whose button a reply answers (to edit it or take its buttons off)."""
+    found = item.payload.get("pressed")
+    if not isinstance(found, dict):
+        return None
+    return Pressed(int(found["message_id"]), bool(found["buttons"]))
 
 
 class SentRecords:
@@ -258,12 +316,20 @@ class SentRecords:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                try:
-                    await outbox.mark_sent(self.store, [(i, when) for i, when, _ in batch])
-                except Exception as exc:
-                    _settle(batch, exc)
-                else:
-                    _settle(batch, None)
+                records = [(i, when) for i, when, _ in batch]
+                for attempt in range(1, RECORD_TRIES + 1):
+                    # These were delivered: a record given up on would send them again.
+                    try:
+                        await outbox.mark_sent(self.store, records)
+                    except Exception as exc:
+                        if attempt == RECORD_TRIES:
+                            _settle(batch, exc)
+                            break
+                        log.warning("could not record %d delivery(ies): %s", len(batch), exc)
+                        await asyncio.sleep(0.5 * attempt)
+                    else:
+                        _settle(batch, None)
+                        break
         except asyncio.CancelledError:
             _settle(self._waiting, asyncio.CancelledError())
             self._waiting = []

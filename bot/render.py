@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.http import NotSent
 from flows.replies import Button, ClearButtons, Document, Out, Photo
 
-__all__ = ["keyboard", "send_replies", "split_html"]
+__all__ = ["Pressed", "cosmetic", "keyboard", "send_replies", "split_html"]
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 MAX_CALLBACK_DATA = 64
@@ -28,6 +32,53 @@ SEND_MESSAGE = "sendMessage"
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 T = TypeVar("T")
 _TAG_OR_ENTITY = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;")
+COSMETIC_WAIT = 3.0  # a 429 on a cosmetic call is waited out only this long
+GONE = ("not found", "can't be edited", "message to edit not found")
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """The message whose button was pressed: to edit it, or to take its buttons off."""
+
+    message_id: int
+    has_buttons: bool
+
+    @classmethod
+    def of(cls, message: Message | None) -> Pressed | None:
+        if message is None:
+            return None
+        return cls(message.message_id, message.reply_markup is not None)
+
+
+async def cosmetic(what: str, call: Callable[[], Awaitable[object]]) -> bool:
+    """A call that only polishes (answering a press, taking old buttons off): a short
+    429 or a refused request is tried once more, anything else is logged and skipped;
+    it never aborts the reply it goes with. True when it went through."""
+    for attempt in range(2):
+        try:
+            await call()
+            return True
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            if attempt or seconds > COSMETIC_WAIT:
+                log.info("skipped %s: 429, retry after %s s", what, seconds)
+                return False
+            await asyncio.sleep(seconds)
+        except Forbidden:
+            raise  # blocked: the caller stops sending altogether
+        except (BadRequest, TimedOut) as exc:
+            log.info("skipped %s: %s", what, exc)
+            return False
+        except NetworkError as exc:
+            if attempt:
+                log.info("skipped %s: %s", what, exc)
+                return False
+            await asyncio.sleep(0.5)
+        except TelegramError as exc:
+            log.info("skipped %s: %s", what, exc)
+            return False
+    return False
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
@@ -122,7 +173,7 @@ async def send_replies(
     chat_id: int,
     replies: Sequence[Out],
     *,
-    pressed: Message | None = None,
+    pressed: Pressed | None = None,
     patient: bool = True,
     paid: bool = False,
     receipts: bool = True,
@@ -140,8 +191,11 @@ async def send_replies(
     shown: list[Message] = []
     for reply in replies:
         if isinstance(reply, ClearButtons):
-            if pressed is not None and pressed.reply_markup is not None:
-                await _clear_buttons(bot, chat_id, pressed)
+            if pressed is not None and pressed.has_buttons:
+                clear = partial(
+                    bot.edit_message_reply_markup, chat_id, pressed.message_id, reply_markup=None
+                )
+                await cosmetic("taking old buttons off", clear)
             continue
         if isinstance(reply, Document | Photo):
             send_file = partial(_send_file, bot, chat_id, reply)
@@ -161,13 +215,16 @@ async def send_replies(
             try:
                 edited = await _patiently(edit, patient or sent > 0)
             except BadRequest as exc:
-                if "not modified" not in exc.message:
+                if "not modified" in exc.message:
+                    continue
+                if not any(gone in exc.message for gone in GONE):
                     raise
+                # The message is gone or too old to edit: the reply arrives as a new one.
             else:
                 sent += 1
                 if isinstance(edited, Message):
                     shown.append(edited)
-            continue
+                continue
         chunks = split_html(reply.html)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
@@ -216,12 +273,3 @@ async def _send_unread(
     if paid:
         kwargs["allow_paid_broadcast"] = True
     await bot.do_api_request(SEND_MESSAGE, api_kwargs=kwargs)
-
-
-async def _clear_buttons(bot: Bot, chat_id: int, message: Message) -> None:
-    try:
-        await bot.edit_message_reply_markup(chat_id, message.message_id, reply_markup=None)
-    except BadRequest as exc:
-        # Already cleared by an earlier tap, or the message is gone: nothing to do.
-        if "not modified" not in exc.message and "not found" not in exc.message:
-            raise

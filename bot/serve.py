@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import Update
 
-from bot.app import on_start, on_stop, running
+from bot.app import on_start, on_stop, running, stop_handling
 from bot.context import BotApp
 from bot.logs import event
 from bot.settings import BotMode, Settings
@@ -90,10 +90,8 @@ async def webhook(application: BotApp, settings: Settings) -> AsyncIterator[web.
             )
             yield runner
         finally:
-            await runner.cleanup()  # no more updates taken; those taken are in the queue
-            application.bot_data.dispatcher.stop()  # the outbox finishes its batch in hand
-            if application.running:
-                await application.stop()  # handles what was taken, stops the outbox job
+            await runner.cleanup()  # no more updates taken; those taken are in the inbox
+            await stop_handling(application)
     finally:
         await application.shutdown()
         await on_stop(application)
@@ -121,8 +119,14 @@ def _web_app(application: BotApp, path: str, secret: str) -> web.Application:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             event(log, "webhook_bad_update", logging.WARNING, error=type(exc).__name__)
             return web.Response(status=400, text="bad update")
-        await application.update_queue.put(update)
-        return web.Response(text="ok")
+        try:
+            await application.bot_data.inbox.receive([update])
+        except Exception:
+            # Not stored: a 500 makes Telegram deliver it again.
+            log.exception("could not store update %s", update.update_id)
+            await application.bot_data.inbox.tell_waiting([update])
+            return web.Response(status=500, text="not stored")
+        return web.Response(text="ok")  # only now does Telegram count it delivered
 
     async def health(request: web.Request) -> web.Response:
         store = application.bot_data.store
@@ -135,7 +139,7 @@ def _web_app(application: BotApp, path: str, secret: str) -> web.Application:
             "ok": True,
             "database": "ok",
             "outbox_pending": counts.get(outbox.OutboxStatus.PENDING, 0),
-            "updates_queued": application.update_queue.qsize(),
+            "updates_queued": application.bot_data.inbox.queued,
             "uptime_s": round(time.monotonic() - started),
         }
         return web.Response(text=json.dumps(body), content_type="application/json")

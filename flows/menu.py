@@ -9,7 +9,15 @@ from enum import StrEnum
 from flows.replies import Button, Reply
 from flows.strings import Markup, Strings
 
-__all__ = ["MenuAction", "Status", "help_reply", "main_menu", "status_reply", "welcome"]
+__all__ = [
+    "MenuAction",
+    "Status",
+    "greeting",
+    "help_reply",
+    "main_menu",
+    "status_reply",
+    "welcome",
+]
 
 
 class MenuAction(StrEnum):
@@ -42,16 +50,23 @@ def main_menu(strings: Strings) -> Reply:
     )
 
 
-def welcome(strings: Strings, first_name: str, *, returning: bool) -> list[Reply]:
-    """The greeting: three short messages for a newcomer, one for someone returning."""
+def greeting(strings: Strings, first_name: str) -> Reply:
+    """The newcomer's greeting alone: who the bot is and what it offers, no menu."""
+    return Reply(strings("welcome.newcomer", name=first_name))
+
+
+def welcome(strings: Strings, first_name: str, *, returning: bool) -> Reply:
+    """/start's one message: the greeting (or a welcome back) with the main menu's buttons.
+
+    One message, not several: under Telegram's ~30 messages a second a burst of
+    newcomers waits for every message the welcome costs.
+    """
+    menu = main_menu(strings)
     if returning:
-        return [Reply(strings("welcome.returning", name=first_name)), main_menu(strings)]
-    return [
-        Reply(strings("welcome.greeting", name=first_name)),
-        Reply(strings("welcome.about")),
-        Reply(strings("welcome.purpose")),
-        main_menu(strings),
-    ]
+        hello = strings("welcome.returning", name=first_name)
+    else:
+        hello = greeting(strings, first_name).html
+    return Reply(f"{hello}\n\n{menu.html}", buttons=menu.buttons)
 
 
 def help_reply(strings: Strings) -> Reply:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Button", "ClearButtons", "Document", "Out", "Photo", "Reply"]
+__all__ = ["Button", "ClearButtons", "Document", "Out", "Photo", "Reply", "decode", "encode"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +62,46 @@ class Photo:
 
 
 Out = Reply | ClearButtons | Document | Photo
+
+
+def encode(replies: Sequence[Out]) -> list[dict[str, Any]]:
+    """Replies as JSON-ready values (an outbox row keeps them until they are sent)."""
+    encoded: list[dict[str, Any]] = []
+    for reply in replies:
+        if isinstance(reply, Reply):
+            rows = [[[b.label, b.data, b.url] for b in row] for row in reply.buttons]
+            encoded.append({"t": "reply", "html": reply.html, "buttons": rows, "edit": reply.edit})
+        elif isinstance(reply, ClearButtons):
+            encoded.append({"t": "clear", "stale": reply.stale})
+        else:
+            encoded.append(
+                {
+                    "t": "document" if isinstance(reply, Document) else "photo",
+                    "filename": reply.filename,
+                    "data": base64.b64encode(reply.data).decode("ascii"),
+                    "caption": reply.caption,
+                }
+            )
+    return encoded
+
+
+def decode(encoded: Sequence[dict[str, Any]]) -> list[Out]:
+    """The replies `encode` made, as they were."""
+    replies: list[Out] = []
+    for item in encoded:
+        kind = item["t"]
+        if kind == "reply":
+            buttons = tuple(
+                tuple(Button(label, data, url) for label, data, url in row)
+                for row in item["buttons"]
+            )
+            replies.append(Reply(item["html"], buttons, edit=bool(item["edit"])))
+        elif kind == "clear":
+            replies.append(ClearButtons(item["stale"]))
+        elif kind == "document":
+            data = base64.b64decode(item["data"])
+            replies.append(Document(item["filename"], data, item["caption"]))
+        else:
+            data = base64.b64decode(item["data"])
+            replies.append(Photo(data, item["caption"], item["filename"]))
+    return replies

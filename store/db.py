@@ -13,6 +13,7 @@ import enum
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -28,6 +29,18 @@ BUSY_TIMEOUT_MS = 5000
 
 class StoreError(Exception):
     """The database cannot be used as asked; the message says why."""
+
+
+@dataclass(slots=True)
+class _Turn:
+    """The unit of work a task holds open (see `Store.turn`)."""
+
+    store: Store
+    task: asyncio.Task[object] | None
+    serial: int = 0
+
+
+_TURN: ContextVar[_Turn | None] = ContextVar("store_turn", default=None)
 
 
 class StoreState(enum.Enum):
@@ -124,21 +137,73 @@ class Store:
         row = await self.fetch_one("PRAGMA user_version")
         return int(row[0]) if row else 0
 
+    def _own_turn(self) -> _Turn | None:
+        """The turn this very task holds open on this store, if any (a task it spawned
+        does not share it: that one waits for the write lock like everybody else)."""
+        turn = _TURN.get()
+        if turn is None or turn.store is not self or turn.task is not asyncio.current_task():
+            return None
+        return turn
+
+    @property
+    def in_turn(self) -> bool:
+        return self._own_turn() is not None
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One unit of work that is committed whole or not at all: an update's handling.
+
+        Every write the task makes inside it (through `transaction()` or `execute()`)
+        joins it; a `transaction()` inside becomes a savepoint, so a failure it catches
+        itself undoes only that part, as before. The write lock is held throughout, so
+        a turn must not wait on the network: its replies go out after the commit.
+        """
+        if self._own_turn() is not None:
+            raise StoreError("a turn is already open in this task")
+        async with self._write_lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            token = _TURN.set(_Turn(self, asyncio.current_task()))
+            try:
+                yield conn
+            except BaseException:
+                _TURN.reset(token)
+                await _rollback(conn)
+                raise
+            _TURN.reset(token)
+            try:
+                await conn.execute("COMMIT")
+            except BaseException:
+                await _rollback(conn)
+                raise
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Group writes that must succeed or fail together (BEGIN IMMEDIATE … COMMIT)."""
+        turn = self._own_turn()
+        if turn is not None:
+            async with _savepoint(self.conn, turn):
+                yield self.conn
+            return
         async with self._write_lock:
             conn = self.conn
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _rollback(conn)
                 raise
-            await conn.execute("COMMIT")
+            try:
+                await conn.execute("COMMIT")
+            except BaseException:
+                await _rollback(conn)
+                raise
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one write on its own (atomic by itself); return the rows changed."""
+        if self._own_turn() is not None:
+            cursor = await self.conn.execute(sql, params)
+            return cursor.rowcount
         async with self._write_lock:
             cursor = await self.conn.execute(sql, params)
             return cursor.rowcount
@@ -150,6 +215,26 @@ class Store:
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[aiosqlite.Row]:
         return await self.conn.execute_fetchall(sql, params)
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    # A failed COMMIT (disk full) may have ended the transaction already.
+    if conn.in_transaction:
+        await conn.execute("ROLLBACK")
+
+
+@asynccontextmanager
+async def _savepoint(conn: aiosqlite.Connection, turn: _Turn) -> AsyncIterator[None]:
+    turn.serial += 1
+    name = f"step_{turn.serial}"
+    await conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        await conn.execute(f"ROLLBACK TO {name}")
+        await conn.execute(f"RELEASE {name}")
+        raise
+    await conn.execute(f"RELEASE {name}")
 
 
 async def _migrate(conn: aiosqlite.Connection, available: list[Migration], path: object) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "counts",
     "counts_by_kind",
     "enqueue",
+    "enqueue_reply",
     "for_participant",
     "mark",
     "move",
@@ -122,6 +123,44 @@ async def enqueue(
         return cursor.rowcount == 1
 
 
+REPLY = "reply"
+
+
+async def enqueue_reply(
+    store: Store,
+    *,
+    dedup_key: str,
+    participant_id: int,
+    chat_id: int,
+    payload: dict[str, Any],
+    now: datetime,
+    lease: timedelta = timedelta(minutes=2),
+) -> OutboxItem:
+    """A reply owed for an update, queued in the handler's own transaction and taken
+    at once by whoever sends it after the commit (status 'sending' with a lease): the
+    dispatcher sends it only if that sender died first."""
+    async with store.transaction() as conn:
+        cursor = await conn.execute(
+            "INSERT INTO outbox (dedup_key, participant_id, chat_id, kind, payload, due_at,"
+            " created_at, status, attempts, lease_until)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?)",
+            (
+                dedup_key,
+                participant_id,
+                chat_id,
+                REPLY,
+                json.dumps(payload, ensure_ascii=False),
+                to_db(now),
+                to_db(now),
+                to_db(now + lease),
+            ),
+        )
+        async with conn.execute("SELECT * FROM outbox WHERE id = ?", (cursor.lastrowid,)) as rows:
+            row = await rows.fetchone()
+    assert row is not None
+    return _item(row)
+
+
 async def claim_due(
     store: Store, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2)
 ) -> list[OutboxItem]:
@@ -130,12 +169,20 @@ async def claim_due(
     A row whose lease ran out (its sender died mid-send) is due again.
     """
     async with store.transaction() as conn:
+        # Replies a person is waiting for first (a partial index keeps this cheap).
         async with conn.execute(
-            "SELECT id FROM outbox WHERE (status = 'pending' AND due_at <= ?)"
-            " OR (status = 'sending' AND lease_until < ?) ORDER BY due_at, id LIMIT ?",
+            "SELECT id FROM outbox WHERE kind = 'reply' AND status IN ('pending', 'sending')"
+            " AND ((status = 'pending' AND due_at <= ?) OR (status = 'sending'"
+            " AND lease_until < ?)) ORDER BY due_at, id LIMIT ?",
             (to_db(now), to_db(now), limit),
         ) as cursor:
             ids = [row["id"] for row in await cursor.fetchall()]
+        async with conn.execute(
+            "SELECT id FROM outbox WHERE (status = 'pending' AND due_at <= ?)"
+            " OR (status = 'sending' AND lease_until < ?) ORDER BY due_at, id LIMIT ?",
+            (to_db(now), to_db(now), limit - len(ids)),
+        ) as cursor:
+            ids += [row["id"] for row in await cursor.fetchall() if row["id"] not in ids]
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
@@ -145,7 +192,8 @@ async def claim_due(
             [to_db(now + lease), *ids],
         )
         async with conn.execute(
-            f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY due_at, id", ids
+            f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY kind = 'reply' DESC, due_at, id",
+            ids,
         ) as cursor:
             return [_item(row) for row in await cursor.fetchall()]
 
@@ -167,8 +215,14 @@ async def mark(
 
 
 async def mark_sent(store: Store, sent: Sequence[tuple[int, datetime]]) -> None:
-    """Several rows delivered, in one transaction (the dispatcher groups its records)."""
+    """Several rows delivered, in one transaction (the dispatcher groups its records).
+
+    A delivered reply leaves no row: what it said may echo what a person typed, and
+    the inbox already records that its update was handled."""
     async with store.transaction() as conn:
+        await conn.executemany(
+            "DELETE FROM outbox WHERE id = ? AND kind = 'reply'", [(i,) for i, _ in sent]
+        )
         await conn.executemany(
             "UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?",
             [(to_db(when), item_id) for item_id, when in sent],
@@ -260,8 +314,13 @@ async def counts_by_kind(store: Store) -> dict[str, dict[OutboxStatus, int]]:
     return found
 
 
-async def for_participant(store: Store, participant_id: int) -> list[OutboxItem]:
+async def for_participant(
+    store: Store, participant_id: int, *, replies: bool = False
+) -> list[OutboxItem]:
+    """What is owed to a person (drips, reminders, broadcasts…); with `replies`, also
+    the replies to what they sent."""
     rows = await store.fetch_all(
-        "SELECT * FROM outbox WHERE participant_id = ? ORDER BY id", (participant_id,)
+        "SELECT * FROM outbox WHERE participant_id = ? AND (? OR kind != 'reply') ORDER BY id",
+        (participant_id, replies),
     )
     return [_item(row) for row in rows]

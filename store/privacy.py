@@ -27,6 +27,7 @@ PERSONAL = (
     ("roles", "telegram_id"),
     ("invites", "used_by"),
     ("audit_log", "actor_id"),
+    ("inbox", "person"),
 )
 
 
@@ -67,4 +68,10 @@ async def erase(store: Store, telegram_id: int) -> None:
         await conn.execute(
             "UPDATE audit_log SET actor_id = NULL WHERE actor_id = ?", (telegram_id,)
         )
+        # Handled updates keep their id (a redelivery stays refused) but no longer whose;
+        # a parked one still holds what they typed.
+        await conn.execute(
+            "DELETE FROM inbox WHERE person = ? AND status = 'parked'", (telegram_id,)
+        )
+        await conn.execute("UPDATE inbox SET person = 0 WHERE person = ?", (telegram_id,))
         await conn.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))

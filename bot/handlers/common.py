@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from functools import partial
 from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import BotContext
 from bot.logs import event
-from bot.render import send_replies
+from bot.render import Pressed, cosmetic, send_replies
+from bot.turn import current
 from flows.replies import ClearButtons, Out, Reply
 from flows.strings import Strings
 from store import participants
@@ -63,18 +62,26 @@ def logged(callback: Callback) -> Callback:
 
 
 async def respond(update: Update, context: BotContext, replies: Sequence[Out]) -> None:
-    """Answers a button press (a toast if it was outdated) and shows the replies."""
+    """Answers a button press (a toast if it was outdated) and shows the replies.
+
+    Inside the inbox's turn (every update) nothing goes out yet: the replies are kept
+    and sent once the handler's writes are committed. Outside one, they go at once."""
     chat = update.effective_chat
     assert chat is not None
     query = update.callback_query
-    pressed = query.message if query is not None else None
+    message = query.message if query is not None else None
+    pressed = Pressed.of(message if isinstance(message, Message) else None)
+    stale = next((r.stale for r in replies if isinstance(r, ClearButtons) and r.stale), "")
+    turn = current()
+    if turn is not None:
+        if query is not None and turn.toast is None:
+            turn.toast = stale
+        turn.add(chat.id, replies, pressed)
+        return
     if query is not None and not context.query_answered:
-        stale = next((r.stale for r in replies if isinstance(r, ClearButtons) and r.stale), "")
-        await query.answer(stale or None)
+        await cosmetic("answering the press", partial(query.answer, stale or None))
         context.query_answered = True
-    await send_replies(
-        context.bot, chat.id, replies, pressed=pressed if isinstance(pressed, Message) else None
-    )
+    await send_replies(context.bot, chat.id, replies, pressed=pressed)
 
 
 async def remember_participant(update: Update, context: BotContext) -> None:
@@ -103,7 +110,7 @@ async def private_only(update: Update, context: BotContext) -> None:
     if update.message is not None:
         link = f"https://t.me/{context.bot.username}"
         text = _strings(update, context)("errors.private_only", link=link)
-        await send_replies(context.bot, update.message.chat.id, [Reply(text)])
+        await respond(update, context, [Reply(text)])
     raise ApplicationHandlerStop
 
 
@@ -116,38 +123,15 @@ def _strings(update: Update, context: BotContext) -> Strings:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Logs the failure with its update id and tells the person what became of it:
-    their progress is safe, or (when the database could not write: disk full,
-    locked too long) that this one message was not saved and should be sent again.
-    Nothing else handles that update afterwards."""
+    """A handler failed. Inside the inbox's turn the failure is handed back to it: the
+    update's writes are rolled back and it is tried again, then parked with a word to
+    the person (bot/inbox.py). Outside one (a job), it is logged. Nothing else handles
+    that update afterwards."""
+    turn = current()
+    if turn is not None and context.error is not None:
+        turn.error = context.error
+        raise ApplicationHandlerStop
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("handler failed for update %s", update_id, exc_info=context.error)
-    if not isinstance(update, Update):
-        return
-    try:
-        await _tell(update, context)
-    except Exception:
-        log.exception("could not tell about the failure of update %s", update_id)
-    raise ApplicationHandlerStop  # later groups would meet the same trouble
-
-
-async def _tell(update: Update, context: BotContext) -> None:
-    if update.effective_chat is None:
-        return
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer()
-    if isinstance(context.error, Forbidden):
-        # They blocked the bot: keep their data, send them nothing more.
-        if update.effective_user is not None:
-            await participants.mark_blocked(context.store, update.effective_user.id)
-        return
-    # Disk full, locked too long, I/O: the step's transaction was rolled back.
-    unsaved = isinstance(context.error, sqlite3.OperationalError)
-    text = _strings(update, context)(
-        "errors.not_saved" if unsaved else "errors.something_went_wrong"
-    )
-    try:
-        await send_replies(context.bot, update.effective_chat.id, [Reply(text)])
-    except TelegramError as exc:
-        log.warning("could not tell chat %s about the failure: %s", update.effective_chat.id, exc)
+    if isinstance(update, Update):
+        raise ApplicationHandlerStop  # later groups would meet the same trouble

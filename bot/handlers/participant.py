@@ -27,12 +27,12 @@ __all__ = [
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Greets a newcomer by first name and explains the bot; welcomes back a returning one."""
+    """One message with the menu: a newcomer's greeting and what the bot does, or a welcome back."""
     participant = context.participant
     assert participant is not None
     returning = not context.participant_is_new
     await respond(
-        update, context, welcome(context.strings, participant.first_name, returning=returning)
+        update, context, [welcome(context.strings, participant.first_name, returning=returning)]
     )
 
 

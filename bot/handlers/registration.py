@@ -11,7 +11,7 @@ from bot.handlers.common import respond
 from bot.handlers.flows import load_flow_state, run_flow
 from bot.settings import SessionSettings
 from flows.engine import Begin, FlowState, Phase, Press
-from flows.menu import welcome
+from flows.menu import greeting
 from flows.replies import Button, ClearButtons, Out, Reply
 from store import registrations
 from store.registrations import Details
@@ -80,12 +80,11 @@ async def start_registration(update: Update, context: BotContext) -> None:
 
 
 async def deep_link(update: Update, context: BotContext) -> None:
-    """t.me/<bot>?start=register: a short welcome for newcomers, then straight to sign-up."""
+    """t.me/<bot>?start=register: the greeting (no menu) for newcomers, then straight to sign-up."""
     participant = context.participant
     assert participant is not None
     if context.participant_is_new:
-        greeting = welcome(context.strings, participant.first_name, returning=False)[:-1]
-        await respond(update, context, greeting)
+        await respond(update, context, [greeting(context.strings, participant.first_name)])
     await start_registration(update, context)
 
 

@@ -148,9 +148,16 @@ class Sandbox:
         await self._bot_stack.aclose()
         self.app = None
 
+    async def settle(self) -> None:
+        """Wait until every update taken is handled and its replies are recorded as sent."""
+        assert self.app is not None, "the bot is not running"
+        await self.app.bot_data.inbox.drain()
+
     async def dispatch(self) -> int:
         """Run the outbox dispatcher now (after a test moved the injected clock)."""
         assert self.app is not None, "the bot is not running"
+        # Updates in hand first: their replies are theirs to send, not the dispatcher's.
+        await self.settle()
         sent = await self.app.bot_data.dispatcher.run_due()
         await self.app.bot_data.broadcasts.tick()
         return sent

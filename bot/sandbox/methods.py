@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp.web_request import FileField
 
 from bot.sandbox.limits import RateGate
 from bot.sandbox.telegram_html import HtmlError, parse_html, utf16_len
-from bot.sandbox.world import GROUP_TYPES, SimChat, SimMessage, World
+from bot.sandbox.world import GROUP_TYPES, QUERY_TIMEOUT, SimChat, SimMessage, World
 
 __all__ = ["METHODS", "ApiError", "Params"]
 
@@ -22,6 +24,10 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+MAX_TOAST = 200
+BUTTON_URL_SCHEMES = ("http", "https", "tg")
+_HOST = re.compile(r"[\w.-]+|[0-9a-fA-F:.]+")  # a name (IDN letters too) or an IP address
 
 
 class ApiError(Exception):
@@ -151,17 +157,41 @@ def _markup(params: Params) -> dict[str, Any] | None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
                 raise bad_request("BUTTON_DATA_INVALID")
-            if data is None and not button.get("url"):
+            if data is None and "url" not in button:
                 raise bad_request(
                     'can\'t find field "callback_data" or "url" in inline keyboard button'
+                )
+            if "url" in button and not _button_url_ok(button["url"]):
+                raise bad_request(
+                    f"inline keyboard button URL '{button['url']}' is invalid: Wrong HTTP URL"
                 )
     return markup
 
 
-def _paced(ctx: Context, chat: SimChat) -> None:
-    wait = ctx.gate.check(chat.id, chat.type in GROUP_TYPES)
+def _button_url_ok(url: Any) -> bool:
+    """Telegram's check of a link button: http(s):// or tg:// with a host, no spaces."""
+    if not isinstance(url, str) or not url or any(c.isspace() or not c.isprintable() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    if scheme not in BUTTON_URL_SCHEMES:
+        return False
+    if scheme == "tg":
+        return bool(parts.netloc)  # tg://resolve?domain=…, tg://user?id=…
+    return bool(parts.hostname) and _HOST.fullmatch(parts.hostname or "") is not None
+
+
+def _too_many(wait: int) -> None:
     if wait:
         raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+
+
+def _paced(ctx: Context, chat: SimChat) -> None:
+    _too_many(ctx.gate.check(chat.id, chat.type in GROUP_TYPES))
 
 
 def _sent(ctx: Context, message: SimMessage) -> dict[str, Any]:
@@ -346,6 +376,7 @@ def _own_message(ctx: Context, params: Params, missing: str) -> SimMessage:
 def _edited(ctx: Context, message: SimMessage, **changes: Any) -> dict[str, Any]:
     if all(getattr(message, key) == value for key, value in changes.items()):
         raise bad_request(NOT_MODIFIED)
+    _too_many(ctx.gate.check_edit(message.chat.id))  # edits do not count as sent messages
     for key, value in changes.items():
         setattr(message, key, value)
     message.edit_date = int(ctx.world.clock())
@@ -384,17 +415,19 @@ async def delete_message(ctx: Context, params: Params) -> Any:
 
 @method("answerCallbackQuery")
 async def answer_callback_query(ctx: Context, params: Params) -> Any:
+    """Once per query, within 15 s of the press; later, again, or unknown: Telegram's 400."""
     query_id = params.text("callback_query_id") or ""
-    known = ctx.world.callback_queries.get(query_id)
-    if known is None or known[2]:
-        raise bad_request("query is too old and response timeout expired or query ID is invalid")
-    user, message, _ = known
-    ctx.world.callback_queries[query_id] = (user, message, True)
-    if params.text("text"):
-        if len(params.text("text") or "") > 200:
-            raise bad_request("MESSAGE_TOO_LONG")
-        user.toasts.append(params.text("text") or "")
-        ctx.world.touch("toast", message)
+    query = ctx.world.callback_queries.get(query_id)
+    if query is None or query.answered or ctx.world.clock() - query.created > QUERY_TIMEOUT:
+        raise bad_request(QUERY_TOO_OLD)
+    text = params.text("text") or ""
+    if len(text) > MAX_TOAST:
+        raise bad_request("MESSAGE_TOO_LONG")
+    _too_many(ctx.gate.check_answer())
+    query.answered = True
+    if text:
+        query.user.toasts.append(text)
+        ctx.world.touch("toast", query.message)
     else:
         ctx.world.touch()
     return True

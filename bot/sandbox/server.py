@@ -112,7 +112,8 @@ class BotApiServer:
         if self.faults.should_fail(name):
             return self._error(name, chat_id, ApiError(500, "Internal Server Error"))
         if self.faults.should_throttle(name):
-            busy = ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+            wait = self.faults.throttle_retry_after
+            busy = ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
             return self._error(name, chat_id, busy)
         try:
             result = await handler(Context(self.world, self.gate), params)
@@ -147,7 +148,12 @@ class BotApiServer:
     # --- webhook delivery --------------------------------------------------------
 
     async def _deliver_webhooks(self) -> None:
-        """While a webhook is set, POST each pending update to it, in order."""
+        """While a webhook is set, POST each pending update to it, in order.
+
+        An update the webhook took is forgotten, unless a fault (`duplicate_webhooks`,
+        `duplicate_rate`) has it posted once more, as Telegram does when it never
+        heard the answer; each post taken is logged in `world.webhook_posts`.
+        """
         async with aiohttp.ClientSession() as session:
             while True:
                 url = self.world.webhook.get("url")
@@ -164,8 +170,12 @@ class BotApiServer:
                 except aiohttp.ClientError as exc:
                     log.debug("webhook delivery to %s failed: %s", url, exc)
                     delivered = False
+                if delivered:
+                    self.world.webhook_posts.append(update["update_id"])
                 if delivered and self.world.updates and self.world.updates[0] is update:
                     self.world.updates.pop(0)
+                    if self.faults.should_duplicate():
+                        self.world.updates.insert(0, dict(update))  # the same update, again
                     self.world.touch()
                 elif not delivered:
                     # Telegram retries later; so do we, without spinning.

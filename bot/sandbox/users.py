@@ -166,7 +166,7 @@ class _Sandbox(Protocol):
 
 
 def add_sim_routes(app: web.Application, sandbox: _Sandbox) -> None:
-    """The user side over HTTP: /sim/users, /sim/chats, /sim/calls, /sim/limits, /sim/faults."""
+    """The user side over HTTP: /sim/users, /sim/updates, /sim/calls, /sim/limits, /sim/faults."""
     world = sandbox.world
 
     def person(request: web.Request) -> Person:
@@ -210,6 +210,14 @@ def add_sim_routes(app: web.Application, sandbox: _Sandbox) -> None:
     async def chat(request: web.Request) -> web.Response:
         return web.json_response([message_view(m) for m in person(request).messages()])
 
+    async def redeliver(request: web.Request) -> web.Response:
+        """Post an update again (same update_id), as Telegram may to a webhook."""
+        try:
+            update = world.redeliver(int(request.match_info["update_id"]))
+        except (KeyError, ValueError):
+            raise web.HTTPNotFound(text="no such update") from None
+        return web.json_response(update)
+
     async def calls(request: web.Request) -> web.Response:
         return web.json_response({"total": len(world.calls), "counts": dict(world.call_counts())})
 
@@ -218,16 +226,19 @@ def add_sim_routes(app: web.Application, sandbox: _Sandbox) -> None:
 
     async def set_faults(request: web.Request) -> web.Response:
         changes = await request.json()
-        if "fail_methods" in changes:
-            changes["fail_methods"] = set(changes["fail_methods"])
+        methods = ("fail_methods", "throttle_methods")
+        for key in methods:
+            if key in changes:
+                changes[key] = set(changes[key])
         view = _update(sandbox.faults, changes, skip={"rng"})
-        return web.json_response(view | {"fail_methods": sorted(view["fail_methods"])})
+        return web.json_response(view | {key: sorted(view[key]) for key in methods})
 
     app.router.add_post("/sim/users", create_user)
     app.router.add_post("/sim/users/{user_id}/send", send)
     app.router.add_post("/sim/users/{user_id}/press", press)
     app.router.add_post("/sim/users/{user_id}/block", block)
     app.router.add_get("/sim/users/{user_id}/chat", chat)
+    app.router.add_post("/sim/updates/{update_id}/redeliver", redeliver)
     app.router.add_get("/sim/calls", calls)
     app.router.add_put("/sim/limits", set_limits)
     app.router.add_put("/sim/faults", set_faults)

@@ -14,10 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BOT_ID", "SimCall", "SimChat", "SimFile", "SimMessage", "SimUser", "World"]
+__all__ = [
+    "BOT_ID",
+    "QUERY_TIMEOUT",
+    "SimCall",
+    "SimChat",
+    "SimFile",
+    "SimMessage",
+    "SimQuery",
+    "SimUser",
+    "World",
+]
 
 BOT_ID = 7000000001
 GROUP_TYPES = ("group", "supergroup")
+QUERY_TIMEOUT = 15.0  # seconds Telegram waits for a callback query's answer
+UPDATE_HISTORY = 10_000  # updates kept after confirmation, so they can be posted again
 
 
 @dataclass
@@ -145,6 +157,16 @@ def _file_api(file: SimFile) -> dict[str, Any]:
     }
 
 
+@dataclass
+class SimQuery:
+    """A callback query: who pressed which message, when, and whether it was answered."""
+
+    user: SimUser
+    message: SimMessage
+    created: float
+    answered: bool = False
+
+
 @dataclass(frozen=True)
 class SimCall:
     method: str
@@ -154,7 +176,11 @@ class SimCall:
 
 
 class World:
-    """All of the local Telegram's state. Methods never await: they are atomic."""
+    """All of the local Telegram's state. Methods never await: they are atomic.
+
+    `clock` (seconds, wall time by default) dates messages and ages callback
+    queries; tests inject one they move instead of sleeping.
+    """
 
     def __init__(
         self, *, bot_username: str = "learning_culture_bot", clock: Callable[[], float] = time.time
@@ -167,15 +193,19 @@ class World:
         self.chats: dict[int, SimChat] = {}
         self.messages: dict[int, list[SimMessage]] = {}
         self.files: dict[str, SimFile] = {}
-        self.updates: list[dict[str, Any]] = []
-        self.callback_queries: dict[str, tuple[SimUser, SimMessage, bool]] = {}
+        self.updates: list[dict[str, Any]] = []  # pending: not yet confirmed or delivered
+        self.history: dict[int, dict[str, Any]] = {}  # the latest updates by id, confirmed too
+        self.webhook_posts: list[int] = []  # update ids the webhook took, duplicates included
+        self.callback_queries: dict[str, SimQuery] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] = {}
         self.calls: list[SimCall] = []  # answered calls, with their status
         self.started: list[SimCall] = []  # calls as they arrive, before latency or an answer
         self._changed = asyncio.Event()
         self.listeners: list[Callable[[str, SimMessage], None]] = []
-        self._update_ids = itertools.count(1)
+        # Large and new for every local Telegram, as Telegram's own: a bot whose inbox
+        # remembers the ids of an earlier sandbox must not take new updates for old ones.
+        self._update_ids = itertools.count(time.time_ns() // 1000 % 10**12)
         self._user_ids = itertools.count(1001)
         self._group_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -257,12 +287,27 @@ class World:
     def push_update(self, **payload: Any) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), **payload}
         self.updates.append(update)
+        self.history[update["update_id"]] = update
+        if len(self.history) > UPDATE_HISTORY:
+            del self.history[next(iter(self.history))]
+        self.touch()
+        return update
+
+    def redeliver(self, update_id: int) -> dict[str, Any]:
+        """Queue an update again, as Telegram does when it never heard the webhook's answer.
+
+        The same update (same update_id) is posted to the webhook once more. A
+        getUpdates whose offset already confirmed it never sees it again, as in
+        Telegram; KeyError for an update the world does not know (any more).
+        """
+        update = dict(self.history[update_id])
+        self.updates.append(update)
         self.touch()
         return update
 
     def new_callback_query(self, user: SimUser, message: SimMessage, data: str) -> dict[str, Any]:
         query_id = f"{next(self._query_ids)}{user.id}"
-        self.callback_queries[query_id] = (user, message, False)
+        self.callback_queries[query_id] = SimQuery(user, message, self.clock())
         return {
             "id": query_id,
             "from": user.to_api(),
@@ -274,8 +319,15 @@ class World:
     def take_updates(
         self, offset: int, limit: int, allowed: list[str] | None
     ) -> list[dict[str, Any]]:
-        """Forget updates before `offset` (confirmed), return the next ones."""
-        if offset:
+        """Forget updates before `offset` (confirmed), return the next ones.
+
+        An update stays pending until an offset above its id confirms it: a call
+        without offset (a bot that restarted) gets every unconfirmed one again. A
+        negative offset keeps only the last -offset updates, as in Telegram.
+        """
+        if offset < 0:  # Telegram: the last -offset updates; all before are forgotten
+            self.updates = self.updates[offset:]
+        elif offset:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         chosen = [u for u in self.updates if allowed is None or not allowed or _kind(u) in allowed]
         return chosen[:limit]

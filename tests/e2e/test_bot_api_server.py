@@ -8,9 +8,10 @@ the two are proven to behave alike.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -34,9 +35,17 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.clock import ManualClock
 from bot.http import AiohttpRequest
-from bot.sandbox import BotApiServer, Person
+from bot.sandbox import BotApiServer, Person, SimMessage, World
 from bot.sandbox.harness import SANDBOX_TOKEN
+
+QUERY_TOO_OLD = {
+    "ok": False,
+    "error_code": 400,
+    "description": "Bad Request: query is too old and response timeout expired or query ID "
+    "is invalid",
+}
 
 
 @pytest.fixture
@@ -57,14 +66,18 @@ def http(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-async def bot(server: BotApiServer, http: str) -> AsyncIterator[Bot]:
-    async with Bot(
+def client_of(server: BotApiServer, http: str) -> Bot:
+    return Bot(
         SANDBOX_TOKEN,
         base_url=f"{server.url}/bot",
         base_file_url=f"{server.url}/file/bot",
         request=requests(5)[http],
-    ) as client:
+    )
+
+
+@pytest.fixture
+async def bot(server: BotApiServer, http: str) -> AsyncIterator[Bot]:
+    async with client_of(server, http) as client:
         yield client
 
 
@@ -350,12 +363,15 @@ async def test_user_side_works_over_http(server: BotApiServer, bot: Bot) -> None
         assert calls["counts"]["sendMessage"] == 1
 
 
-async def test_webhook_mode_delivers_updates_with_the_secret_token(
-    bot: Bot, server: BotApiServer, ann: Person
-) -> None:
+Received = list[tuple[dict[str, Any], str | None]]
+
+
+@contextlib.asynccontextmanager
+async def webhook_receiver(server: BotApiServer) -> AsyncIterator[tuple[str, Received]]:
+    """A webhook endpoint on 127.0.0.1: its URL and every (update, secret header) it got."""
     from aiohttp import web
 
-    received: list[tuple[dict[str, Any], str | None]] = []
+    received: Received = []
 
     async def hook(request: web.Request) -> web.Response:
         received.append(
@@ -372,11 +388,292 @@ async def test_webhook_mode_delivers_updates_with_the_secret_token(
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
+        yield f"http://127.0.0.1:{port}/hook", received
+    finally:
+        await runner.cleanup()
+
+
+async def test_webhook_mode_delivers_updates_with_the_secret_token(
+    bot: Bot, server: BotApiServer, ann: Person
+) -> None:
+    async with webhook_receiver(server) as (url, received):
+        await bot.set_webhook(url, secret_token="s3cret")
         await server.world.wait_for(lambda: received)
         update, secret = received[0]
         assert update["message"]["text"] == "/start"
         assert secret == "s3cret"
         await server.world.wait_for(lambda: not server.world.updates)
-    finally:
-        await runner.cleanup()
+
+
+# --- as strict as Telegram (issue 16, item 6) ---------------------------------------
+
+
+async def test_updates_stay_pending_until_an_offset_confirms_them_across_restarts(
+    bot: Bot, server: BotApiServer, ann: Person, http: str
+) -> None:
+    ann.send("second")
+    taken = await bot.get_updates(timeout=0)
+    assert [u.message.text for u in taken if u.message] == ["/start", "second"]
+    assert await bot.get_updates(timeout=0) == taken  # taken is not confirmed
+    async with client_of(server, http) as restarted:  # the bot came back: no offset known
+        assert await restarted.get_updates(timeout=0) == taken
+        assert await restarted.get_updates(offset=0, timeout=0) == taken
+        rest = await restarted.get_updates(offset=taken[0].update_id + 1, timeout=0)
+        assert rest == taken[1:]
+    async with client_of(server, http) as again:
+        assert await again.get_updates(timeout=0) == taken[1:]
+        assert await again.get_updates(offset=taken[-1].update_id + 1, timeout=0) == ()
+        assert await again.get_updates(timeout=0) == ()
+    assert server.world.updates == []
+
+
+async def test_a_negative_offset_keeps_only_the_last_updates(
+    server: BotApiServer, ann: Person
+) -> None:
+    ann.send("second")
+    ann.send("third")
+    _, body = await raw(server, "getUpdates", offset=-1)
+    assert [u["message"]["text"] for u in body["result"]] == ["third"]
+    _, body = await raw(server, "getUpdates")
+    assert [u["message"]["text"] for u in body["result"]] == ["third"]
+
+
+def too_many(seconds: int) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "error_code": 429,
+        "description": f"Too Many Requests: retry after {seconds}",
+        "parameters": {"retry_after": seconds},
+    }
+
+
+def pressed(ann: Person, message: SimMessage, data: str = "yes") -> str:
+    """Ann taps a button of `message`; the callback query's id."""
+    ann.press_data(message, data)
+    query_id = ann.world.updates[-1]["callback_query"]["id"]
+    assert isinstance(query_id, str)
+    return query_id
+
+
+async def card(server: BotApiServer, ann: Person) -> SimMessage:
+    """A message from the bot with one button, as Ann sees it."""
+    markup = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}]]}
+    status, _ = await raw(
+        server, "sendMessage", chat_id=ann.user.id, text="Ready?", reply_markup=markup
+    )
+    assert status == 200
+    return ann.bot_messages()[-1]
+
+
+async def test_injected_429s_hit_edits_and_callback_answers_too(
+    bot: Bot, server: BotApiServer, ann: Person
+) -> None:
+    sent = await card(server, ann)
+    query_id = pressed(ann, sent)
+    server.faults.throttle_rate = 1.0
+    server.faults.throttle_retry_after = 3
+    chat, message = ann.user.id, sent.message_id
+    tries = {
+        "sendMessage": {"chat_id": chat, "text": "hi"},
+        "editMessageText": {"chat_id": chat, "message_id": message, "text": "Edited"},
+        "editMessageReplyMarkup": {"chat_id": chat, "message_id": message},
+        "answerCallbackQuery": {"callback_query_id": query_id, "text": "Noted"},
+    }
+    for name, params in tries.items():
+        assert await raw(server, name, **params) == (429, too_many(3)), name
+    with pytest.raises(RetryAfter) as caught:
+        await bot.edit_message_text("Edited", chat_id=chat, message_id=message)
+    assert caught.value.retry_after == timedelta(seconds=3)
+    with pytest.raises(RetryAfter):
+        await bot.answer_callback_query(query_id)
+    assert await bot.send_chat_action(chat, "typing")  # neither a send nor an edit
+    assert await bot.get_updates(timeout=0)
+    assert sent.shown_text == "Ready?"
+    assert ann.user.toasts == []  # nothing of a throttled call was carried out
+    server.faults.throttle_rate = 0.0
+    assert await bot.answer_callback_query(query_id, text="Noted")  # still answerable
+    assert ann.user.toasts == ["Noted"]
+
+
+async def test_throttled_methods_can_be_chosen(server: BotApiServer, ann: Person) -> None:
+    sent = await card(server, ann)
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        faults = await client.put("/sim/faults", json={"throttle_methods": ["answerCallbackQuery"]})
+    assert faults.json()["throttle_methods"] == ["answerCallbackQuery"]
+    answer = await raw(server, "answerCallbackQuery", callback_query_id=pressed(ann, sent))
+    assert answer == (429, too_many(1))
+    assert (await raw(server, "sendMessage", chat_id=ann.user.id, text="hi"))[0] == 200
+    edit = await raw(
+        server, "editMessageText", chat_id=ann.user.id, message_id=sent.message_id, text="New"
+    )
+    assert edit[0] == 200
+
+
+async def test_the_message_limit_counts_sends_only_and_edits_have_their_own(
+    server: BotApiServer, ann: Person
+) -> None:
+    server.gate.clock = lambda: 1000.0  # time stands still: every call in the same second
+    server.limits.global_per_second = 2
+    server.limits.edits_per_chat_per_minute = 3
+    server.limits.answers_per_second = 1
+    sent = await card(server, ann)
+    edits = [
+        await raw(
+            server, "editMessageText", chat_id=ann.user.id, message_id=sent.message_id, text=text
+        )
+        for text in ("one", "two", "three", "four")
+    ]
+    assert [status for status, _ in edits] == [200, 200, 200, 429]
+    assert edits[-1][1]["parameters"]["retry_after"] >= 1
+    first, second = pressed(ann, sent), pressed(ann, sent)
+    assert (await raw(server, "answerCallbackQuery", callback_query_id=first))[0] == 200
+    answered = await raw(server, "answerCallbackQuery", callback_query_id=second)
+    assert answered[0] == 429
+    assert answered[1]["description"].startswith("Too Many Requests: retry after")
+    sends = [await raw(server, "sendMessage", chat_id=ann.user.id, text="hi") for _ in range(2)]
+    assert [status for status, _ in sends] == [200, 429]  # the card and this one: 2 a second
+
+
+@pytest.fixture
+def moved() -> ManualClock:
+    return ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def timed(moved: ManualClock) -> AsyncIterator[BotApiServer]:
+    """A server whose clock the test moves: callback queries age without sleeping."""
+    world = World(clock=lambda: moved.now().timestamp())
+    async with BotApiServer(SANDBOX_TOKEN, world=world) as running:
+        yield running
+
+
+async def test_a_callback_query_answered_after_15_seconds_is_too_old(
+    timed: BotApiServer, moved: ManualClock, http: str
+) -> None:
+    ann = Person.create(timed.world, "Ann")
+    ann.send("/start")
+    sent = await card(timed, ann)
+    in_time, late = pressed(ann, sent), pressed(ann, sent)
+    moved.advance(timedelta(seconds=15))
+    answer = await raw(timed, "answerCallbackQuery", callback_query_id=in_time, text="Noted")
+    assert answer == (200, {"ok": True, "result": True})
+    moved.advance(timedelta(seconds=0.5))
+    assert await raw(timed, "answerCallbackQuery", callback_query_id=late) == (400, QUERY_TOO_OLD)
+    async with client_of(timed, http) as bot:
+        with pytest.raises(BadRequest, match=r"[Qq]uery is too old"):
+            await bot.answer_callback_query(late, text="Too late")
+    assert ann.user.toasts == ["Noted"]
+
+
+async def test_an_unknown_or_answered_callback_query_is_too_old(
+    server: BotApiServer, ann: Person
+) -> None:
+    query_id = pressed(ann, await card(server, ann))
+    unknown = await raw(server, "answerCallbackQuery", callback_query_id="424242")
+    assert unknown == (400, QUERY_TOO_OLD)
+    assert (await raw(server, "answerCallbackQuery", callback_query_id=query_id))[0] == 200
+    twice = await raw(server, "answerCallbackQuery", callback_query_id=query_id)
+    assert twice == (400, QUERY_TOO_OLD)
+
+
+BAD_URLS = [
+    "",
+    "example.org",
+    "www.example.org/path",
+    "javascript:alert(1)",
+    "https://exa mple.org",
+    "https://example.org/a b",
+    " https://example.org",
+    "http://",
+    "https:///path",
+    "ftp://example.org",
+    "mailto:ann@example.org",
+    "tg:resolve?domain=x",
+    "https://example.org:99999",
+]
+GOOD_URLS = [
+    "https://example.org",
+    "http://127.0.0.1:8080/join?id=1",
+    "https://meet.example.org/room#start",
+    "tg://resolve?domain=learning_culture_bot",
+    "https://t.me/learning_culture_bot?start=register",
+]
+LINKED = ["sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto"]
+
+
+async def with_link(server: BotApiServer, ann: Person, method: str, url: str) -> Any:
+    """Call `method` with a keyboard whose one button links to `url`."""
+    markup = {"inline_keyboard": [[{"text": "Open", "url": url}]]}
+    params: dict[str, Any] = {"chat_id": ann.user.id, "reply_markup": markup}
+    if method.startswith("edit"):
+        params["message_id"] = (await card(server, ann)).message_id
+    if method in ("sendMessage", "editMessageText"):
+        params["text"] = "Follow the link"
+    if method in ("sendDocument", "sendPhoto"):
+        stored = server.world.store_file("a.png", "image/png", b"\x89PNG fake")
+        params[method.removeprefix("send").lower()] = stored.file_id
+    return await raw(server, method, **params)
+
+
+@pytest.mark.parametrize("method", LINKED)
+@pytest.mark.parametrize("url", BAD_URLS)
+async def test_a_link_button_with_a_bad_url_is_refused(
+    server: BotApiServer, ann: Person, method: str, url: str
+) -> None:
+    refused = f"Bad Request: inline keyboard button URL '{url}' is invalid: Wrong HTTP URL"
+    assert await with_link(server, ann, method, url) == (
+        400,
+        {"ok": False, "error_code": 400, "description": refused},
+    )
+
+
+@pytest.mark.parametrize("method", LINKED)
+@pytest.mark.parametrize("url", GOOD_URLS)
+async def test_a_link_button_to_http_https_or_tg_is_taken(
+    server: BotApiServer, ann: Person, method: str, url: str
+) -> None:
+    status, body = await with_link(server, ann, method, url)
+    assert status == 200, body
+    assert ann.bot_messages()[-1].buttons == [[{"text": "Open", "url": url}]]
+
+
+async def test_the_library_reports_a_bad_button_url(bot: Bot, ann: Person) -> None:
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Open", url="javascript:alert(1)")]])
+    with pytest.raises(BadRequest, match=r"(?i)button url .javascript:alert\(1\). is invalid"):
+        await bot.send_message(ann.user.id, "Tap", reply_markup=markup)
+
+
+async def test_webhook_updates_can_be_posted_twice(
+    bot: Bot, server: BotApiServer, ann: Person
+) -> None:
+    server.faults.duplicate_webhooks = 1
+    async with webhook_receiver(server) as (url, received):
+        await bot.set_webhook(url)
+        await server.world.wait_for(lambda: len(received) == 2 and not server.world.updates)
+        first = received[0][0]
+        assert [update for update, _ in received] == [first, first]  # the same update_id too
+        assert first["message"]["text"] == "/start"
+        ann.send("second")
+        await server.world.wait_for(lambda: len(received) == 3 and not server.world.updates)
+        second = received[2][0]
+        assert second["message"]["text"] == "second"  # the fault was for one update only
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            again = await client.post(f"/sim/updates/{first['update_id']}/redeliver")
+            assert again.json() == first
+            await server.world.wait_for(lambda: len(received) == 4)
+            assert received[3][0] == first
+            assert (await client.post("/sim/updates/999999/redeliver")).status_code == 404
+    ids = [first["update_id"], first["update_id"], second["update_id"], first["update_id"]]
+    assert server.world.webhook_posts == ids
+
+
+async def test_a_redelivered_update_is_not_polled_again_once_confirmed(
+    server: BotApiServer, ann: Person
+) -> None:
+    _, body = await raw(server, "getUpdates")
+    update = body["result"][0]
+    confirmed = await raw(server, "getUpdates", offset=update["update_id"] + 1)
+    assert confirmed == (200, {"ok": True, "result": []})
+    assert server.world.redeliver(update["update_id"]) == update
+    _, body = await raw(server, "getUpdates", offset=update["update_id"] + 1)
+    assert body["result"] == []

@@ -4,6 +4,7 @@ and /health, structured logs, and a graceful stop on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import socket
 from pathlib import Path
@@ -26,6 +27,16 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def webhook_env(hook: str, port: int) -> dict[str, str]:
+    """The settings of a bot serving its own webhook on `port`."""
+    return {
+        "MOOC_BOT_BOT__MODE": "webhook",
+        "MOOC_BOT_BOT__WEBHOOK_URL": hook,
+        "MOOC_BOT_BOT__LISTEN": f"127.0.0.1:{port}",
+        "MOOC_BOT_BOT__WEBHOOK_SECRET": SECRET,
+    }
 
 
 def bot_process(server: BotApiServer, db: Path, **env: str) -> Any:
@@ -66,14 +77,7 @@ async def test_webhook_mode_takes_updates_refuses_forgeries_and_reports_health(
     hook = f"http://127.0.0.1:{port}/telegram-hook"
     async with BotApiServer(TOKEN) as server, aiohttp.ClientSession() as client:
         ann = Person.create(server.world, "Ann")
-        async with bot_process(
-            server,
-            db,
-            MOOC_BOT_BOT__MODE="webhook",
-            MOOC_BOT_BOT__WEBHOOK_URL=hook,
-            MOOC_BOT_BOT__LISTEN=f"127.0.0.1:{port}",
-            MOOC_BOT_BOT__WEBHOOK_SECRET=SECRET,
-        ) as bot:
+        async with bot_process(server, db, **webhook_env(hook, port)) as bot:
             logs = logs_of(bot)
             health = await wait_healthy(client, f"http://127.0.0.1:{port}/health")
             assert health["ok"] is True
@@ -108,7 +112,7 @@ async def test_webhook_mode_takes_updates_refuses_forgeries_and_reports_health(
     assert "handler=flows.text" in log  # the private thought was handled…
     assert 'reason="no secret"' in log
     assert 'reason="wrong secret"' in log
-    assert f"update=1 user={ann.user.id}" in log
+    assert re.search(rf"update=\d+ user={ann.user.id}", log)
     assert "handler=participant.start" in log
     assert "event=stopping signal=SIGTERM" in log
     assert "event=stopped mode=webhook" in log
@@ -138,7 +142,7 @@ async def test_sigterm_lets_the_update_in_hand_finish(tmp_path: Path) -> None:
                 ),
                 30,
             )
-            log = await stopped(bot, logs)  # the welcome has only begun
+            log = await stopped(bot, logs)  # the welcome is still on its way
         # Everything the handler meant to say arrived, though the stop came first.
         assert "What would you like to do?" in ann.bot_messages()[-1].shown_text
     assert "event=stopped mode=polling" in log

@@ -4,40 +4,71 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.clock import ManualClock
+from bot.inbox import TRIES
 from bot.render import PATIENCE
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Faults
 from bot.settings import Settings
-from store import participants
+from store import inbox, participants
 from store.participants import ParticipantStatus
 
 
-async def test_failed_handler_says_progress_is_saved_and_bot_keeps_running(tg: Sandbox) -> None:
+async def test_a_reply_refused_with_500s_comes_again_within_seconds_once(
+    tg: Sandbox, clock: ManualClock
+) -> None:
     ann = tg.person("Ann")
-    # The greeting's first sendMessage meets a 500 on every try (a reply is tried again
-    # PATIENCE times in all); the apology after it goes through.
+    # The welcome meets a 500 on every try in hand (a reply is tried PATIENCE times);
+    # it stays in the outbox and goes out a second later.
     tg.server.faults.fail_next = PATIENCE
     ann.send("/start")
-    sorry = await ann.expect("Sorry, something went wrong")
-    assert "your progress is saved" in sorry.shown_text
+    await tg.world.wait_for(lambda: [c.status for c in tg.world.calls].count(500) == PATIENCE)
+    await tg.settle()
+    clock.advance(timedelta(seconds=1))
+    assert await tg.dispatch() == 1
+    await ann.expect("What would you like to do?")
     ann.send("/help")
     await ann.expect("What I can do")
+    welcomes = [m for m in ann.bot_messages() if "What would you like to do?" in m.shown_text]
+    assert len(welcomes) == 1
+    assert not [m for m in ann.bot_messages() if "something went wrong" in m.shown_text]
 
 
-async def test_failure_is_logged_with_the_update_id(
+BROKEN = (
+    "CREATE TRIGGER broken BEFORE UPDATE ON participants"
+    " BEGIN SELECT RAISE(ABORT, 'broken on purpose'); END"
+)
+
+
+async def test_an_update_whose_handler_keeps_failing_is_parked_and_the_next_one_goes_on(
     tg: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     ann = tg.person("Ann")
-    tg.server.faults.fail_next = PATIENCE
-    with caplog.at_level(logging.ERROR, logger="bot.handlers.common"):
+    ann.send("/start")
+    await ann.expect("What would you like to do?")
+    await tg.store.execute(BROKEN)  # every update of hers now fails in its handler
+    with caplog.at_level(logging.WARNING, logger="bot.inbox"):
         ann.send("/help")
-        await ann.expect("Sorry, something went wrong")
+        sorry = await ann.expect("Sorry, something went wrong")
+    assert "your progress is saved" in sorry.shown_text
     logged = [r.getMessage() for r in caplog.records]
-    assert any(re.fullmatch(r"handler failed for update \d+", line) for line in logged), logged
+    assert any(
+        re.fullmatch(rf"handler failed {TRIES} times for update \d+; parked", line)
+        for line in logged
+    ), logged
+    [parked] = await inbox.parked(tg.store)
+    assert parked.attempts == TRIES
+    assert parked.last_error is not None
+    assert "broken on purpose" in parked.last_error
+    await tg.store.execute("DROP TRIGGER broken")
+    ann.send("/menu")  # not held up behind the parked one
+    await ann.expect("What would you like to do?")
+    assert [m.shown_text for m in ann.bot_messages()].count(sorry.shown_text) == 1
 
 
 async def test_refused_set_my_commands_is_a_warning_not_a_crash(

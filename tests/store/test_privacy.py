@@ -7,7 +7,7 @@ from pathlib import Path
 from store.db import Store
 from store.privacy import PERSONAL
 
-PERSON_COLUMNS = {"participant_id", "telegram_id", "actor_id", "used_by"}
+PERSON_COLUMNS = {"participant_id", "telegram_id", "actor_id", "used_by", "person"}
 
 
 async def test_every_column_that_names_a_person_is_listed(tmp_path: Path) -> None:
