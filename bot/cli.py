@@ -21,9 +21,10 @@ from bot.registration import hand_out_waiting_logins
 from bot.serve import serve
 from bot.settings import Settings, SettingsError, load_settings
 from flows.content import Content
-from store import audit, logins, outbox, registrations
+from store import audit, inbox, logins, outbox, registrations
 from store import roles as role_store
 from store.db import Store, StoreError, backup
+from store.inbox import InboxStatus
 from store.outbox import OutboxStatus
 from store.registrations import RegistrationStatus
 from store.roles import Role
@@ -219,12 +220,20 @@ async def _outbox(settings: Settings) -> int:
     async with Store(settings.database_path) as store:
         table = await outbox.counts_by_kind(store)
         upcoming = await outbox.next_due(store)
+        way_in = await inbox.counts(store)
+        parked = await inbox.parked(store)
     print(f"{'kind':<10}" + "".join(f"{status.value:>11}" for status in columns))
     for kind, counts in table.items():
         print(f"{kind:<10}" + "".join(f"{counts.get(status, 0):>11}" for status in columns))
     if not table:
         print("(nothing queued yet)")
     print(f"next due: {upcoming.isoformat() if upcoming else '—'}")
+    print(
+        "inbox: " + ", ".join(f"{way_in.get(status, 0)} {status.value}" for status in InboxStatus)
+    )
+    for item in parked:  # updates whose handler kept failing (docs/deploy.md)
+        when = f"{item.received_at:%Y-%m-%d %H:%M}"
+        print(f"  parked update {item.update_id} ({when} UTC): {item.last_error}")
     return 0
 
 

@@ -111,7 +111,7 @@ async def test_logins_import_refuses_a_file_without_a_code_column(tmp_path: Path
 async def test_broadcast_from_the_command_line_checks_html_and_queues_rows(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from store import outbox, participants
+    from store import inbox, outbox, participants
     from store.db import Store
 
     db = tmp_path / "bot.sqlite3"
@@ -151,6 +151,15 @@ async def test_broadcast_from_the_command_line_checks_html_and_queues_rows(tmp_p
     header, row = out.splitlines()[:2]
     assert header.split() == ["kind", "pending", "sent", "failed", "cancelled", "missed", "sending"]
     assert row.split() == ["broadcast", "2", "0", "0", "0", "0", "0"]
+    assert "inbox: 0 pending, 0 handled, 0 parked" in out
+    async with Store(db) as store:  # an update whose handler kept failing
+        now = datetime.now(UTC)
+        await inbox.receive(store, [inbox.Incoming(77, 1, {"update_id": 77})], now)
+        await inbox.park(store, 77, 3, "IntegrityError('broken')", now)
+    code, out, _ = await run("outbox", env=env)
+    assert "inbox: 0 pending, 0 handled, 1 parked" in out
+    assert "parked update 77" in out
+    assert "IntegrityError('broken')" in out
 
 
 async def test_export_stats_and_purge_from_the_command_line(tmp_path: Path) -> None:
