@@ -38,6 +38,7 @@ class _Turn:
     store: Store
     task: asyncio.Task[object] | None
     serial: int = 0
+    paused: bool = False
 
 
 _TURN: ContextVar[_Turn | None] = ContextVar("store_turn", default=None)
@@ -143,7 +144,7 @@ class Store:
         turn = _TURN.get()
         if turn is None or turn.store is not self or turn.task is not asyncio.current_task():
             return None
-        return turn
+        return None if turn.paused else turn
 
     @property
     def in_turn(self) -> bool:
@@ -176,6 +177,29 @@ class Store:
             except BaseException:
                 await _rollback(conn)
                 raise
+
+    @asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """Inside a turn: commit what it wrote so far and let everyone else write while
+        a long piece of reading and building runs (an export made in a thread); the
+        turn goes on afterwards. Outside a turn, nothing happens.
+
+        What the turn wrote before is then committed on its own: use it only where
+        doing that part twice after a crash is harmless (remembering who wrote)."""
+        turn = self._own_turn()
+        if turn is None:
+            yield
+            return
+        conn = self.conn
+        await conn.execute("COMMIT")
+        turn.paused = True
+        self._write_lock.release()
+        try:
+            yield
+        finally:
+            await self._write_lock.acquire()
+            turn.paused = False
+            await conn.execute("BEGIN IMMEDIATE")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -182,11 +182,13 @@ async def export(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
     strings = context.strings
-    c = await _collected(context)
     titles = session_titles(context)
-    with tempfile.TemporaryDirectory() as folder:
-        paths = await asyncio.to_thread(write_exports, c, strings, titles, Path(folder))
-        xlsx, csv = [await asyncio.to_thread(path.read_bytes) for path in paths]
+    # Seconds of reading and building for a large course: others write meanwhile.
+    async with context.store.paused():
+        c = await _collected(context)
+        with tempfile.TemporaryDirectory() as folder:
+            paths = await asyncio.to_thread(write_exports, c, strings, titles, Path(folder))
+            xlsx, csv = [await asyncio.to_thread(path.read_bytes) for path in paths]
     count = sum(len(c.entries[q]) for q in c.every)
     anonymised = Markup(strings("export.anonymised")) if c.anonymise else ""
     caption = strings(
@@ -214,9 +216,10 @@ async def export(update: Update, context: BotContext) -> None:
 async def stats(update: Update, context: BotContext) -> None:
     """/stats: the funnel per group as text, then as a chart."""
     strings = context.strings
-    c = await _collected(context)
-    shape = funnel(c, context.bot_data.content, strings, session_titles(context))
-    chart = await asyncio.to_thread(funnel_chart, shape, strings.plain("stats.chart_title"))
+    async with context.store.paused():
+        c = await _collected(context)
+        shape = funnel(c, context.bot_data.content, strings, session_titles(context))
+        chart = await asyncio.to_thread(funnel_chart, shape, strings.plain("stats.chart_title"))
     replies: list[Out] = [Reply(text) for text in funnel_text(shape, strings)]
     replies.append(Photo(chart, strings("stats.caption"), "funnel.png"))
     await respond(update, context, replies)
@@ -226,14 +229,15 @@ async def roster(update: Update, context: BotContext) -> None:
     """/roster: who is registered or waiting, and how far each got, as roster.xlsx;
     in the chat, a line per session."""
     strings = context.strings
-    c = await _collected(context)
     titles = session_titles(context)
     content = context.bot_data.content
     sections = [s.id for s in content.course(content.default_language).sections]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "roster.xlsx"
-        await asyncio.to_thread(roster_xlsx, c, strings, titles, sections, path)
-        data = await asyncio.to_thread(path.read_bytes)
+    async with context.store.paused():
+        c = await _collected(context)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "roster.xlsx"
+            await asyncio.to_thread(roster_xlsx, c, strings, titles, sections, path)
+            data = await asyncio.to_thread(path.read_bytes)
     read, answered = c.sections_read(), c.questions_answered()
     lines = []
     for session in context.settings.sessions:
@@ -273,9 +277,10 @@ async def digest(update: Update, context: BotContext) -> None:
     else:  # the next session that has not ended, else everyone
         ahead = [s for s in settings.sessions if s.ends_at > now]
         session = min(ahead, key=lambda s: s.starts_at) if ahead else None
-    shown, page = await make_digest(
-        context.store, context.bot_data.content, strings, settings, session, now
-    )
+    async with context.store.paused():
+        shown, page = await make_digest(
+            context.store, context.bot_data.content, strings, settings, session, now
+        )
     caption = strings("digest.caption", title=shown.title)
     replies: list[Out] = [
         Reply(digest_summary(shown, strings)),

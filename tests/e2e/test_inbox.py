@@ -3,7 +3,8 @@
 Real `mooc-bot run` processes against the local Bot API server, which keeps an
 update pending until a getUpdates offset above it confirms it (as Telegram does).
 The short runs are part of `make test`; MOOC_BOT_KILLS=30 MOOC_BOT_KILL_PEOPLE=100
-gives the long run whose figures the closing note quotes (see also `make bench`).
+gives the long run whose figures the closing note quotes, MOOC_BOT_KILLS=0 its
+control run (the same typing with no kill).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ KILLS = int(os.environ.get("MOOC_BOT_KILLS", "4"))
 PEOPLE = int(os.environ.get("MOOC_BOT_KILL_PEOPLE", "20"))
 RATE = 40.0  # messages a second, all people together
 SEED = int(os.environ.get("MOOC_BOT_KILL_SEED", "16"))
+CONTROL_SECONDS = 45.0  # MOOC_BOT_KILLS=0: typing for about as long as 30 kills take
 
 
 def pending_in_inbox(db: Path) -> int:
@@ -80,6 +82,11 @@ async def test_typing_through_random_kills_loses_and_doubles_nothing(tmp_path: P
                 await asyncio.sleep(rng.uniform(0.5, 3.0))
                 bot.send_signal(signal.SIGKILL)
                 await bot.wait()
+        if not KILLS:  # the control run: the same typing, one bot all along
+            async with bot_running(server.url, TOKEN, db) as control:
+                await asyncio.sleep(CONTROL_SECONDS)  # the length of the load, not a wait
+                control.send_signal(signal.SIGINT)
+                await control.wait()
         typing_done.set()
         await typist
         async with bot_running(server.url, TOKEN, db) as last:

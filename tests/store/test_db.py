@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -154,3 +156,45 @@ async def test_online_backup_while_the_store_is_open(store: Store, tmp_path: Pat
         assert [e.action for e in await audit.recent(copy)] == ["kept"]
     with pytest.raises(StoreError, match="another file"):
         backup(store.path, store.path)  # type: ignore[arg-type]
+
+
+async def test_a_turn_is_one_transaction_that_commits_whole_or_not_at_all(tmp_path: Path) -> None:
+    async with Store(tmp_path / "turn.sqlite3") as store:
+        await store.execute("CREATE TABLE t (v TEXT)")
+        with contextlib.suppress(RuntimeError):
+            async with store.turn():
+                await store.execute("INSERT INTO t VALUES ('a')")
+                async with store.transaction() as conn:  # a savepoint inside the turn
+                    await conn.execute("INSERT INTO t VALUES ('b')")
+                raise RuntimeError("the process dies here")
+        assert await store.fetch_all("SELECT v FROM t") == []
+        async with store.turn():
+            await store.execute("INSERT INTO t VALUES ('a')")
+            with contextlib.suppress(ValueError):
+                async with store.transaction() as conn:  # a failure the handler catches
+                    await conn.execute("INSERT INTO t VALUES ('b')")
+                    raise ValueError("undone alone")
+            await store.execute("INSERT INTO t VALUES ('c')")
+        assert [r["v"] for r in await store.fetch_all("SELECT v FROM t ORDER BY v")] == ["a", "c"]
+
+
+async def test_another_task_waits_for_the_turn_and_a_pause_lets_it_write(tmp_path: Path) -> None:
+    async with Store(tmp_path / "turn.sqlite3") as store:
+        await store.execute("CREATE TABLE t (v TEXT)")
+        order: list[str] = []
+
+        async def other() -> None:
+            await store.execute("INSERT INTO t VALUES ('other')")
+            order.append("other")
+
+        async with store.turn():
+            await store.execute("INSERT INTO t VALUES ('turn')")
+            task = asyncio.create_task(other())  # its own task: it waits for the lock
+            await asyncio.sleep(0)
+            async with store.paused():  # committed so far; the other writes meanwhile
+                await task
+            order.append("turn")
+            await store.execute("INSERT INTO t VALUES ('after')")
+        assert order == ["other", "turn"]
+        rows = [r["v"] for r in await store.fetch_all("SELECT v FROM t ORDER BY rowid")]
+        assert rows == ["turn", "other", "after"]
