@@ -75,6 +75,17 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[int(fraction * (len(ordered) - 1))] if ordered else 0.0
 
 
+def apologised(person: Person) -> int:
+    """Bot messages in this person's chat that apologise for a failure."""
+    return sum(any(a in m.shown_text.lower() for a in APOLOGIES) for m in person.bot_messages())
+
+
+def duplicates(person: Person) -> int:
+    """Bot messages that repeat an earlier one word for word (each step's answer differs)."""
+    texts = [m.shown_text for m in person.bot_messages()]
+    return len(texts) - len(set(texts))
+
+
 def shipped_settings() -> Settings:
     return load_settings(ROOT / "settings.toml")
 
@@ -327,15 +338,13 @@ async def journey_under_faults(
             await asyncio.gather(*(walk(p, SHORT_JOURNEY, watch, tally, think) for p in crowd))
             seconds = time.perf_counter() - began
             await tg.settle()
-            apologies = sum(
-                any(a in m.shown_text.lower() for a in APOLOGIES)
-                for p in crowd
-                for m in p.bot_messages()
-            )
+            apologies = sum(apologised(p) for p in crowd)
+            doubled = sum(duplicates(p) for p in crowd)
             calls = tg.world.calls
             faulted = sum(c.status in (429, 500) for c in calls if c.method != "getUpdates")
     return {
         "apologies": float(apologies),
+        "duplicates": float(doubled),
         "finished": float(tally.finished),
         "people": float(people),
         "stalled": float(len(tally.stalled_at)),
@@ -399,7 +408,8 @@ def main() -> None:
     r, took = timed(lambda: asyncio.run(journey_under_faults(settings, people=args.journeys)))
     print(
         f"people_first journey under 20 % 429s and 5 % 500s: {args.journeys} people,"
-        f" 'something went wrong' {r['apologies']:.0f} (target 0), finished"
+        f" 'something went wrong' {r['apologies']:.0f} (target 0), duplicates"
+        f" {r['duplicates']:.0f}, finished"
         f" {r['finished']:.0f}/{r['people']:.0f}, stalled {r['stalled']:.0f},"
         f" answers median {r['median_s']:.2f} s, p99 {r['p99_s']:.2f} s,"
         f" {r['faulted_calls']:.0f} calls faulted, all done in {r['seconds']:.0f} s"

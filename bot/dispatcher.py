@@ -220,6 +220,12 @@ class Dispatcher:
                     receipts=False,
                 )
                 delivered += 1
+                if urgent and delivered < len(outcome):
+                    # A reply of several messages (a confirmation, its calendar file, a
+                    # code): each one recorded, so a crash repeats at most the one in flight.
+                    await outbox.set_payload(
+                        self.store, item.id, {**item.payload, DELIVERED: delivered}
+                    )
         except Forbidden as exc:
             # They blocked the bot: keep their data, send them nothing more (not an error).
             log.info("chat %s blocked the bot; its pending messages are cancelled", item.chat_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import heapq
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -42,6 +43,48 @@ class _Turn:
 
 
 _TURN: ContextVar[_Turn | None] = ContextVar("store_turn", default=None)
+
+
+class WriteLock:
+    """One writer at a time, in order of arrival, except that a `priority` waiter goes
+    ahead of the others: recording a delivery or storing what arrived must not queue
+    behind a hundred people's turns (the longer it waits, the longer a crash could
+    send that message twice, or Telegram waits for its confirmation)."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = 0
+
+    async def acquire(self, *, priority: bool = False) -> None:
+        if not self._held and not self._waiters:
+            self._held = True
+            return
+        self._arrivals += 1
+        handed = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (0 if priority else 1, self._arrivals, handed))
+        try:
+            await handed
+        except asyncio.CancelledError:
+            if handed.done() and not handed.cancelled():
+                self.release()  # it was handed over just as the waiter was cancelled
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, handed = heapq.heappop(self._waiters)
+            if not handed.done():
+                handed.set_result(None)  # the lock passes on, still held
+                return
+        self._held = False
+
+    @asynccontextmanager
+    async def held(self, *, priority: bool = False) -> AsyncIterator[None]:
+        await self.acquire(priority=priority)
+        try:
+            yield
+        finally:
+            self.release()
 
 
 class StoreState(enum.Enum):
@@ -89,7 +132,7 @@ class Store:
         self.path = Path(path) if str(path) != ":memory:" else path
         self._conn: aiosqlite.Connection | None = None
         self._state = StoreState.UNOPENED
-        self._write_lock = asyncio.Lock()
+        self._write_lock = WriteLock()
 
     @property
     def state(self) -> StoreState:
@@ -161,7 +204,7 @@ class Store:
         """
         if self._own_turn() is not None:
             raise StoreError("a turn is already open in this task")
-        async with self._write_lock:
+        async with self._write_lock.held():
             conn = self.conn
             await conn.execute("BEGIN IMMEDIATE")
             token = _TURN.set(_Turn(self, asyncio.current_task()))
@@ -202,14 +245,15 @@ class Store:
             await conn.execute("BEGIN IMMEDIATE")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Group writes that must succeed or fail together (BEGIN IMMEDIATE … COMMIT)."""
+    async def transaction(self, *, priority: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+        """Group writes that must succeed or fail together (BEGIN IMMEDIATE … COMMIT);
+        with `priority`, ahead of the writers already waiting."""
         turn = self._own_turn()
         if turn is not None:
             async with _savepoint(self.conn, turn):
                 yield self.conn
             return
-        async with self._write_lock:
+        async with self._write_lock.held(priority=priority):
             conn = self.conn
             await conn.execute("BEGIN IMMEDIATE")
             try:
@@ -223,12 +267,12 @@ class Store:
                 await _rollback(conn)
                 raise
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Sequence[Any] = (), *, priority: bool = False) -> int:
         """Run one write on its own (atomic by itself); return the rows changed."""
         if self._own_turn() is not None:
             cursor = await self.conn.execute(sql, params)
             return cursor.rowcount
-        async with self._write_lock:
+        async with self._write_lock.held(priority=priority):
             cursor = await self.conn.execute(sql, params)
             return cursor.rowcount
 

@@ -75,11 +75,12 @@ def _item(row: Any) -> InboxItem:
 
 async def receive(store: Store, updates: Sequence[Incoming], now: datetime) -> list[int]:
     """Store a batch of updates in one transaction; return the ids that were new
-    (an id seen before, handled or not, is a redelivery and is left alone)."""
+    (an id seen before, handled or not, is a redelivery and is left alone). Ahead of
+    other writers: Telegram waits for it, and so does the person."""
     fresh: list[int] = []
     if not updates:
         return fresh
-    async with store.transaction() as conn:
+    async with store.transaction(priority=True) as conn:
         for update in updates:
             cursor = await conn.execute(
                 "INSERT INTO inbox (update_id, person, payload, received_at) VALUES (?, ?, ?, ?)"

@@ -218,8 +218,9 @@ async def mark_sent(store: Store, sent: Sequence[tuple[int, datetime]]) -> None:
     """Several rows delivered, in one transaction (the dispatcher groups its records).
 
     A delivered reply leaves no row: what it said may echo what a person typed, and
-    the inbox already records that its update was handled."""
-    async with store.transaction() as conn:
+    the inbox already records that its update was handled. Ahead of other writers:
+    until it is written, a crash would send these again."""
+    async with store.transaction(priority=True) as conn:
         await conn.executemany(
             "DELETE FROM outbox WHERE id = ? AND kind = 'reply'", [(i,) for i, _ in sent]
         )
@@ -241,9 +242,11 @@ async def retry_later(
 
 
 async def set_payload(store: Store, item_id: int, payload: dict[str, Any]) -> None:
+    """(Ahead of other writers: it records how far a row's messages went out.)"""
     await store.execute(
         "UPDATE outbox SET payload = ? WHERE id = ?",
         (json.dumps(payload, ensure_ascii=False), item_id),
+        priority=True,
     )
 
 
