@@ -138,7 +138,16 @@ async def on_step(
         role=answers.get("role", ""),
         knows=answers.get("knows", ""),
     )
-    return await context.bot_data.desk.register(participant, session, details, context.clock.now())
+    replies = await context.bot_data.desk.register(
+        participant, session, details, context.clock.now()
+    )
+    if update.callback_query is None or not replies or not isinstance(replies[0], Reply):
+        return replies
+    # The confirmation (or the waitlist notice) replaces the card whose Confirm was
+    # pressed: an edit done twice shows once, so even a crash right after Telegram took
+    # it, before the bot could record that, never confirms anybody twice.
+    first = replies[0]
+    return [Reply(first.html, first.buttons, edit=True), *replies[1:]]
 
 
 async def cancel_registration(update: Update, context: BotContext) -> None:

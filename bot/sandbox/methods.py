@@ -380,6 +380,8 @@ def _edited(ctx: Context, message: SimMessage, **changes: Any) -> dict[str, Any]
     for key, value in changes.items():
         setattr(message, key, value)
     message.edit_date = int(ctx.world.clock())
+    if "text" in changes:
+        message.text_edits += 1
     # Listeners hear "buttons" when only the keyboard changed, so they need not reprint.
     ctx.world.touch("buttons" if set(changes) == {"reply_markup"} else "edit", message)
     return message.to_api()

@@ -25,6 +25,7 @@ class Person:
         self.world = world
         self.user = user
         self._cursor = 0
+        self._seen_edits: dict[int, int] = {}  # message id -> its text edits already expected
 
     @classmethod
     def create(cls, world: World, first_name: str, **details: Any) -> Person:
@@ -110,7 +111,8 @@ class Person:
         return [m for m in self.messages() if m.from_bot]
 
     async def expect(self, contains: str = "", timeout: float = 10.0) -> SimMessage:
-        """The next bot message not yet expected that contains `contains`."""
+        """The next bot message not yet expected that contains `contains`: a new one,
+        else an earlier one whose text the bot has changed since (an answer in place)."""
         found: SimMessage = await self.world.wait_for(lambda: self._next(contains), timeout)
         return found
 
@@ -120,6 +122,13 @@ class Person:
             message = all_messages[index]
             if message.from_bot and not message.deleted and contains in message.shown_text:
                 self._cursor = index + 1
+                self._seen_edits[message.message_id] = message.text_edits
+                return message
+        for message in all_messages[: self._cursor]:
+            changed = message.text_edits > self._seen_edits.get(message.message_id, 0)
+            shown = message.from_bot and not message.deleted and contains in message.shown_text
+            if changed and shown:
+                self._seen_edits[message.message_id] = message.text_edits
                 return message
         return None
 

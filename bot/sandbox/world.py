@@ -97,6 +97,7 @@ class SimMessage:
     photo: SimFile | None = None
     sticker: dict[str, Any] | None = None
     edit_date: int | None = None
+    text_edits: int = 0  # how often the bot changed its text (an answer given in place)
     deleted: bool = False
 
     @property
