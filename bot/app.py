@@ -345,8 +345,10 @@ async def running(application: BotApp, *, poll_timeout: float = 10) -> AsyncIter
         try:
             yield application
         finally:
-            await poller.stop()
-            await stop_handling(application)
+            try:
+                await poller.stop()
+            finally:
+                await stop_handling(application)
     finally:
         await application.shutdown()
         await on_stop(application)

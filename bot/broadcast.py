@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.dispatcher import Dispatcher, Missed, Postpone, QuietKind
 from bot.render import send_replies
 from bot.settings import Settings
+from bot.turn import after_commit
 from flows.content import Content
 from flows.replies import Button, Out, Reply
 from flows.strings import Strings
@@ -156,7 +157,7 @@ class Broadcasts:
             detail={"id": broadcast.id},
         )
         await self.dispatcher.wake()
-        await self.tick()
+        await after_commit(self.tick)  # never inside a turn: it waits on the write lock
 
     def progress_text(self, broadcast: Broadcast, figures: store.Figures, strings: Strings) -> str:
         rate = self.settings.broadcast.rate_per_second

@@ -11,6 +11,7 @@ cancels their other rows, network trouble retries with backoff and then fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 from collections.abc import Sequence
@@ -100,6 +101,7 @@ class Dispatcher:
         self.batch = max(BATCH, 4 * self.senders)
         self._senders = asyncio.Semaphore(self.senders)
         self._sent = SentRecords(store)
+        self._in_hand: set[int] = set()  # reply rows a turn is sending right now
 
     async def start(self, job_queue: JobQueue[Any] | None) -> None:
         """Resume after a restart: rows left mid-send are pending again; wake at the next due."""
@@ -150,6 +152,8 @@ class Dispatcher:
         return delivered
 
     async def _send_one(self, item: OutboxItem, participant: Participant | None) -> int:
+        if item.id in self._in_hand:
+            return 0  # a reply still being sent after its turn (a long 429): not twice
         async with self._senders:
             try:
                 return await self._deliver(item, participant)
@@ -161,15 +165,20 @@ class Dispatcher:
     async def deliver_reply(self, item: OutboxItem) -> bool:
         """Send a reply row at once, ahead of bulk sends (the inbox, after its commit);
         True when it is out. What could not go now is left to the outbox to retry."""
-        participant = await participants.get(self.store, item.participant_id)
+        self._in_hand.add(item.id)
         try:
+            participant = await participants.get(self.store, item.participant_id)
             delivered = await self._deliver(item, participant)
         except Exception as exc:
             log.exception("reply %s could not be delivered", item.id)
-            await self._failed_attempt(item, self.clock.now(), exc)
+            with contextlib.suppress(Exception):
+                await self._failed_attempt(item, self.clock.now(), exc)
             delivered = 0
+        finally:
+            self._in_hand.discard(item.id)
         if not delivered:
-            await self.wake()
+            with contextlib.suppress(Exception):
+                await self.wake()
         return delivered == 1
 
     async def _deliver(self, item: OutboxItem, participant: Participant | None) -> int:
@@ -177,7 +186,11 @@ class Dispatcher:
         now = self.clock.now()
         urgent = item.kind == REPLY
         kind = self.kinds.get(item.kind)
-        blocked = participant is not None and participant.status is ParticipantStatus.BLOCKED
+        blocked = (
+            participant is not None
+            and participant.status is ParticipantStatus.BLOCKED
+            and item.chat_id == item.participant_id  # a group's pointer still goes
+        )
         # A reply needs no participant row: a group's pointer, the answer to /forget.
         if blocked or (participant is None and not urgent) or (kind is None and not urgent):
             await outbox.mark(self.store, item.id, OutboxStatus.CANCELLED)
@@ -227,10 +240,15 @@ class Dispatcher:
                         self.store, item.id, {**item.payload, DELIVERED: delivered}
                     )
         except Forbidden as exc:
-            # They blocked the bot: keep their data, send them nothing more (not an error).
-            log.info("chat %s blocked the bot; its pending messages are cancelled", item.chat_id)
-            await participants.mark_blocked(self.store, item.participant_id)
-            await outbox.cancel_pending(self.store, item.participant_id)
+            if item.chat_id == item.participant_id:
+                # They blocked the bot: keep their data, send them nothing more (not an error).
+                log.info(
+                    "chat %s blocked the bot; its pending messages are cancelled", item.chat_id
+                )
+                await participants.mark_blocked(self.store, item.participant_id)
+                await outbox.cancel_pending(self.store, item.participant_id)
+            else:  # a group that removed the bot: the person did nothing
+                log.info("chat %s refused a message: %s", item.chat_id, exc)
             await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
             return 0
         except RetryAfter as exc:
@@ -244,7 +262,7 @@ class Dispatcher:
             await outbox.retry_later(
                 self.store,
                 item.id,
-                now + timedelta(seconds=seconds),
+                self.clock.now() + timedelta(seconds=seconds),  # from now, after the pacer
                 "429 Too Many Requests",
                 count_attempt=False,
             )
@@ -259,10 +277,10 @@ class Dispatcher:
                 log.warning("reply %s: the answer was lost (%s); not sent again", item.id, exc)
                 await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=f"lost: {exc}")
                 return 0
-            return await self._failed_attempt(item, now, exc)
+            return await self._failed_attempt(item, self.clock.now(), exc)
         # The window: Telegram accepted the message, the row is not yet marked sent. A kill
         # exactly here sends it again after the restart; the next write keeps it short.
-        await self._sent.record(item.id, now)
+        await self._sent.record(item.id, self.clock.now())
         if kind is not None and participant is not None:
             await kind.sent(item, participant, now)
         return 1

@@ -46,6 +46,8 @@ TRIES = 3  # a handler that fails this often in a row has its update parked
 RETRY_DELAY = 0.5  # seconds, times the attempt
 CONCURRENT = 256  # people handled at once (each one's updates in order)
 KEEP_HANDLED = timedelta(days=2)  # Telegram redelivers for a day at most
+READ_MARGIN = 5.0  # seconds past the long poll's own timeout before a read gives up
+PARKED_RETRY = 5.0  # seconds before an update that could not even be parked is tried again
 
 
 def person_of(update: Update) -> int:
@@ -86,6 +88,27 @@ class Inbox:
         if rows:
             event(log, "inbox_resumed", pending=len(rows))
         return len(rows)
+
+    async def receive_raw(self, raw: Sequence[dict[str, Any]]) -> list[int]:
+        """Updates as Telegram sent them: each read on its own, so one that cannot be
+        read (a newer Bot API) is stored and parked instead of stopping the others."""
+        updates: list[Update] = []
+        unreadable: list[tuple[int, dict[str, Any], Exception]] = []
+        for item in raw:
+            try:
+                updates.append(Update.de_json(item, self.app.bot))
+            except Exception as error:
+                unreadable.append((int(item["update_id"]), item, error))
+        if unreadable:
+            data = self.app.bot_data
+            now = data.clock.now()
+            fresh = await inbox.receive(
+                data.store, [Incoming(uid, 0, item) for uid, item, _ in unreadable], now
+            )
+            for update_id, _, exc in unreadable:
+                if update_id in fresh:
+                    await self._park_unreadable(update_id, exc)
+        return await self.receive(updates)
 
     async def receive(self, updates: Sequence[Update]) -> list[int]:
         """Store updates (one transaction); only then may they be confirmed to Telegram.
@@ -139,7 +162,10 @@ class Inbox:
             while not self._stopping and (queue := self._queues.get(person)):
                 update_id, update = queue.popleft()
                 async with self._slots:
-                    await self.handle(update_id, update)
+                    try:
+                        await self.handle(update_id, update)
+                    except Exception:  # a bug here must not strand the person's queue
+                        log.exception("update %s: handling stopped unexpectedly", update_id)
         finally:
             del self._workers[person]
             if not self._queues.get(person):
@@ -148,27 +174,11 @@ class Inbox:
     async def handle(self, update_id: int, update: Update) -> None:
         """One update: the handlers' writes, its replies and its mark in one transaction,
         then the replies; tried again on failure, parked after TRIES."""
-        data = self.app.bot_data
-        store = data.store
         failure: BaseException | None = None
         for attempt in range(1, TRIES + 1):
-            turn = Turn(update_id)
-            token = turns.begin(turn)
-            rows: list[outbox.OutboxItem] = []
             try:
-                async with store.turn():
-                    if not await inbox.is_pending(store, update_id):
-                        return  # handled (or parked) already
-                    await self.app.process_update(update)
-                    if turn.error is not None:
-                        raise turn.error
-                    now = data.clock.now()
-                    rows = [
-                        await self._queue_replies(update_id, update, chat, replies, pressed, now)
-                        for chat, (replies, pressed) in turn.outgoing.items()
-                        if replies
-                    ]
-                    await inbox.mark_handled(store, update_id, now)
+                await self._try_once(update_id, update)
+                return
             except Exception as exc:
                 failure = exc
                 event(
@@ -181,13 +191,40 @@ class Inbox:
                 )
                 if attempt < TRIES:
                     await asyncio.sleep(RETRY_DELAY * attempt)
-                continue
-            finally:
-                turns.end(token)
-            await self._deliver(update, turn, rows)
-            return
         assert failure is not None
-        await self._park(update_id, update, failure)
+        while not await self._park(update_id, update, failure) and not self._stopping:
+            # Not even the parking could be written (the database is full or locked):
+            # the update stays pending, the person is told it waits, and it goes again.
+            await self.tell_waiting([update])
+            await asyncio.sleep(PARKED_RETRY)
+            try:
+                await self._try_once(update_id, update)
+                return
+            except Exception as exc:
+                failure = exc
+
+    async def _try_once(self, update_id: int, update: Update) -> None:
+        """One turn: commit everything or raise (and nothing of it is kept)."""
+        data = self.app.bot_data
+        turn = Turn(update_id)
+        token = turns.begin(turn)
+        try:
+            async with data.store.turn():
+                if not await inbox.is_pending(data.store, update_id):
+                    return  # handled (or parked) already
+                await self.app.process_update(update)
+                if turn.error is not None:
+                    raise turn.error
+                now = data.clock.now()
+                rows = [
+                    await self._queue_replies(update_id, update, chat, replies, pressed, now)
+                    for chat, (replies, pressed) in turn.outgoing.items()
+                    if replies
+                ]
+                await inbox.mark_handled(data.store, update_id, now)
+        finally:
+            turns.end(token)
+        await self._deliver(update, turn, rows)
 
     async def _queue_replies(
         self,
@@ -216,6 +253,11 @@ class Inbox:
         await self._answer_press(update, turn.toast)
         for row in rows:
             await self.app.bot_data.dispatcher.deliver_reply(row)
+        for work in turn.after:
+            try:
+                await work()
+            except Exception:
+                log.exception("after update %s: a follow-up step failed", update.update_id)
 
     async def _answer_press(self, update: Update, toast: str | None) -> None:
         query = update.callback_query
@@ -224,7 +266,7 @@ class Inbox:
         with contextlib.suppress(Forbidden):  # nothing to do if even that is refused
             await cosmetic("answering the press", partial(query.answer, toast or None))
 
-    async def _park(self, update_id: int, update: Update, failure: BaseException) -> None:
+    async def _park(self, update_id: int, update: Update, failure: BaseException) -> bool:
         """Set the update aside, tell the person, and go on with their next ones."""
         data = self.app.bot_data
         log.error(
@@ -246,14 +288,10 @@ class Inbox:
                 if chat is not None:
                     row = await self._queue_replies(update_id, update, chat.id, replies, None, now)
         except Exception:
-            # The database cannot write at all: the update stays pending (tried again at the
-            # next start) and the apology goes out directly, once.
             log.exception("could not park update %s", update_id)
-            await self._answer_press(update, None)
-            if chat is not None:
-                await self._send_directly(chat.id, replies)
-            return
+            return False
         await self._deliver(update, turn, [row] if row is not None else [])
+        return True
 
     async def _send_directly(self, chat_id: int, replies: list[Reply]) -> None:
         try:
@@ -296,7 +334,7 @@ class Poller:
         """Stop polling (an update fetched but not stored is not confirmed: it comes again)."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, InvalidToken):
                 await self._task
             self._task = None
 
@@ -308,10 +346,14 @@ class Poller:
         trouble = 0
         while True:
             try:
-                updates = await bot.get_updates(
-                    offset=offset,
-                    timeout=int(self.timeout),
-                    allowed_updates=Update.ALL_TYPES,
+                raw = await bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={
+                        "offset": offset,
+                        "timeout": int(self.timeout),
+                        "allowed_updates": Update.ALL_TYPES,
+                    },
+                    read_timeout=self.timeout + READ_MARGIN,
                 )
             except InvalidToken:
                 log.error("the Bot API refused the token; polling stops")
@@ -321,21 +363,29 @@ class Poller:
                 log.warning("getUpdates conflict (another instance polling?): %s", exc)
                 await asyncio.sleep(min(30.0, 2.0 * trouble))
                 continue
-            except TelegramError as exc:
+            except Exception as exc:  # network trouble, a 5xx, an answer we cannot read
                 trouble += 1
                 if trouble in (1, 10) or trouble % 100 == 0:
                     log.warning("getUpdates failed (%s); trying again", exc)
                 await asyncio.sleep(min(5.0, 0.25 * trouble))
                 continue
             trouble = 0
-            if not updates:
+            if not isinstance(raw, list) or not raw:
                 continue
             try:
-                await self.inbox.receive(updates)
+                await self.inbox.receive_raw(raw)
             except Exception:
                 # Not stored, so not confirmed: the same updates come with the next call.
-                log.exception("could not store %d update(s); asking again", len(updates))
-                await self.inbox.tell_waiting(updates)
+                log.exception("could not store %d update(s); asking again", len(raw))
+                await self.inbox.tell_waiting(_readable(raw, bot))
                 await asyncio.sleep(1.0)
                 continue
-            offset = updates[-1].update_id + 1
+            offset = max(int(item["update_id"]) for item in raw) + 1
+
+
+def _readable(raw: Sequence[dict[str, Any]], bot: Any) -> list[Update]:
+    found = []
+    for item in raw:
+        with contextlib.suppress(Exception):
+            found.append(Update.de_json(item, bot))
+    return found

@@ -31,6 +31,7 @@ __all__ = ["Pacer", "PacerCore"]
 WINDOW = 1.0
 MARGIN = 0.02  # requests arrive a little after we send them
 PER_CHAT_INTERVAL = 1.0 + MARGIN
+LATE = 0.005  # a timer this late is made up by the next slot (it fires ~1 ms late)
 
 
 @dataclass(slots=True)
@@ -93,7 +94,10 @@ class PacerCore:
                 assert isinstance(waiter_or_time, _Waiter)
                 waiter = waiter_or_time
                 self._bulk.remove(waiter)
-                self._next_bulk = max(now, self._next_bulk) + self.spacing
+                # On schedule even when the timer fires a little late (a late slot is made
+                # up by the next), never a burst after an idle spell.
+                on_time = self._next_bulk > now - min(self.spacing, LATE)
+                self._next_bulk = (self._next_bulk if on_time else now) + self.spacing
             else:
                 return granted, None
             self._sent.append(now)

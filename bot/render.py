@@ -28,8 +28,11 @@ MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 MAX_CALLBACK_DATA = 64
 PATIENCE = 3
 SEND_MESSAGE = "sendMessage"
-# do_api_request suggests the typed method for endpoints PTB knows; `_send_unread` means it.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
+# do_api_request suggests the typed method for endpoints PTB knows; `_send_unread` and the
+# inbox's poller (raw updates, read one by one) mean it.
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.(sendMessage|getUpdates)'", category=PTBUserWarning
+)
 T = TypeVar("T")
 _TAG_OR_ENTITY = re.compile(r"<[^>]*>|&[#a-zA-Z0-9]+;")
 COSMETIC_WAIT = 3.0  # a 429 on a cosmetic call is waited out only this long

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
@@ -20,6 +21,7 @@ from telegram.error import TelegramError
 from bot.commands import COMMANDS
 from bot.context import BotContext, BotData
 from bot.handlers import participant
+from bot.turn import after_commit
 from flows.strings import Strings
 from store import audit, participants
 from store import roles as role_store
@@ -101,7 +103,8 @@ async def menu_for_newcomer(update: Update, context: BotContext) -> None:
     if not context.participant_is_new or user is None:
         return
     if user.id in await role_holders(context.bot_data):
-        await refresh_menus(context.bot, context.bot_data)
+        # After the commit: a Telegram call per role holder must not hold the write lock.
+        await after_commit(partial(refresh_menus, context.bot, context.bot_data))
         await context.bot_data.digests.schedule(context.clock.now())
 
 

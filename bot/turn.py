@@ -9,14 +9,15 @@ only if what it confirms was stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from bot.render import Pressed
 from flows.replies import Out
 
-__all__ = ["Turn", "current"]
+__all__ = ["Turn", "after_commit", "current"]
 
 
 @dataclass(slots=True)
@@ -27,6 +28,9 @@ class Turn:
     # The button press's answer: None while unanswered, else the toast ("" for none).
     toast: str | None = None
     error: BaseException | None = None
+    # Work that talks to Telegram or waits on other writers: after the commit.
+    after: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    task: asyncio.Task[object] | None = field(default_factory=asyncio.current_task)
 
     def add(self, chat_id: int, replies: Sequence[Out], pressed: Pressed | None) -> None:
         queued, before = self.outgoing.get(chat_id, ([], None))
@@ -38,8 +42,22 @@ _CURRENT: ContextVar[Turn | None] = ContextVar("bot_turn", default=None)
 
 
 def current() -> Turn | None:
-    """The turn the running handler belongs to (None outside the inbox: jobs, the CLI)."""
-    return _CURRENT.get()
+    """The turn the running handler belongs to (None outside the inbox: jobs, the CLI,
+    and tasks or timers started from inside a turn, which copy its context)."""
+    turn = _CURRENT.get()
+    if turn is None or turn.task is not asyncio.current_task():
+        return None
+    return turn
+
+
+async def after_commit(work: Callable[[], Awaitable[None]]) -> None:
+    """Run `work` once the update's writes are committed (at once outside a turn): what
+    must not hold the write lock, such as calls to Telegram or a job that writes."""
+    turn = current()
+    if turn is None:
+        await work()
+    else:
+        turn.after.append(work)
 
 
 def begin(turn: Turn) -> object:

@@ -215,6 +215,10 @@ class Store:
                 await _rollback(conn)
                 raise
             _TURN.reset(token)
+            if not conn.in_transaction:
+                # SQLite ended it by itself (an I/O error someone caught): what the turn
+                # wrote after that was committed piecemeal. Never report that as whole.
+                raise StoreError("the turn's transaction ended before its commit")
             try:
                 await conn.execute("COMMIT")
             except BaseException:
@@ -240,9 +244,19 @@ class Store:
         try:
             yield
         finally:
-            await self._write_lock.acquire()
-            turn.paused = False
-            await conn.execute("BEGIN IMMEDIATE")
+            # Taken back whole even if the task is cancelled meanwhile: the turn unwinds
+            # (rolls back, releases) only once the lock and the transaction are its own.
+            resuming = asyncio.ensure_future(self._resume(conn, turn))
+            try:
+                await asyncio.shield(resuming)
+            except asyncio.CancelledError:
+                await resuming
+                raise
+
+    async def _resume(self, conn: aiosqlite.Connection, turn: _Turn) -> None:
+        await self._write_lock.acquire()
+        turn.paused = False
+        await conn.execute("BEGIN IMMEDIATE")
 
     @asynccontextmanager
     async def transaction(self, *, priority: bool = False) -> AsyncIterator[aiosqlite.Connection]:

@@ -209,8 +209,11 @@ async def mark(
     sent_at = to_db(now) if status is OutboxStatus.SENT and now is not None else None
     await store.execute(
         "UPDATE outbox SET status = ?, sent_at = COALESCE(?, sent_at),"
-        " last_error = COALESCE(?, last_error) WHERE id = ?",
-        (status.value, sent_at, error, item_id),
+        " last_error = COALESCE(?, last_error),"
+        # A reply that ended (failed, cancelled) keeps no text: it may echo what was typed.
+        " payload = CASE WHEN kind = 'reply' AND ? IN ('failed', 'cancelled', 'missed')"
+        " THEN '{}' ELSE payload END WHERE id = ?",
+        (status.value, sent_at, error, status.value, item_id),
     )
 
 

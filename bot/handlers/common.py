@@ -128,7 +128,8 @@ async def on_error(update: object, context: BotContext) -> None:
     the person (bot/inbox.py). Outside one (a job), it is logged. Nothing else handles
     that update afterwards."""
     turn = current()
-    if turn is not None and context.error is not None:
+    mine = isinstance(update, Update) and turn is not None and update.update_id == turn.update_id
+    if mine and turn is not None and context.error is not None:
         turn.error = context.error
         raise ApplicationHandlerStop
     update_id = update.update_id if isinstance(update, Update) else None

@@ -52,7 +52,8 @@ async def _collected(context: BotContext) -> Collected:
 
 async def answers(update: Update, context: BotContext) -> None:
     """/answers: the questions to choose from; `/answers words`: a search in every answer."""
-    c = await _collected(context)
+    async with context.store.paused():  # every answer read: others write meanwhile
+        c = await _collected(context)
     words = " ".join(context.args or []).strip()
     if words:
         await respond(update, context, [_search_page(c, context.strings, _fit(words), 0)])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import partial
 
 from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers.common import respond
 from bot.roles import refresh_menus
+from bot.turn import after_commit
 from flows.replies import Reply
 from flows.strings import Markup
 from store import audit, registrations
@@ -62,7 +64,7 @@ async def redeem_invite(update: Update, context: BotContext) -> None:
     await audit.record(
         context.store, actor_id=user.id, action="invite.used", now=now, detail={"role": role.value}
     )
-    await refresh_menus(context.bot, context.bot_data)
+    await after_commit(partial(refresh_menus, context.bot, context.bot_data))
     await context.bot_data.digests.schedule(now)
     role_name = context.strings.plain(f"organiser.role_{role.value}")
     await respond(

@@ -29,7 +29,9 @@ from bot.settings import Settings
 TIMEOUT = 60.0  # per answer: generous, a stuck reply fails the test, a slow one does not
 RECIPIENTS = 1000  # at 25 a second: 40 s of broadcast, far more than the people need
 ANSWERING_PEOPLE = 10
-MOST_BETWEEN = 60  # broadcast copies between a send and its answer (a batch in hand is 50)
+# Broadcast copies between a send and its answer: 1-2 are seen (those in flight); a
+# reply behind one claimed batch (50) or the whole broadcast would exceed it.
+MOST_BETWEEN = 30
 JOURNEY_PEOPLE = 25
 
 
@@ -90,7 +92,9 @@ async def test_a_journey_under_429s_and_500s_apologises_never_and_everyone_finis
         await asyncio.gather(*(walk(p, SHORT_JOURNEY, watch, []) for p in people))
         await tg.settle()
 
-        assert sum(c.status in (429, 500) for c in tg.world.calls) > 0  # the faults happened
+        # The faults hit the replies themselves.
+        refused = {c.status for c in tg.world.calls if c.method == "sendMessage"}
+        assert {429, 500} <= refused
         for person in people:
             assert apologised(person) == 0, person.transcript()
             assert duplicates(person) == 0, person.transcript()
