@@ -19,9 +19,10 @@ from collections import Counter
 from pathlib import Path
 
 from bot.sandbox import BotApiServer, Person
+from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Faults
 from flows.engine import FlowState
-from store import answers
+from store import answers, inbox
 from store.db import Store
 from tests.conftest import bot_running
 
@@ -146,3 +147,15 @@ async def test_webhook_update_posted_twice_is_handled_once(tmp_path: Path) -> No
         state = await answers.load_state(store, ann.user.id, "reflection")
     assert state is not None
     assert FlowState.from_json(state).draft == "Said once, delivered thrice.\nAnd this once."
+
+
+async def test_an_update_the_bot_cannot_read_is_parked_and_polling_goes_on(tg: Sandbox) -> None:
+    tg.world.push_update(message={"message_id": 1, "text": "from a newer Bot API"})  # no chat
+    ann = tg.person("Ann")
+    ann.send("/start")
+    await ann.expect("What would you like to do?")
+    await tg.settle()
+    [parked] = await inbox.parked(tg.store)
+    assert parked.last_error is not None
+    assert parked.last_error.startswith("unreadable")
+    assert not tg.world.updates  # confirmed: Telegram does not send it again
