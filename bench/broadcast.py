@@ -29,9 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.sandbox import BotApiServer, Person
+from bot.sandbox.harness import known
 from bot.sandbox.limits import Faults, Limits
 from bot.sandbox.world import SimMessage
-from store import broadcasts, participants
+from store import broadcasts
 from store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,17 +55,7 @@ class Result:
 async def _seed(db: Path, people: list[Person]) -> None:
     now = datetime.now(UTC)
     async with Store(db) as store:
-        for person in people:
-            await participants.seen(
-                store,
-                telegram_id=person.user.id,
-                chat_id=person.user.id,
-                first_name=person.user.first_name,
-                last_name=None,
-                username=None,
-                language="en",
-                now=now,
-            )
+        await known(store, people, now)
         await broadcasts.create(
             store,
             created_by=None,

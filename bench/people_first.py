@@ -41,11 +41,10 @@ from typing import Any
 
 from bot.logs import setup_logging
 from bot.sandbox import Person
-from bot.sandbox.harness import Sandbox
+from bot.sandbox.harness import Sandbox, known
 from bot.sandbox.limits import Faults, Limits
 from bot.sandbox.world import SimMessage, World
 from bot.settings import Settings, load_settings
-from store import participants
 from store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,18 +172,7 @@ async def walk(
 
 async def seed(store: Store, people: list[Person]) -> None:
     """Participants who wrote to the bot once (as those of bench/broadcast.py)."""
-    now = datetime.now(UTC)
-    for person in people:
-        await participants.seen(
-            store,
-            telegram_id=person.user.id,
-            chat_id=person.user.id,
-            first_name=person.user.first_name,
-            last_name=None,
-            username=None,
-            language="en",
-            now=now,
-        )
+    await known(store, people, datetime.now(UTC))
 
 
 async def queue_broadcast(tg: Sandbox) -> None:

@@ -18,12 +18,29 @@ from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import Person
 from bot.sandbox.world import SimChat, World
 from bot.settings import SessionSettings, Settings
+from store import participants
 from store.db import Store
 
-__all__ = ["SANDBOX_TOKEN", "Sandbox", "sandbox_settings"]
+__all__ = ["SANDBOX_TOKEN", "Sandbox", "known", "sandbox_settings"]
 
 # Not a secret: it only opens the local server, which listens on 127.0.0.1.
 SANDBOX_TOKEN = "123456789:SANDBOX-local-only"
+
+
+async def known(store: Store, people: list[Person], now: datetime) -> None:
+    """These people have written to the bot before (participants in the store, English):
+    a crowd for benchmarks and crash tests without walking each one through /start."""
+    for person in people:
+        await participants.seen(
+            store,
+            telegram_id=person.user.id,
+            chat_id=person.user.id,
+            first_name=person.user.first_name,
+            last_name=None,
+            username=None,
+            language="en",
+            now=now,
+        )
 
 
 def demo_session(now: datetime) -> SessionSettings:

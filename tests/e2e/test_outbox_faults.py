@@ -13,32 +13,17 @@ import pytest
 from bot.clock import ManualClock
 from bot.dispatcher import SENDERS
 from bot.sandbox import BotApiServer, Person
-from bot.sandbox.harness import Sandbox
+from bot.sandbox.harness import Sandbox, known
 from bot.sandbox.limits import Faults, Limits
 from bot.settings import Settings
 from store import broadcasts as broadcast_store
-from store import outbox, participants
+from store import outbox
 from store.db import Store
 from store.outbox import OutboxStatus
 from tests.conftest import spawn_bot
 
 TOKEN = "777:OUTBOX-crash-test"
 REMINDERS = 200
-
-
-async def known(store: Store, people: list[Person], now: datetime) -> None:
-    """These people have written to the bot before (participants in the store)."""
-    for person in people:
-        await participants.seen(
-            store,
-            telegram_id=person.user.id,
-            chat_id=person.user.id,
-            first_name=person.user.first_name,
-            last_name=None,
-            username=None,
-            language="en",
-            now=now,
-        )
 
 
 async def queue_due_reminders(store: Store, people: list[Person], session_id: str) -> None:
