@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from bot.turn import Turn
 from flows.replies import Out, Reply, encode
 from flows.strings import Strings
 from store import inbox, outbox, participants
+from store.db import cannot_write
 from store.inbox import Incoming
 
 if TYPE_CHECKING:
@@ -272,7 +272,7 @@ class Inbox:
         log.error(
             "handler failed %d times for update %s; parked", TRIES, update_id, exc_info=failure
         )
-        unsaved = isinstance(failure, sqlite3.OperationalError)
+        unsaved = cannot_write(failure)
         chat = update.effective_chat
         replies: list[Reply] = []
         if chat is not None:

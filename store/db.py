@@ -23,7 +23,16 @@ from typing import Any
 
 import aiosqlite
 
-__all__ = ["Migration", "Store", "StoreError", "backup", "from_db", "migrations", "to_db"]
+__all__ = [
+    "Migration",
+    "Store",
+    "StoreError",
+    "backup",
+    "cannot_write",
+    "from_db",
+    "migrations",
+    "to_db",
+]
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -112,6 +121,12 @@ def migrations() -> list[Migration]:
     if [m.version for m in found] != expected:
         raise StoreError(f"migrations must be numbered 1..{len(found)} without gaps")
     return found
+
+
+def cannot_write(exc: BaseException) -> bool:
+    """The database refused the write (disk full, locked past the busy timeout, I/O
+    trouble), as opposed to a bug: callers need not know it is SQLite saying so."""
+    return isinstance(exc, sqlite3.OperationalError)
 
 
 def to_db(moment: datetime) -> str:

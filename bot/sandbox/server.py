@@ -17,7 +17,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.sandbox.limits import Faults, Limits, RateGate
-from bot.sandbox.methods import METHODS, ApiError, Context, Params
+from bot.sandbox.methods import METHODS, Context
+from bot.sandbox.params import ApiError, Params
 from bot.sandbox.users import add_sim_routes
 from bot.sandbox.world import SimCall, World
 
