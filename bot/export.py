@@ -1,21 +1,30 @@
-"""The facilitators' exports: answers.xlsx (rust_xlsxwriter) and answers.csv (UTF-8, BOM).
+"""The facilitators' exports: answers.xlsx and roster.xlsx (rust_xlsxwriter) and
+answers.csv (UTF-8, BOM).
 
 answers.xlsx: a sheet per question (newest first), "Participants" (a row per
-participant, a column per answer) and "Registrations" (status and waitlist
-position), with wrapped text and column widths that read well when opened.
-Every answer is written as a text cell, so "=SUM(…)" stays the words typed.
-answers.csv: a row per answer; an answer that begins with = + - @ (or a tab or
-carriage return) gets a leading apostrophe, the usual guard against spreadsheet
-formulas. Anonymised exports show "Participant N" and leave contact details out.
-Where a participant edited an answer, the question sheets and the CSV show the
-answer as first given, and when, beside the final one; otherwise those cells are empty.
+participant, a column per answer) and "Registrations" (name, e-mail, organisation,
+role, status and waitlist position), with wrapped text and column widths that read
+well when opened. roster.xlsx: the live registrations and how far each person got.
+answers.csv: a row per answer. Anonymised exports show "Participant N" and leave
+contact details out. Where a participant edited an answer, the question sheets and
+the CSV show the answer as first given, and when, beside the final one; otherwise
+those cells are empty.
+
+Nothing typed can run as a formula (OWASP's "CSV injection"), and each kind of file
+has one writer that every row goes through, so no column is left out: `_sheet`
+writes every text as a text cell (never a formula, number or link), marked as typed
+with a leading apostrophe (Excel's quotePrefix: the text shows exactly as typed and
+stays text when the cell is edited); `_csv` puts every field in quotes and every
+cell through `guard_formula`, which writes a leading apostrophe before text that
+begins with = + - @, a tab, a carriage return or NUL, or with one of = + - @ after
+leading whitespace (which some importers trim).
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -36,15 +45,20 @@ __all__ = [
     "write_exports",
 ]
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")  # OWASP's list; NUL from ASVS 5
 NARROW, MEDIUM, WIDE = 14, 24, 60
 Cell = str | int | None
 _SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
+_STARTS = frozenset(FORMULA_STARTS)
 
 
 def guard_formula(value: str) -> str:
-    """Text a spreadsheet will not run as a formula (for CSV, which has no cell types)."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+    """`value` as CSV text a spreadsheet will not run as a formula (CSV has no cell
+    types): a leading apostrophe where it could start one, otherwise unchanged."""
+    head = value[:1]
+    if head in _STARTS or (head.isspace() and value.lstrip()[:1] in _STARTS):
+        return "'" + value
+    return value
 
 
 def _when(moment: datetime | None) -> str:
@@ -71,8 +85,13 @@ def answers_xlsx(
     book = FastExcel(path).freeze(row=1)
     used: set[str] = set()
 
-    def sheet(name: str, columns: list[tuple[str, int]], rows: Iterable[list[Cell]]) -> None:
-        _sheet(book, name, columns, rows)
+    def sheet(
+        name: str,
+        columns: list[tuple[str, int]],
+        rows: Iterable[list[Cell]],
+        numbers: Collection[str] = (),
+    ) -> None:
+        _sheet(book, name, columns, rows, numbers)
 
     known: dict[int, list[Cell]] = {}  # a person is on up to six sheets
 
@@ -168,6 +187,7 @@ def answers_xlsx(
             for r in c.registrations
             if r.participant_id in people
         ),
+        numbers=(col("export.position"),),
     )
     book.save()
 
@@ -180,11 +200,23 @@ def _first(entry: Entry) -> tuple[str | None, str | None]:
 
 
 def _sheet(
-    book: FastExcel, name: str, columns: list[tuple[str, int]], rows: Iterable[list[Cell]]
+    book: FastExcel,
+    name: str,
+    columns: list[tuple[str, int]],
+    rows: Iterable[list[Cell]],
+    numbers: Collection[str] = (),
 ) -> None:
-    """A sheet of `rows` under a bold, frozen, filtered header; wide columns wrap."""
+    """A sheet of `rows` under a bold, frozen, filtered header; wide columns wrap.
+
+    The one way into a workbook, so it is where typed text is kept from running:
+    rustpy-xlsxwriter writes a `str` with rust_xlsxwriter's `write_string` (never a
+    formula, and a link only in `url_columns`, which is never passed), and every column
+    but those named in `numbers` is marked quotePrefix, as Excel marks text typed after
+    an apostrophe, so "=SUM(…)" stays the words typed even when someone edits the cell.
+    """
     head = Format().set_bold().set_background_color("#E8EEF7").set_border("thin").set_text_wrap()
-    wrap, top = Format().set_text_wrap().set_align("top"), Format().set_align("top")
+    wrap = Format().set_text_wrap().set_align("top").set_quote_prefix()
+    top, number = Format().set_align("top").set_quote_prefix(), Format().set_align("top")
     headers = _distinct([header for header, _ in columns])
     records = (dict(zip(headers, row, strict=True)) for row in rows)
     first = next(records, dict.fromkeys(headers))  # no rows yet: the headers still show
@@ -192,7 +224,10 @@ def _sheet(
         name,
         itertools.chain((first,), records),
         column_widths=[float(width) for _, width in columns],
-        column_formats=[wrap if width >= WIDE else top for _, width in columns],
+        column_formats=[
+            number if header in numbers else wrap if width >= WIDE else top
+            for header, width in columns
+        ],
         header_format=head,
         autofilter=True,
     )
@@ -241,6 +276,7 @@ def roster_xlsx(
             *((c.titles.get(q, q), NARROW) for q in c.questions),
         ],
         (row(r) for r in c.registrations if r.participant_id in people),
+        numbers=(col("export.position"),),
     )
     book.save()
 
@@ -262,32 +298,43 @@ def _distinct(headers: list[str]) -> list[str]:
 def answers_csv(
     c: Collected, strings: Strings, session_titles: Mapping[str, str], path: Path
 ) -> None:
-    """A row per answer, UTF-8 with a byte order mark so Excel reads the accents right."""
+    """A row per answer (its question's steps apart)."""
     col = strings.plain
     marks = {quote: col(f"quote.mark_{quote.value}") for quote in Quote}
+    header = [
+        col("export.participant"),
+        col("export.language"),
+        col("export.session"),
+        col("export.question"),
+        col("export.step"),
+        col("export.answer"),
+        col("export.answered_at"),
+        col("export.first_answer"),
+        col("export.first_answered_at"),
+        col("quote.column"),
+    ]
+    rows = (
+        row
+        for question in c.every
+        for entry in c.entries[question]
+        for row in _csv_rows(c, entry, session_titles, marks[entry.quote])
+    )
+    _csv(path, header, rows)
+
+
+def _csv(path: Path, header: list[str], rows: Iterable[Iterable[str]]) -> None:
+    """The one way a CSV is written: UTF-8 with a byte order mark (so Excel reads the
+    accents right), every field in quotes and every cell through `guard_formula`.
+
+    Quoted, as OWASP advises, so that a reader splitting on another separator (Excel
+    in a Dutch or German locale splits on ;) finds a typed ; inside its field rather
+    than the start of a new cell, where the guard would not have looked.
+    """
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("\ufeff")  # the BOM by hand: the utf-8-sig codec encodes in Python
-        writer = csv.writer(out)
-        writer.writerow(
-            [
-                col("export.participant"),
-                col("export.language"),
-                col("export.session"),
-                col("export.question"),
-                col("export.step"),
-                col("export.answer"),
-                col("export.answered_at"),
-                col("export.first_answer"),
-                col("export.first_answered_at"),
-                col("quote.column"),
-            ]
-        )
-        writer.writerows(
-            row
-            for question in c.every
-            for entry in c.entries[question]
-            for row in _csv_rows(c, entry, session_titles, marks[entry.quote])
-        )
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+        writer.writerow(map(guard_formula, header))
+        writer.writerows(map(guard_formula, row) for row in rows)
 
 
 def write_exports(
@@ -314,14 +361,14 @@ def _csv_rows(
     row = (name, entry.person.language, session, entry.question)  # how every row begins
     if entry.first is None:  # most answers: nothing earlier to show (the quick path)
         return [
-            [*row, part.label, guard_formula(part.value), when, "", "", quote]
+            [*row, part.label, part.value, when, "", "", quote]
             for part in entry.parts
             if part.value
         ]
     # A step emptied by the edit keeps its row, for its first version's sake.
     then = _when(entry.first.answered_at)
     return [
-        [*row, part.label, guard_formula(part.value), when, guard_formula(was.value), then, quote]
+        [*row, part.label, part.value, when, was.value, then, quote]
         for part, was in zip(entry.parts, entry.first.parts, strict=True)
         if part.value or was.value
     ]
