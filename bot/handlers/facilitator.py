@@ -1,7 +1,9 @@
 """What facilitators do in the chat: read the answers, export them, see the funnel.
 
 /answers lists the questions; a question's answers come newest first, a page at
-a time, with Previous / Next (the message is edited in place). `/answers words`
+a time, with Previous / Next (the message is edited in place); a page holds as
+many as fit Telegram's 4096, and an answer longer than that goes on over the next
+pages, every word shown. `/answers words`
 searches every answer. /export sends answers.xlsx and answers.csv; /stats the
 funnel as text and as a chart. Building files and charts runs in a thread, so
 the bot keeps answering participants meanwhile.
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from telegram import Update
 
-from bot.collected import Collected, Entry, collect, page
+from bot.collected import Collected, Entry, Pages, Piece, collect, paginate
 from bot.context import BotContext
 from bot.digest import digest_summary, file_name, make_digest
 from bot.export import roster_xlsx, write_exports
@@ -29,10 +31,20 @@ from store import audit
 from store.consent import Quote
 from store.registrations import RegistrationStatus
 
-__all__ = ["answers", "answers_button", "digest", "export", "roster", "session_titles", "stats"]
+__all__ = [
+    "answer_pages",
+    "answers",
+    "answers_button",
+    "digest",
+    "export",
+    "question_page",
+    "roster",
+    "search_page",
+    "session_titles",
+    "stats",
+]
 
-PAGE = 5
-SNIPPET = 600  # characters of an answer shown in the chat; the export has it whole
+PAGE = 5  # answers at most on a page; fewer when they are long
 MAX_CALLBACK = 64
 
 
@@ -56,7 +68,7 @@ async def answers(update: Update, context: BotContext) -> None:
         c = await _collected(context)
     words = " ".join(context.args or []).strip()
     if words:
-        await respond(update, context, [_search_page(c, context.strings, _fit(words), 0)])
+        await respond(update, context, [search_page(c, context.strings, _fit(words), 0)])
         return
     await respond(update, context, [_questions(c, context.strings)])
 
@@ -72,9 +84,9 @@ async def answers_button(update: Update, context: BotContext) -> None:
     if parts[1:2] == ["l"]:
         reply = _questions(c, strings, edit=True)
     elif len(parts) == 4 and parts[1] == "q" and parts[2] in c.entries and parts[3].isdigit():
-        reply = _question_page(c, strings, parts[2], int(parts[3]))
+        reply = question_page(c, strings, parts[2], int(parts[3]))
     elif len(parts) == 4 and parts[1] == "s" and parts[2].isdigit() and parts[3]:
-        reply = _search_page(c, strings, parts[3], int(parts[2]), edit=True)
+        reply = search_page(c, strings, parts[3], int(parts[2]), edit=True)
     if reply is None:
         await stale_button(update, context)
         return
@@ -105,65 +117,76 @@ def _questions(c: Collected, strings: Strings, *, edit: bool = False) -> Reply:
     return Reply(strings("answers.choose", total=len(answered)), buttons, edit=edit)
 
 
-def _question_page(c: Collected, strings: Strings, question: str, number: int) -> Reply:
-    entries, number, pages = page(c.entries[question], number, PAGE)
+def question_page(c: Collected, strings: Strings, question: str, number: int) -> Reply:
+    """Page `number` (from 0, clamped) of a question's answers, newest first."""
+    found = c.entries[question]
     title = c.titles.get(question, question)
-    if not entries:
-        head = strings("answers.none", title=title)
-    else:
-        head = strings(
-            "answers.page",
-            title=title,
-            count=len(c.entries[question]),
-            page=number + 1,
-            pages=pages,
-        )
+
+    def head(at: int, pages: int) -> str:
+        if not found:
+            return strings("answers.none", title=title)
+        return strings("answers.page", title=title, count=len(found), page=at + 1, pages=pages)
+
+    pages = answer_pages(c, strings, found, head, with_question=False)
+    number = min(max(number, 0), len(pages) - 1)
     return Reply(
-        _page_text(c, strings, head, entries, with_question=False),
-        _nav(strings, number, pages, lambda n: f"ans:q:{question}:{n}"),
+        pages.html(number),
+        _nav(strings, number, len(pages), lambda n: f"ans:q:{question}:{n}"),
         edit=True,
     )
 
 
-def _search_page(
+def search_page(
     c: Collected, strings: Strings, words: str, number: int, *, edit: bool = False
 ) -> Reply:
+    """Page `number` (from 0, clamped) of the answers containing `words`."""
     found = c.search(words)
-    entries, number, pages = page(found, number, PAGE)
-    if not found:
-        head = strings("answers.none_found", words=words)
-    else:
-        head = strings(
-            "answers.search_page", words=words, count=len(found), page=number + 1, pages=pages
+
+    def head(at: int, pages: int) -> str:
+        if not found:
+            return strings("answers.none_found", words=words)
+        return strings(
+            "answers.search_page", words=words, count=len(found), page=at + 1, pages=pages
         )
+
+    pages = answer_pages(c, strings, found, head, with_question=True)
+    number = min(max(number, 0), len(pages) - 1)
     return Reply(
-        _page_text(c, strings, head, entries, with_question=True),
-        _nav(strings, number, pages, lambda n: f"ans:s:{n}:{words}"),
+        pages.html(number),
+        _nav(strings, number, len(pages), lambda n: f"ans:s:{n}:{words}"),
         edit=edit,
     )
 
 
-def _page_text(
-    c: Collected, strings: Strings, head: str, entries: Sequence[Entry], *, with_question: bool
-) -> str:
-    blocks = [head]
-    for entry in entries:
-        text = entry.text if len(entry.text) <= SNIPPET else entry.text[:SNIPPET] + "…"
-        blocks.append(
-            strings(
-                "answers.entry",
-                name=c.name(entry.person),
-                date=entry.answered_at.strftime("%d %b %Y"),
-                quote=strings.plain(f"quote.mark_{entry.quote.value}"),
-                question=Markup(
-                    strings("answers.in_question", title=c.titles.get(entry.question, ""))
-                )
-                if with_question
-                else "",
-                text=text,
-            )
+def answer_pages(
+    c: Collected,
+    strings: Strings,
+    entries: Sequence[Entry],
+    head: Callable[[int, int], str],
+    *,
+    with_question: bool,
+) -> Pages:
+    """The pages /answers shows of these answers (each edited into the one message, so
+    each within Telegram's 4096); a long answer goes on over the pages after it."""
+
+    def block(piece: Piece) -> str:
+        entry = piece.entry
+        question = ""
+        if with_question:
+            question = strings("answers.in_question", title=c.titles.get(entry.question, ""))
+        if piece.continued:
+            question += strings("answers.continued")
+        shown = strings(
+            "answers.entry",
+            name=c.name(entry.person),
+            date=entry.answered_at.strftime("%d %b %Y"),
+            quote=strings.plain(f"quote.mark_{entry.quote.value}"),
+            question=Markup(question),
+            text=piece.text,
         )
-    return "\n\n".join(blocks)
+        return f"{shown}\n{strings('answers.continues')}" if piece.continues else shown
+
+    return paginate(entries, head, block, PAGE)
 
 
 def _nav(

@@ -11,6 +11,7 @@ from aiohttp.web_request import FileField
 
 from bot.sandbox.limits import RateGate
 from bot.sandbox.params import ApiError, Params, bad_request, formatted, keyboard
+from bot.sandbox.telegram_html import utf16_len
 from bot.sandbox.world import GROUP_TYPES, QUERY_TIMEOUT, SimChat, SimMessage, World
 
 __all__ = ["METHODS", "Context"]
@@ -297,7 +298,7 @@ async def answer_callback_query(ctx: Context, params: Params) -> Any:
     if query is None or query.answered or ctx.world.clock() - query.created > QUERY_TIMEOUT:
         raise bad_request(QUERY_TOO_OLD)
     text = params.text("text") or ""
-    if len(text) > MAX_TOAST:
+    if utf16_len(text) > MAX_TOAST:
         raise bad_request("MESSAGE_TOO_LONG")
     _too_many(ctx.gate.check_answer())
     query.answered = True

@@ -7,7 +7,6 @@ forgets to escape user text fails here as it would in production.
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,10 @@ _TAG = re.compile(
     r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>\"']+))?)*)\s*>"
 )
 _ATTR = re.compile(r"([a-zA-Z-]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>\"']+)))?")
-_ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[a-zA-Z]+);")
+# As Telegram reads them: the `;` may be left out, and of the named ones only these four
+# exist; any other `&` stays as it was written (and counts as long).
+_ENTITY = re.compile(r"&(?:#x([0-9a-fA-F]*)|#([0-9]*)|([a-zA-Z]+));?")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 
 class HtmlError(ValueError):
@@ -77,8 +79,20 @@ def _entity_for(tag: str, attrs: dict[str, str], at: int, source: str) -> dict[s
     raise _error(f'unsupported start tag "{tag}"', source, at)
 
 
+def _character(match: re.Match[str]) -> str:
+    hexadecimal, decimal, name = match.groups()
+    if name is not None:
+        return _NAMED.get(name, match.group(0))
+    digits = hexadecimal if hexadecimal is not None else decimal
+    code = int(digits, 16 if hexadecimal is not None else 10) if digits else 0
+    written = len(match.group(0).removesuffix(";"))
+    if code == 0 or code >= 0x10FFFF or 0xD800 <= code <= 0xDFFF or written >= 10:
+        return match.group(0)
+    return chr(code)
+
+
 def _decode(fragment: str) -> str:
-    return _ENTITY.sub(lambda m: html.unescape(m.group(0)), fragment)
+    return _ENTITY.sub(_character, fragment) if "&" in fragment else fragment
 
 
 def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
