@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import jinja2
+
+from bot.digest import TEMPLATE, Digest, QuestionDigest, Quoted, Share, digest_html
 from bot.sandbox.telegram_html import HtmlError, parse_html, utf16_len
-from flows.content import Content, ContentError, load_content, placeholders, string_line
+from flows.content import Content, ContentError, Strings, load_content, placeholders, string_line
 from flows.course import Course
 
-__all__ = ["ContentReport", "check_content"]
+__all__ = ["ContentReport", "check_content", "check_template"]
 
 MAX_TEXT = 4096
 # Placeholder values long enough to catch a template that only fits when empty.
@@ -23,6 +27,53 @@ SAMPLE = {
     "done": 2,
     "total": 4,
 }
+
+
+def _sample_digest(everyone: bool) -> Digest:
+    """A digest that takes every branch of the template: figures, splits, quotes, none."""
+    split = (Share("Yes", 5, 62), Share("Partly", 2, 25), Share("No", 1, 13))
+    quote = Quoted("Alexandra-Maria", ("Yes",), (("Why", "Sample <text> & more"), ("And", "…")))
+    return Digest(
+        title="Introduction",
+        everyone=everyone,
+        when="" if everyone else "Thursday 21 January 2027, 16:00–17:30 (UTC+01:00)",
+        people=8,
+        answered_all=3,
+        made_at=datetime(2027, 1, 21, 14, 0, tzinfo=UTC),
+        questions=(
+            QuestionDigest("First", 8, (("First", split), ("A choice", split)), (quote,), 1),
+            QuestionDigest("Second", 0, (), (), 0),
+        ),
+    )
+
+
+def check_template(templates: Path, strings: Strings) -> list[str]:
+    """The digest's template, compiled and laid out with sample data: `file:line: what`."""
+    path = templates / TEMPLATE
+    try:
+        for everyone in (False, True):
+            digest_html(_sample_digest(everyone), strings, templates)
+    except jinja2.TemplateSyntaxError as exc:
+        return [f"{exc.filename or path}:{exc.lineno}: {exc.message}"]
+    except jinja2.TemplateNotFound:
+        return [f"{path}: file not found"]
+    except Exception as exc:  # whatever the template's expressions raise, it is one line
+        where = _template_frame(exc, templates) or f"{path}"
+        what = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        return [f"{where}: fails on sample data: {what}"]
+    return []
+
+
+def _template_frame(exc: Exception, templates: Path) -> str | None:
+    """`file:line` of the template line that raised (Jinja puts template lines in tracebacks)."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = Path(tb.tb_frame.f_code.co_filename)
+        if name.parent.resolve() == templates.resolve():
+            found = f"{name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
 
 
 @dataclass
@@ -66,11 +117,15 @@ def check_content(languages: list[str], default_language: str, root: Path) -> Co
                 parse_html(
                     strings(key, **{n: SAMPLE.get(n, "Sample <text> & more") for n in names})
                 )
-            except (HtmlError, KeyError, IndexError, ValueError) as exc:
+            except (HtmlError, KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
                 report.errors.append(f"{path}:{string_line(path, key)}: {key}: {exc}")
         for key in strings.missing():
             report.warnings.append(f"{path}: {key}: missing, the English text is used")
         if language in content.courses:
             _check_course(content.courses[language], report)
+    for language in content.languages:  # one language that breaks the layout is enough to say
+        if found := check_template(root / "templates", content.strings(language)):
+            report.errors += found
+            break
     report.content = content
     return report

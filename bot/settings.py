@@ -8,22 +8,22 @@ in `main()`, with `load_settings()`, and pass them on.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    PositiveInt,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -34,7 +34,17 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.settings_checks import (
+    ENV_PREFIX,
+    describe,
+    duration,
+    known_zone,
+    optional_duration,
+    toml_line,
+    web_address,
+)
 from flows.content import CONTENT_DIR
+from flows.strings import read_problem
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -46,10 +56,9 @@ __all__ = [
 ]
 
 DEFAULT_API_URL = "https://api.telegram.org"
-ENV_PREFIX = "MOOC_BOT_"
 _SECRET_KEYS = {"token", "bot_token", "webhook_secret"}
-_DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
-_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+# "" (none) or an http(s) address: a javascript: or mailto: link never reaches a button.
+WebAddress = Annotated[str, AfterValidator(web_address)]
 
 
 class SettingsError(Exception):
@@ -71,7 +80,7 @@ class _Section(BaseModel):
 
 class BotSettings(_Section):
     mode: BotMode = BotMode.POLLING
-    webhook_url: str = ""
+    webhook_url: WebAddress = ""
     listen: str = "0.0.0.0:8443"
     webhook_secret: SecretStr | None = None
 
@@ -79,8 +88,8 @@ class BotSettings(_Section):
     @classmethod
     def _host_and_port(cls, value: str) -> str:
         host, _, port = value.rpartition(":")
-        if not host or not port.isdigit():
-            raise ValueError("must be HOST:PORT, e.g. 0.0.0.0:8443")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be HOST:PORT (a port from 1 to 65535), e.g. 0.0.0.0:8443")
         return value
 
     @model_validator(mode="after")
@@ -99,11 +108,14 @@ class DatabaseSettings(_Section):
 
 class CourseSettings(_Section):
     default_language: str = "en"
-    languages: list[str] = Field(default_factory=lambda: ["en", "nl"], min_length=1)
-    drip_interval_hours: PositiveInt = 24
+    # A folder of content/ each: a two- or three-letter code, like the Telegram app's.
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(
+        default_factory=lambda: ["en", "nl"], min_length=1
+    )
+    drip_interval_hours: Annotated[int, Field(gt=0, le=24 * 365)] = 24
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
-    max_nudges: Annotated[int, Field(ge=0)] = 3
+    max_nudges: Annotated[int, Field(ge=0, le=1000)] = 3
 
     @model_validator(mode="after")
     def _default_is_offered(self) -> CourseSettings:
@@ -119,31 +131,28 @@ class SessionSettings(_Section):
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
     starts_at: AwareDatetime
-    timezone: str = "Europe/Amsterdam"
-    duration_minutes: PositiveInt = 90
-    capacity: PositiveInt | None = None
-    join_url: str = ""
+    timezone: Annotated[str, AfterValidator(known_zone)] = "Europe/Amsterdam"
+    duration_minutes: Annotated[int, Field(gt=0, le=7 * 24 * 60)] = 90
+    capacity: Annotated[int, Field(gt=0, le=1_000_000)] | None = None
+    join_url: WebAddress = ""
     # "now": the join URL comes with the confirmation; "hour_before": with the last reminder.
     join_url_timing: Literal["now", "hour_before"] = "now"
     registration_closes_at: AwareDatetime | None = None
-    mooc_url: str = ""
+    mooc_url: WebAddress = ""
     # The recording or the slides, sent with the thank-you to those who attended.
-    recording_url: str = ""
+    recording_url: WebAddress = ""
 
     def is_open(self, now: datetime) -> bool:
         """Open for registration: not started and the deadline not passed."""
         closes = self.registration_closes_at or self.starts_at
         return now < closes and now < self.starts_at
 
-    @field_validator("timezone")
+    @field_validator("registration_closes_at")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"unknown time zone {value!r} (use a name like Europe/Amsterdam)"
-            ) from exc
+    def _closes_before_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        starts = info.data.get("starts_at")
+        if value is not None and starts is not None and value > starts:
+            raise ValueError(f"is after the session starts ({starts.isoformat()})")
         return value
 
     @property
@@ -153,15 +162,6 @@ class SessionSettings(_Section):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
-
-
-def _duration(item: Any) -> Any:
-    if not isinstance(item, str):
-        return item
-    match = _DURATION.match(item)
-    if not match:
-        raise ValueError(f"{item!r} is not a duration like 7d, 1h or 30m")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 class ReminderSettings(_Section):
@@ -175,21 +175,12 @@ class ReminderSettings(_Section):
     @field_validator("offsets", mode="before")
     @classmethod
     def _durations(cls, value: Any) -> Any:
-        return [_duration(item) for item in value] if isinstance(value, list) else value
+        return [duration(item) for item in value] if isinstance(value, list) else value
 
     @field_validator("nudge_before", mode="before")
     @classmethod
     def _one_duration(cls, value: Any) -> Any:
-        return _duration(value)
-
-
-def _optional_duration(value: Any) -> Any:
-    if value in ("off", "", None):
-        return None
-    try:
-        return _duration(value)
-    except ValueError:
-        raise ValueError(f'{value!r} is not a duration like 7d, 1h or 30m, or "off"') from None
+        return duration(value)
 
 
 class DigestSettings(_Section):
@@ -199,7 +190,7 @@ class DigestSettings(_Section):
     @field_validator("before", mode="before")
     @classmethod
     def _one_duration(cls, value: Any) -> Any:
-        return _optional_duration(value)
+        return optional_duration(value)
 
 
 class FollowupSettings(_Section):
@@ -212,12 +203,16 @@ class FollowupSettings(_Section):
     @field_validator("after", "question_after", mode="before")
     @classmethod
     def _durations(cls, value: Any) -> Any:
-        return _optional_duration(value)
+        return optional_duration(value)
+
+
+# A Telegram user id: a positive number that fits in 52 bits, as Telegram promises.
+TelegramId = Annotated[int, Field(gt=0, lt=2**52)]
 
 
 class RoleSettings(_Section):
-    organisers: list[int] = Field(default_factory=list)
-    facilitators: list[int] = Field(default_factory=list)
+    organisers: list[TelegramId] = Field(default_factory=list)
+    facilitators: list[TelegramId] = Field(default_factory=list)
 
 
 class BroadcastSettings(_Section):
@@ -239,7 +234,7 @@ class PrivacySettings(_Section):
     anonymise_answers: bool = False
     # Personal data and answers are deleted this many days after the participant's
     # session ended (`mooc-bot purge`, and daily in the bot); none: kept until /forget.
-    delete_after_days: PositiveInt | None = None
+    delete_after_days: Annotated[int, Field(gt=0, le=3650)] | None = None
     # How an answer may be quoted in the live session until its author chooses:
     # "name", "anonymous" or "private" (for the organisers only).
     quote_default: Literal["name", "anonymous", "private"] = "anonymous"
@@ -262,7 +257,7 @@ class Settings(BaseSettings):
     toml_path: ClassVar[Path | None] = None
 
     token: SecretStr | None = None
-    api_url: str = DEFAULT_API_URL
+    api_url: Annotated[WebAddress, Field(min_length=1)] = DEFAULT_API_URL
     db: Path | None = None
     content: Path | None = None
     settings: Path | None = None
@@ -279,14 +274,28 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     logging: LoggingSettings = LoggingSettings()
 
-    @model_validator(mode="after")
-    def _checks(self) -> Settings:
-        ids = [s.id for s in self.sessions]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"session ids must be unique, got {ids}")
-        if not self.api_url.startswith(("http://", "https://")):
-            raise ValueError("MOOC_BOT_API_URL must start with http:// or https://")
-        return self
+    @field_validator("sessions")
+    @classmethod
+    def _unique_ids(cls, sessions: list[SessionSettings]) -> list[SessionSettings]:
+        first: dict[str, int] = {}
+        for number, session in enumerate(sessions):
+            if session.id in first:
+                raise ValueError(
+                    f"id {session.id!r} is used by sessions[{first[session.id]}] and "
+                    f"sessions[{number}]; each session needs its own"
+                )
+            first[session.id] = number
+        return sessions
+
+    @property
+    def warnings(self) -> list[str]:
+        """What works but is probably not meant: shown by check-config, logged by run."""
+        if self.sessions:
+            return []
+        return [
+            f"{self.settings or 'settings'}: warning: no session is configured, "
+            "so nobody can register (add a [[sessions]] table)"
+        ]
 
     @property
     def database_path(self) -> Path:
@@ -327,11 +336,16 @@ class _SecretFreeToml(TomlConfigSettingsSource):
 
     def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
         super().__init__(settings_cls, toml_file=path)
+        text = path.read_text(encoding="utf-8")  # load_settings has read it once already
+
+        def where(key: str) -> str:
+            return f"{path}:{toml_line(text, key.split('.')) or 1}: {key}"
+
         found = sorted(_secret_keys(self.toml_data))
         if found:
             raise SettingsError(
                 [
-                    f"{path}: {key}: secrets must not be written in the settings file; "
+                    f"{where(key)}: secrets must not be written in the settings file; "
                     f"set {ENV_PREFIX}TOKEN (or the matching variable) in the environment instead"
                     for key in found
                 ]
@@ -339,7 +353,7 @@ class _SecretFreeToml(TomlConfigSettingsSource):
         for key in ("db", "content", "settings", "api_url"):
             if key in self.toml_data:
                 raise SettingsError(
-                    [f"{path}: {key}: set {ENV_PREFIX}{key.upper()} in the environment instead"]
+                    [f"{where(key)}: set {ENV_PREFIX}{key.upper()} in the environment instead"]
                 )
 
 
@@ -365,13 +379,12 @@ def load_settings(path: Path | None = None) -> Settings:
     path = settings_path(path)
     if not path.is_file():
         raise SettingsError([f"{path}: settings file not found"])
+    text = ""
     try:
-        with path.open("rb") as handle:
-            tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError([f"{path}: not valid TOML: {exc}"]) from exc
-    except OSError as exc:
-        raise SettingsError([f"{path}: cannot be read: {exc.strerror}"]) from exc
+        text = path.read_bytes().decode("utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError([read_problem(path, exc, text)]) from None
 
     class _FromFile(Settings):
         toml_path = path
@@ -379,30 +392,4 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         return _FromFile(settings=path)
     except ValidationError as exc:
-        raise SettingsError([f"{path}: {_describe(error)}" for error in exc.errors()]) from None
-
-
-def _describe(error: Any) -> str:
-    location = _location(error["loc"])
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        what = "unknown setting"
-    elif kind == "timezone_aware":
-        what = "needs a time zone offset, e.g. 2027-01-21T16:00:00+01:00"
-    elif kind == "missing":
-        what = "is required"
-    else:
-        what = str(error["msg"]).removeprefix("Value error, ")
-        if "input" in error and not isinstance(error["input"], dict | list):
-            what += f" (got {error['input']!r})"
-    return f"{location}: {what}" if location else what
-
-
-def _location(loc: tuple[Any, ...]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
+        raise SettingsError([describe(e, path, text, data) for e in exc.errors()]) from None

@@ -7,6 +7,7 @@ and raises `ContentError` at start-up, not in front of a participant.
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -17,7 +18,7 @@ from typing import Any
 from flows.course import Course, load_course
 from flows.engine import Flow
 from flows.flow_loader import load_flows
-from flows.strings import FALLBACK, ContentError, Strings, flatten
+from flows.strings import FALLBACK, ContentError, Strings, flatten, read_problem
 
 __all__ = [
     "CONTENT_DIR",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+_TABLE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
 
 
 @dataclass(frozen=True)
@@ -87,37 +89,58 @@ class Content:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    text = ""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ContentError([f"{path}: file not found"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ContentError([f"{path}: not valid TOML: {exc}"]) from None
+        text = path.read_bytes().decode("utf-8")
+        return tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ContentError([read_problem(path, exc, text)]) from None
 
 
 def string_line(path: Path, key: str) -> int:
-    """The line where a dotted key's last part is set (1 if not found)."""
-    name = key.rsplit(".", 1)[-1]
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.split("=")[0].strip() == name:
+    """The line where a dotted key is set: in its [table], else its last part anywhere; else 1."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    table, in_text, loose = "", False, 0
+    for number, line in enumerate(lines, start=1):
+        was_in_text = in_text
+        in_text ^= line.count('"""') % 2 == 1  # a multi-line string opens or closes here
+        if was_in_text:
+            continue
+        header = _TABLE.match(line)
+        if header:
+            table = header.group(1).replace(" ", "").replace('"', "")
+            continue
+        name = line.split("=")[0].strip().strip('"')
+        if name and ".".join(filter(None, (table, name))) == key:
             return number
-    return 1
+        if not loose and "=" in line and name == key.rsplit(".", 1)[-1]:
+            loose = number
+    return loose or 1
 
 
 def placeholders(template: str) -> set[str]:
+    """The names in a template's {placeholders}; ValueError for a stray { or }."""
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 def _check_strings(path: Path, own: dict[str, str], english: dict[str, str]) -> list[str]:
     problems = []
     for key, text in own.items():
+        where = f"{path}:{string_line(path, key)}: {key}"
         if key not in english:
-            problems.append(f"{path}:{string_line(path, key)}: {key}: not an English key (a typo?)")
-        elif placeholders(text) - placeholders(english[key]):
-            problems.append(
-                f"{path}:{string_line(path, key)}: {key}: uses a placeholder English does not have"
-            )
+            problems.append(f"{where}: not an English key (a typo?)")
+            continue
+        try:
+            names = placeholders(text)
+        except ValueError as exc:
+            problems.append(f"{where}: {exc} (write {{{{ or }}}} for a literal brace)")
+            continue
+        try:
+            extra = names - placeholders(english[key])
+        except ValueError:
+            continue  # the English string itself is reported
+        if extra:
+            problems.append(f"{where}: uses a placeholder English does not have")
     return problems
 
 

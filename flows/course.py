@@ -17,7 +17,7 @@ from typing import Any
 
 from flows.markdown import to_telegram_html
 from flows.replies import Button, ClearButtons, Out, Reply
-from flows.strings import ContentError, Strings
+from flows.strings import ContentError, Strings, read_problem
 
 __all__ = [
     "Course",
@@ -81,10 +81,11 @@ def _front_matter(path: Path, lines: list[str]) -> tuple[dict[str, Any], int]:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "+++")
     except StopIteration:
         raise ContentError([f"{path}:1: front matter not closed by a +++ line"]) from None
+    front = "\n".join(lines[1:end])
     try:
-        data = tomllib.loads("\n".join(lines[1:end]))
+        data = tomllib.loads(front)
     except tomllib.TOMLDecodeError as exc:
-        raise ContentError([f"{path}:2: front matter is not valid TOML: {exc}"]) from None
+        raise ContentError([read_problem(path, exc, front, first_line=2)]) from None
     return data, end + 1
 
 
@@ -146,6 +147,8 @@ def load_course(folder: Path, language: str) -> Course:
             sections.append(load_section(path))
         except ContentError as exc:
             problems.extend(exc.lines)
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(read_problem(path, exc))
     if not sections and not problems:
         problems.append(f"{folder}: no course sections (*.md) found")
     seen: dict[Any, Path] = {}

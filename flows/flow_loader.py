@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.engine import FORMATS, Flow, Kind, Step
-from flows.strings import ContentError
+from flows.strings import ContentError, read_problem
 
 __all__ = ["load_flows"]
 
@@ -44,6 +44,10 @@ _FLOW_KEYS = {
     "review_actions",
     "steps",
 }
+_STEP_TYPES: dict[str, type] = {"skippable": bool, "single": bool}
+_STEP_TYPES |= {"question": str, "format": str, "refused": str}
+_STEP_LISTS = ("options", "must_be")
+_FLOW_TYPES: dict[str, type] = {"review": bool, "cancellable": bool}
 MAX_CALLBACK = 64
 
 
@@ -52,11 +56,31 @@ def _line(text: str, needle: str, start: int = 0) -> int:
     return text.count("\n", 0, index) + 1 if index >= 0 else 1
 
 
+def _wrong_types(raw: Mapping[str, Any], types: Mapping[str, type], where: str) -> list[str]:
+    """Keys of the wrong TOML type (`skippable = "no"` would otherwise count as true)."""
+    words = {bool: "true or false", str: "a string"}
+    return [
+        f"{where}: {key} must be {words[kind]}"
+        for key, kind in types.items()
+        if key in raw and not isinstance(raw[key], kind)
+    ]
+
+
 def _check_step(raw: Mapping[str, Any], seen: dict[str, Step], where: str) -> list[str]:
     problems = [f"{where}: unknown key {key}" for key in sorted(set(raw) - _STEP_KEYS)]
     for key in ("id", "prompt", "kind", "label"):
         if not isinstance(raw.get(key), str) or not raw.get(key):
             problems.append(f"{where}: {key} is missing")
+    problems += _wrong_types(raw, _STEP_TYPES, where)
+    problems += [
+        f'{where}: {key} must be a list of strings, like ["yes", "no"]'
+        for key in _STEP_LISTS
+        if key in raw and not _strings(raw[key])
+    ]
+    when = raw.get("when")
+    well_formed = isinstance(when, dict) and isinstance(when.get("step"), str)
+    if when is not None and not (well_formed and _strings(when.get("is"))):
+        problems.append(f'{where}: when must be like {{ step = "q1", is = ["no"] }}')
     if problems:
         return problems
     if not _ID.match(raw["id"]):
@@ -144,19 +168,41 @@ def _check_review_actions(raw: Any, where: str) -> list[str]:
     ]
 
 
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _tables(raw: Mapping[str, Any], key: str, where: str) -> tuple[list[Any], list[str]]:
+    """`[[key]]` tables of the flow, or a problem when `key` is something else."""
+    value = raw.get(key, [])
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return value, []
+    return [], [f"{where}: {key} must be [[{key}]] tables"]
+
+
+def _check_exits(exits: list[Any], where: str) -> list[str]:
+    fits = all(isinstance(b.get("label"), str) and isinstance(b.get("data"), str) for b in exits)
+    return [] if fits else [f"{where}: each [[exit_buttons]] needs a label and data (strings)"]
+
+
 def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
-    text = path.read_text(encoding="utf-8")
+    text = ""
     try:
+        text = path.read_bytes().decode("utf-8")
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ContentError([f"{path}: not valid TOML: {exc}"]) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ContentError([read_problem(path, exc, text)]) from None
     problems = [f"{path}:1: unknown key {key}" for key in sorted(set(raw) - _FLOW_KEYS)]
     for key in ("id", "code", "strings"):
         if not isinstance(raw.get(key), str) or not _ID.match(raw.get(key, "")):
             problems.append(f"{path}:1: {key} must be 1-16 lowercase letters, digits or _")
+    problems += _wrong_types(raw, _FLOW_TYPES, f"{path}:1")
+    raw_steps, wrong = _tables(raw, "steps", f"{path}:{_line(text, 'steps')}")
+    exits, wrong_exits = _tables(raw, "exit_buttons", f"{path}:{_line(text, 'exit_buttons')}")
+    problems += wrong + wrong_exits + _check_exits(exits, f"{path}:{_line(text, 'exit_buttons')}")
     steps: dict[str, Step] = {}
     offset = 0
-    for raw_step in raw.get("steps", []):
+    for raw_step in raw_steps:
         line = _line(text, "[[steps]]", offset)
         offset = text.find("[[steps]]", offset) + 1
         found = _check_step(raw_step, steps, f"{path}:{line}")
@@ -169,7 +215,7 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         problems.append(f"{path}:1: a flow needs at least one [[steps]]")
     if problems:
         raise ContentError(problems)
-    exits = tuple((str(b["label"]), str(b["data"])) for b in raw.get("exit_buttons", []))
+    exit_buttons = tuple((str(b["label"]), str(b["data"])) for b in exits)
     actions = tuple((a["id"], a["label"]) for a in raw.get("review_actions", []))
     flow = Flow(
         raw["id"],
@@ -178,7 +224,7 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         raw["strings"],
         bool(raw.get("review", True)),
         bool(raw.get("cancellable", False)),
-        exits,
+        exit_buttons,
         review_actions=actions,
     )
     for key, step_id in _keys_used(flow):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import html
+import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-__all__ = ["FALLBACK", "ContentError", "Markup", "Strings", "flatten"]
+__all__ = ["FALLBACK", "ContentError", "Markup", "Strings", "flatten", "read_problem"]
 
 FALLBACK = "en"
+# Python 3.11's TOMLDecodeError has no .lineno: the place is only in its message.
+_TOML_AT = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 
 
 class Markup(str):
@@ -24,6 +29,32 @@ class ContentError(Exception):
     def __init__(self, lines: list[str]) -> None:
         super().__init__("\n".join(lines))
         self.lines = lines
+
+
+def read_problem(path: Path, exc: Exception, text: str = "", first_line: int = 1) -> str:
+    """Why a TOML file (or the TOML at `first_line` of one) cannot be read: `file:line: what`.
+
+    `text` is the TOML that was parsed: an error "at end of document" is on its last line.
+    """
+    if isinstance(exc, UnicodeDecodeError):
+        line = first_line + exc.object[: exc.start].count(b"\n")
+        return f"{path}:{line}: not UTF-8 text (byte {exc.start + 1} of the file)"
+    if isinstance(exc, tomllib.TOMLDecodeError):
+        message = str(exc)
+        at = _TOML_AT.search(message)
+        if at is None:
+            return f"{path}: not valid TOML: {message}"
+        what = message[: at.start()]
+        if at.group(1) is None:
+            line = first_line + max(len(text.splitlines()), 1) - 1
+            return f"{path}:{line}: not valid TOML: {what} (at the end)"
+        line = first_line + int(at.group(1)) - 1
+        return f"{path}:{line}: not valid TOML: {what} (column {at.group(2)})"
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: file not found"
+    if isinstance(exc, OSError):
+        return f"{path}: cannot be read: {exc.strerror or exc}"
+    return f"{path}: {exc}"
 
 
 def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:

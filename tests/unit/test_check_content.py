@@ -121,3 +121,80 @@ def test_review_action_with_an_unknown_label_or_a_bad_id_is_named(content: Path)
         f"{path}:{line}: each review action needs an id "
         "(1-16 lowercase letters, digits or _) and a label"
     ]
+
+
+def test_a_key_is_found_in_its_own_table_not_the_first_with_its_name(content: Path) -> None:
+    path = content / "nl" / "strings.toml"
+    text = path.read_text()
+    lines = text.splitlines()
+    table = lines.index("[answers]")
+    line = next(n for n in range(table, len(lines)) if lines[n].startswith("next = ")) + 1
+    broken = [x[:-1] + ' {"' if n == line else x for n, x in enumerate(lines, 1)]
+    path.write_text("\n".join(broken) + "\n")
+    errors, _ = check(content)
+    assert errors == [
+        f"{path}:{line}: answers.next: Single '{{' encountered in format string "
+        "(write {{ or }} for a literal brace)"
+    ]
+
+
+def test_strings_that_are_not_utf8_name_the_line(content: Path) -> None:
+    path = content / "nl" / "strings.toml"
+    data = path.read_bytes()
+    at = data.index(b"Verder")
+    path.write_bytes(data[:at] + b"\xff" + data[at:])
+    line = data[:at].count(b"\n") + 1
+    errors, _ = check(content)
+    assert errors == [f"{path}:{line}: not UTF-8 text (byte {at + 1} of the file)"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "what"),
+    [
+        ("review = true", 'review = "no"', "review must be true or false"),
+        ("\nskippable = true", '\nskippable = "yes"', "skippable must be true or false"),
+        (
+            'options = ["yes", "partly", "no"]',
+            'options = "yes"',
+            'options must be a list of strings, like ["yes", "no"]',
+        ),
+        ('data = "c:r"', "", "each [[exit_buttons]] needs a label and data (strings)"),
+    ],
+)
+def test_a_flow_key_of_the_wrong_type_is_one_line(
+    content: Path, old: str, new: str, what: str
+) -> None:
+    path = content / "flows" / "reflection.toml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    errors, _ = check(content)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{path}:")
+    assert errors[0].endswith(what)
+
+
+def test_steps_that_are_not_tables_are_one_line(content: Path) -> None:
+    path = content / "flows" / "after.toml"
+    path.write_text('id = "after"\ncode = "af"\nstrings = "after"\nsteps = 3\n')
+    errors, _ = check(content)
+    assert f"{path}:4: steps must be [[steps]] tables" in errors
+
+
+def test_a_when_without_values_is_one_line(content: Path) -> None:
+    path = content / "flows" / "broadcast.toml"
+    path.write_text(path.read_text().replace('is = ["later"]', 'iss = ["later"]', 1))
+    errors, _ = check(content)
+    assert len(errors) == 1
+    assert errors[0].endswith('when must be like { step = "q1", is = ["no"] }')
+
+
+def test_the_digest_template_is_laid_out_in_every_branch(content: Path) -> None:
+    path = content / "templates" / "digest.html.j2"
+    text = path.read_text()
+    line = next(n for n, x in enumerate(text.splitlines(), 1) if "digest.no_quotes" in x)
+    path.write_text(text.replace('t("digest.no_quotes")', 't("digest.no_such")'))
+    errors, _ = check(content)
+    assert errors == [
+        f"{path}:{line}: fails on sample data: no UI string 'digest.no_such' in 'en' or 'en'"
+    ]
