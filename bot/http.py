@@ -10,13 +10,15 @@ is that adapter: the same timeouts and the same errors (`TimedOut`,
 
 from __future__ import annotations
 
+import os
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest", "NotSent"]
+__all__ = ["AiohttpRequest", "NotSent", "why"]
 
 
 class AiohttpRequest(BaseRequest):
@@ -110,3 +112,20 @@ class AiohttpRequest(BaseRequest):
 
 class NotSent(NetworkError):
     """No connection could be made: the request certainly did not reach the Bot API."""
+
+
+def why(exc: BaseException) -> str:
+    """A few words for an operator on why a request failed: "Connection refused",
+    "Name or service not known", "timed out", or the Bot API's own description."""
+    if isinstance(exc, TimedOut):
+        return "timed out"
+    cause = exc.__cause__
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        error = cause.os_error
+        # asyncio words a refused connection "Connect call failed ('host', port)".
+        if error.errno is not None and error.errno > 0:
+            return os.strerror(error.errno)
+        return error.strerror or str(error) or type(error).__name__
+    if isinstance(exc, TelegramError):
+        return exc.message
+    return str(exc) or type(exc).__name__

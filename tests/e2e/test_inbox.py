@@ -159,3 +159,58 @@ async def test_an_update_the_bot_cannot_read_is_parked_and_polling_goes_on(tg: S
     assert parked.last_error is not None
     assert parked.last_error.startswith("unreadable")
     assert not tg.world.updates  # confirmed: Telegram does not send it again
+
+
+async def test_webhook_bodies_that_are_not_one_update_get_400_and_the_bot_goes_on(
+    tmp_path: Path,
+) -> None:
+    import io
+    import json
+    from collections.abc import AsyncIterator
+
+    import aiohttp
+
+    from bot.serve import SECRET_HEADER
+    from tests.e2e.test_production import SECRET, free_port, wait_healthy, webhook_env
+
+    def nested(depth: int) -> bytes:  # an update whose extra field nests `depth` deep
+        return b'{"update_id": 424242, "x": ' + b'{"a": ' * depth + b"{}" + b"}" * depth + b"}"
+
+    big = {"update_id": 424243, "message": {"text": "x" * (1024 * 1024)}}
+    bodies = {
+        "deep list": b"[" * 100_000 + b"]" * 100_000,
+        "deep dict": nested(10_000),
+        "deep, yet parseable": nested(500),
+        "not JSON": b"{'update_id': 1",
+        "not UTF-8": b'{"update_id": 1, "x": "\xff"}',
+        "a list": b'[{"update_id": 424244}]',
+        "no update_id": b'{"message": {}}',
+        "update_id not an integer": b'{"update_id": "424245"}',
+        "update_id a boolean": b'{"update_id": true}',
+        "over 1 MiB": json.dumps(big).encode(),
+    }
+    db, port = tmp_path / "webhook.sqlite3", free_port()
+    hook = f"http://127.0.0.1:{port}/hook"
+    async with BotApiServer(TOKEN) as server, aiohttp.ClientSession() as client:
+        ann = Person.create(server.world, "Ann")
+        async with bot_running(server.url, TOKEN, db, **webhook_env(hook, port)) as bot:
+            await wait_healthy(client, f"http://127.0.0.1:{port}/health")
+            headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+            for name, body in bodies.items():
+                async with client.post(hook, data=io.BytesIO(body), headers=headers) as response:
+                    assert response.status == 400, name
+
+            async def chunked() -> AsyncIterator[bytes]:  # no Content-Length to go by
+                yield bodies["over 1 MiB"]
+
+            async with client.post(hook, data=chunked(), headers=headers) as response:
+                assert response.status == 400
+            ann.send("/start")  # a real update after them all is handled as ever
+            await ann.expect("What would you like to do?", timeout=30)
+            assert (await wait_healthy(client, f"http://127.0.0.1:{port}/health"))["ok"]
+            bot.send_signal(signal.SIGINT)
+            async with asyncio.timeout(60):
+                assert await bot.wait() == 0
+    with sqlite3.connect(db) as conn:
+        stored = [row[0] for row in conn.execute("SELECT update_id FROM inbox")]
+    assert stored == [max(server.world.history)]  # only Ann's /start: nothing of the rest
