@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from bot.followup import attendance_session, emails_in
 from bot.logins_import import read_codes
 from bot.logs import setup_logging
 from bot.registration import hand_out_waiting_logins
-from bot.serve import serve
+from bot.serve import GIVE_UP_AFTER, StartupError, serve
 from bot.settings import Settings, SettingsError, load_settings
 from flows.content import Content
 from store import audit, inbox, logins, outbox, registrations
@@ -45,8 +46,15 @@ def _parser() -> argparse.ArgumentParser:
         help="settings file (default: $MOOC_BOT_SETTINGS or ./settings.toml)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
+    run = commands.add_parser(
         "run", help="run the bot (the local sandbox when MOOC_BOT_TOKEN is not set)"
+    )
+    run.add_argument(
+        "--give-up-after",
+        type=float,
+        default=GIVE_UP_AFTER,
+        metavar="SECONDS",
+        help=f"keep trying to reach the Bot API at start this long (default {GIVE_UP_AFTER:g})",
     )
     sandbox = commands.add_parser(
         "sandbox", help="local Telegram + the bot + a chat in this terminal"
@@ -117,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(report.errors + report.warnings)
     content = report.content
     assert content is not None
+    if command in ("check-config", "sandbox") or (command == "run" and not settings.has_token):
+        for warning in settings.warnings:  # works, but probably not what was meant
+            print(warning, file=sys.stderr)
     try:
         if command == "check-config":
             print(
@@ -175,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             asyncio.run(run_sandbox(settings, getattr(args, "data", Path("sandbox-data"))))
             return 0
-        return _run(settings, content)
+        return _run(settings, content, getattr(args, "give_up_after", GIVE_UP_AFTER))
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -194,23 +205,31 @@ async def _roles(settings: Settings, args: argparse.Namespace) -> int:
                 for telegram_id in ids:
                     print(f"{role.value:<12} {telegram_id:>14}  (settings.toml)")
             for grant in await role_store.grants(store):
-                by = grant.granted_by if grant.granted_by is not None else "the command line"
+                by = {None: "the command line", 0: "someone since forgotten"}.get(
+                    grant.granted_by, grant.granted_by
+                )
                 print(f"{grant.role.value:<12} {grant.telegram_id:>14}  (granted by {by})")
             return 0
         role = Role(args.role)
-        if args.roles_command == "grant":
-            changed = await role_store.grant(store, args.telegram_id, role, None, now)
-        else:
-            changed = await role_store.revoke(store, args.telegram_id, role)
-        await audit.record(
-            store,
-            actor_id=None,
-            action=f"role.{args.roles_command}",
-            now=now,
-            detail={"role": role.value, "telegram_id": args.telegram_id},
-        )
+        detail: dict[str, object] = {"role": role.value, "telegram_id": args.telegram_id}
+        voided = 0
+        async with store.turn():  # the change and its audit row, together
+            if args.roles_command == "grant":
+                changed = await role_store.grant(store, args.telegram_id, role, None, now)
+            else:
+                makers = settings.roles.organisers
+                revocation = await role_store.revoke(
+                    store, args.telegram_id, role, now, makers=makers
+                )
+                changed, voided = revocation.revoked, revocation.voided
+                detail["invites_voided"] = voided
+            await audit.record(
+                store, actor_id=None, action=f"role.{args.roles_command}", now=now, detail=detail
+            )
         state = "done" if changed else "nothing to change"
         print(f"{args.roles_command} {role.value} {args.telegram_id}: {state}")
+        if voided:
+            print(f"{voided} unused invite(s) they made no longer work")
         print("The bot updates command menus at its next start.")
     return 0
 
@@ -308,13 +327,18 @@ def _report(lines: list[str]) -> int:
     return EXIT_CONFIG
 
 
-def _run(settings: Settings, content: Content) -> int:
+def _run(settings: Settings, content: Content, give_up_after: float) -> int:
     """Run against Telegram (or MOOC_BOT_API_URL) until stopped."""
     assert settings.token is not None
     secrets = [settings.token.get_secret_value()]
     if settings.bot.webhook_secret is not None:
         secrets.append(settings.bot.webhook_secret.get_secret_value())
     setup_logging(settings.logging.level, secrets)
+    for warning in settings.warnings:
+        logging.getLogger(__name__).warning("%s", warning)
     application = build_application(settings, Store(settings.database_path), content=content)
-    asyncio.run(serve(application, settings))
+    try:
+        asyncio.run(serve(application, settings, give_up_after=give_up_after))
+    except StartupError as exc:  # the database, the Bot API, the port: one line
+        return _report([str(exc)])
     return 0

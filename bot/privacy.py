@@ -42,7 +42,7 @@ async def forget(desk: Desk, telegram_id: int, now: datetime, *, reason: str) ->
             await desk.cancel(participant, session, now)
         else:
             await registrations.cancel(db, telegram_id, registration.session_id, None, now)
-    await store.erase(db, telegram_id)
+    await store.erase(db, telegram_id, now)
     await audit.record(
         db, actor_id=None, action="participant.forgotten", now=now, detail={"reason": reason}
     )

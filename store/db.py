@@ -4,6 +4,13 @@ A `Store` is opened once per process. It runs SQLite in WAL mode with foreign ke
 on and a busy timeout, applies the numbered migrations in `migrations/` (one
 transaction each, the version kept in `PRAGMA user_version`) and refuses a
 database written by a newer version of the bot.
+
+Two connections: one writes (one writer at a time, `WriteLock`), one reads. A read
+sees only what is committed, except that the task holding the write transaction (a
+turn, a `transaction()`) reads through it and so sees its own writes. Deleted
+content is overwritten with zeros (`secure_delete`), and after a commit that erased
+a person (`scrub_after_commit`) the WAL is checkpointed and truncated, so that no
+copy of what they typed stays in either file.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import heapq
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -35,6 +43,13 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 5000
+PRAGMAS = (
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA secure_delete = ON",
+)
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
@@ -47,7 +62,6 @@ class _Turn:
 
     store: Store
     task: asyncio.Task[object] | None
-    serial: int = 0
     paused: bool = False
 
 
@@ -146,8 +160,12 @@ class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path) if str(path) != ":memory:" else path
         self._conn: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
         self._state = StoreState.UNOPENED
         self._write_lock = WriteLock()
+        self._writer: asyncio.Task[object] | None = None  # in a write transaction now
+        self._scrub = False
+        self._serial = 0  # names the savepoints
 
     @property
     def state(self) -> StoreState:
@@ -157,26 +175,37 @@ class Store:
         """Connect, set the pragmas and bring the schema up to date."""
         if self._state is not StoreState.UNOPENED:
             raise StoreError(f"store is {self._state.value}; open a new Store instead")
-        if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if isinstance(self.path, Path):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await _connect(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot open the database ({exc})") from exc
+        reader: aiosqlite.Connection | None = None
+        try:
             await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await _migrate(conn, migrations() if available is None else list(available), self.path)
+            # Whatever an erase left in the WAL before a crash goes now.
+            await _checkpoint(conn, quiet=True)
+            if isinstance(self.path, Path):
+                reader = await _connect(self.path)
+                await reader.execute("PRAGMA query_only = ON")
+        except sqlite3.Error as exc:
+            await conn.close()
+            raise StoreError(f"{self.path}: not a database this bot can use ({exc})") from exc
         except BaseException:
             await conn.close()
             raise
         self._conn = conn
+        self._reader = reader  # in memory there is one database per connection: share it
         self._state = StoreState.OPEN
 
     async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        for conn in (self._reader, self._conn):
+            if conn is not None:
+                await conn.close()
+        self._conn = self._reader = None
         self._state = StoreState.CLOSED
 
     async def __aenter__(self) -> Store:
@@ -188,9 +217,30 @@ class Store:
 
     @property
     def conn(self) -> aiosqlite.Connection:
+        """The write connection."""
         if self._conn is None:
             raise StoreError(f"store is {self._state.value}, not open")
         return self._conn
+
+    @property
+    def reading(self) -> aiosqlite.Connection:
+        """The connection a read in this task goes through: the write connection for the
+        task in a write transaction (it sees its own writes), else the read connection,
+        which sees only what is committed."""
+        conn = self.conn
+        if self._reader is None or self._holds_writer():
+            return conn
+        return self._reader
+
+    def _holds_writer(self) -> bool:
+        """This very task has the write transaction open (a turn not paused, or a
+        `transaction()`): its writes and reads go through it."""
+        return self._writer is not None and self._writer is asyncio.current_task()
+
+    def scrub_after_commit(self) -> None:
+        """Inside a write transaction that erases someone: once it is committed, copy
+        the WAL into the database and truncate it, so the erased pages' old copies go."""
+        self._scrub = True
 
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")
@@ -219,26 +269,39 @@ class Store:
         """
         if self._own_turn() is not None:
             raise StoreError("a turn is already open in this task")
-        async with self._write_lock.held():
-            conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
+        async with self._write_lock.held(), self._writing() as conn:
             token = _TURN.set(_Turn(self, asyncio.current_task()))
             try:
                 yield conn
-            except BaseException:
+            finally:
                 _TURN.reset(token)
-                await _rollback(conn)
-                raise
-            _TURN.reset(token)
             if not conn.in_transaction:
                 # SQLite ended it by itself (an I/O error someone caught): what the turn
                 # wrote after that was committed piecemeal. Never report that as whole.
                 raise StoreError("the turn's transaction ended before its commit")
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE … COMMIT (ROLLBACK on any error) with the write lock held;
+        then, if the transaction erased someone, the scrub."""
+        conn = self.conn
+        await conn.execute("BEGIN IMMEDIATE")
+        self._writer = asyncio.current_task()
+        try:
+            try:
+                yield conn
+            except BaseException:
+                await _rollback(conn)
+                raise
             try:
                 await conn.execute("COMMIT")
             except BaseException:
                 await _rollback(conn)
                 raise
+        finally:
+            self._writer = None
+        if self._scrub:
+            self._scrub = not await _checkpoint(conn)
 
     @asynccontextmanager
     async def paused(self) -> AsyncIterator[None]:
@@ -255,6 +318,7 @@ class Store:
         conn = self.conn
         await conn.execute("COMMIT")
         turn.paused = True
+        self._writer = None
         self._write_lock.release()
         try:
             yield
@@ -272,33 +336,23 @@ class Store:
         await self._write_lock.acquire()
         turn.paused = False
         await conn.execute("BEGIN IMMEDIATE")
+        self._writer = turn.task  # the turn's own task, not this one that resumes it
 
     @asynccontextmanager
     async def transaction(self, *, priority: bool = False) -> AsyncIterator[aiosqlite.Connection]:
         """Group writes that must succeed or fail together (BEGIN IMMEDIATE … COMMIT);
         with `priority`, ahead of the writers already waiting."""
-        turn = self._own_turn()
-        if turn is not None:
-            async with _savepoint(self.conn, turn):
+        if self._holds_writer():
+            self._serial += 1
+            async with _savepoint(self.conn, self._serial):
                 yield self.conn
             return
-        async with self._write_lock.held(priority=priority):
-            conn = self.conn
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                await _rollback(conn)
-                raise
-            try:
-                await conn.execute("COMMIT")
-            except BaseException:
-                await _rollback(conn)
-                raise
+        async with self._write_lock.held(priority=priority), self._writing() as conn:
+            yield conn
 
     async def execute(self, sql: str, params: Sequence[Any] = (), *, priority: bool = False) -> int:
         """Run one write on its own (atomic by itself); return the rows changed."""
-        if self._own_turn() is not None:
+        if self._holds_writer():
             cursor = await self.conn.execute(sql, params)
             return cursor.rowcount
         async with self._write_lock.held(priority=priority):
@@ -307,11 +361,37 @@ class Store:
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         """The first row (queries here ask by key): one trip to the database thread."""
-        rows = await self.conn.execute_fetchall(sql, params)
+        rows = await self.reading.execute_fetchall(sql, params)
         return next(iter(rows), None)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[aiosqlite.Row]:
-        return await self.conn.execute_fetchall(sql, params)
+        return await self.reading.execute_fetchall(sql, params)
+
+
+async def _connect(path: Path | str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    try:
+        for pragma in PRAGMAS:
+            await conn.execute(pragma)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+async def _checkpoint(conn: aiosqlite.Connection, *, quiet: bool = False) -> bool:
+    """Copy the WAL into the database file and truncate it to nothing. False if another
+    process kept it from finishing (past the busy timeout): then it is tried again."""
+    try:
+        async with conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+            row = await cursor.fetchone()
+        busy = "busy" if row is not None and row[0] else ""
+    except sqlite3.Error as exc:  # what was committed stays committed: report, go on
+        busy = str(exc)
+    if busy and not quiet:
+        log.warning("the WAL could not be truncated yet (%s); trying after the next commit", busy)
+    return not busy
 
 
 async def _rollback(conn: aiosqlite.Connection) -> None:
@@ -321,9 +401,8 @@ async def _rollback(conn: aiosqlite.Connection) -> None:
 
 
 @asynccontextmanager
-async def _savepoint(conn: aiosqlite.Connection, turn: _Turn) -> AsyncIterator[None]:
-    turn.serial += 1
-    name = f"step_{turn.serial}"
+async def _savepoint(conn: aiosqlite.Connection, serial: int) -> AsyncIterator[None]:
+    name = f"step_{serial}"
     await conn.execute(f"SAVEPOINT {name}")
     try:
         yield

@@ -7,9 +7,10 @@ no table with such a column is missing from it.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from store.db import Store
+from store.db import Store, to_db
 
 __all__ = ["PERSONAL", "erase", "everything"]
 
@@ -49,15 +50,20 @@ async def everything(store: Store, telegram_id: int) -> dict[str, list[dict[str,
     return found
 
 
-async def erase(store: Store, telegram_id: int) -> None:
+async def erase(store: Store, telegram_id: int, now: datetime) -> None:
     """Delete the person and everything that names them, in one transaction.
 
     Answers, dialogue states, reading progress and registrations go with the
     participant (foreign keys). A MOOC login code stays handed out (codes are
     used once) but is tied to nobody: a negative placeholder instead of the id.
-    The audit log keeps what happened, without who.
+    The audit log keeps what happened, without who. What they made as staff stays,
+    but not as theirs: their unused invites are void, and invites, broadcasts and
+    roles they gave no longer name them (0 stands for "someone since forgotten").
+    Deleted content is overwritten, and the WAL truncated after the commit (see
+    `Store.scrub_after_commit`): no copy stays in the files.
     """
     async with store.transaction() as conn:
+        store.scrub_after_commit()
         await conn.execute("DELETE FROM outbox WHERE participant_id = ?", (telegram_id,))
         await conn.execute(
             "UPDATE mooc_logins SET participant_id = -rowid WHERE participant_id = ?",
@@ -67,6 +73,26 @@ async def erase(store: Store, telegram_id: int) -> None:
         await conn.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (telegram_id,))
         await conn.execute(
             "UPDATE audit_log SET actor_id = NULL WHERE actor_id = ?", (telegram_id,)
+        )
+        await conn.execute(
+            "UPDATE audit_log SET detail = json_remove(detail, '$.telegram_id')"
+            " WHERE json_extract(detail, '$.telegram_id') = ?",
+            (telegram_id,),
+        )
+        await conn.execute(
+            "UPDATE invites SET voided_at = ? WHERE created_by = ?"
+            " AND used_at IS NULL AND voided_at IS NULL",
+            (to_db(now), telegram_id),
+        )
+        await conn.execute("UPDATE invites SET created_by = 0 WHERE created_by = ?", (telegram_id,))
+        await conn.execute("UPDATE roles SET granted_by = 0 WHERE granted_by = ?", (telegram_id,))
+        await conn.execute(
+            "UPDATE broadcasts SET created_by = NULL WHERE created_by = ?", (telegram_id,)
+        )
+        await conn.execute(
+            "UPDATE broadcasts SET progress_chat = NULL, progress_message = NULL"
+            " WHERE progress_chat = ?",
+            (telegram_id,),
         )
         # Handled updates keep their id (a redelivery stays refused) but no longer whose;
         # a parked one still holds what they typed.

@@ -227,7 +227,7 @@ async def live(store: Store, participant_id: int) -> list[Registration]:
         f"SELECT * FROM registrations WHERE participant_id = ? AND {LIVE} ORDER BY id",
         (participant_id,),
     )
-    return [_registration(row, await _position(store.conn, row)) for row in rows]
+    return [_registration(row, await _position(store.reading, row)) for row in rows]
 
 
 async def for_session(store: Store, session_id: str) -> list[Registration]:
@@ -237,7 +237,7 @@ async def for_session(store: Store, session_id: str) -> list[Registration]:
         " ORDER BY status = 'waitlisted', queued_at, id",
         (session_id,),
     )
-    return [_registration(row, await _position(store.conn, row)) for row in rows]
+    return [_registration(row, await _position(store.reading, row)) for row in rows]
 
 
 async def counts(store: Store, session_id: str) -> dict[RegistrationStatus, int]:

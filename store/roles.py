@@ -1,19 +1,49 @@
-"""Organiser and facilitator roles granted in the chat or from the command line, and invites."""
+"""Organiser and facilitator roles granted in the chat or from the command line, and invites.
+
+An invite is only as good as its maker: it grants its role while the person who made it
+may still invite (an organiser, by a granted role or by settings.toml). Revoking that
+role voids the invites they made that nobody used, and an invite whose maker has lost
+the role since is refused (and voided) when someone opens it: a revocation done outside
+the bot, by editing settings.toml, counts too.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import aiosqlite
+
 from store.db import Store, from_db, to_db
 
-__all__ = ["Grant", "Role", "create_invite", "grant", "grants", "revoke", "roles_of", "use_invite"]
+__all__ = [
+    "Grant",
+    "Refusal",
+    "Revocation",
+    "Role",
+    "create_invite",
+    "grant",
+    "grants",
+    "revoke",
+    "roles_of",
+    "use_invite",
+]
 
 
 class Role(StrEnum):
     ORGANISER = "organiser"
     FACILITATOR = "facilitator"
+
+
+class Refusal(StrEnum):
+    """Why an invite grants nothing."""
+
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    VOID = "void"  # its maker's role was revoked, or they were forgotten
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +65,51 @@ async def grant(
     return changed == 1
 
 
-async def revoke(store: Store, telegram_id: int, role: Role) -> bool:
-    changed = await store.execute(
-        "DELETE FROM roles WHERE telegram_id = ? AND role = ?", (telegram_id, role.value)
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    revoked: bool  # a granted role was taken away (False: there was none to take)
+    voided: int  # unused invites of theirs that no longer grant anything
+
+
+async def revoke(
+    store: Store, telegram_id: int, role: Role, now: datetime, *, makers: Collection[int] = ()
+) -> Revocation:
+    """Take a granted role away. If that leaves the person unable to invite (neither a
+    granted organiser nor one of `makers`, the organisers of settings.toml), the invites
+    they made and nobody used are void, in the same transaction."""
+    async with store.transaction() as conn:
+        cursor = await conn.execute(
+            "DELETE FROM roles WHERE telegram_id = ? AND role = ?", (telegram_id, role.value)
+        )
+        revoked = cursor.rowcount == 1
+        voided = 0
+        if not await _may_invite(conn, telegram_id, makers):
+            voided = await _void(conn, telegram_id, now)
+    return Revocation(revoked, voided)
+
+
+async def _void(conn: aiosqlite.Connection, maker: int, now: datetime) -> int:
+    cursor = await conn.execute(
+        "UPDATE invites SET voided_at = ?"
+        " WHERE created_by = ? AND used_at IS NULL AND voided_at IS NULL",
+        (to_db(now), maker),
     )
-    return changed == 1
+    return cursor.rowcount
+
+
+async def _may_invite(
+    conn: aiosqlite.Connection, telegram_id: int | None, makers: Collection[int]
+) -> bool:
+    # NULL or 0: the maker was forgotten (/forget clears who made an invite).
+    if not telegram_id:
+        return False
+    if telegram_id in makers:
+        return True
+    async with conn.execute(
+        "SELECT 1 FROM roles WHERE telegram_id = ? AND role = ?",
+        (telegram_id, Role.ORGANISER.value),
+    ) as cursor:
+        return await cursor.fetchone() is not None
 
 
 async def roles_of(store: Store, telegram_id: int) -> set[Role]:
@@ -65,17 +135,32 @@ async def create_invite(
     )
 
 
-async def use_invite(store: Store, token: str, telegram_id: int, now: datetime) -> Role | None:
-    """Redeem an invite once, before it expires; grants its role. None if not valid."""
+async def use_invite(
+    store: Store, token: str, telegram_id: int, now: datetime, *, makers: Collection[int] = ()
+) -> Role | Refusal:
+    """Redeem an invite once, before it expires, while its maker may still invite (a
+    granted organiser or one of `makers`): grants its role, or says why not."""
     async with store.transaction() as conn:
         async with conn.execute(
-            "SELECT role, created_by FROM invites WHERE token = ? AND used_by IS NULL"
-            " AND expires_at > ?",
-            (token, to_db(now)),
+            "SELECT role, created_by, expires_at, used_at, voided_at FROM invites WHERE token = ?",
+            (token,),
         ) as cursor:
             row = await cursor.fetchone()
         if row is None:
-            return None
+            return Refusal.UNKNOWN
+        # used_at, not used_by: /forget clears who used an invite, never that it was used.
+        if row["used_at"] is not None:
+            return Refusal.USED
+        if row["voided_at"] is not None:
+            return Refusal.VOID
+        if not await _may_invite(conn, row["created_by"], makers):
+            # Revoked where this store could not see it (settings.toml), or forgotten.
+            await conn.execute(
+                "UPDATE invites SET voided_at = ? WHERE token = ?", (to_db(now), token)
+            )
+            return Refusal.VOID
+        if from_db(row["expires_at"]) <= now:
+            return Refusal.EXPIRED
         await conn.execute(
             "UPDATE invites SET used_by = ?, used_at = ? WHERE token = ?",
             (telegram_id, to_db(now), token),

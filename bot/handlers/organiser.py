@@ -17,7 +17,7 @@ from flows.strings import Markup
 from store import audit, registrations
 from store import roles as role_store
 from store.registrations import RegistrationStatus
-from store.roles import Role
+from store.roles import Refusal, Role
 
 __all__ = ["INVITE_VALID", "invite", "redeem_invite", "show_registrations"]
 
@@ -49,24 +49,37 @@ async def invite(update: Update, context: BotContext) -> None:
 
 
 async def redeem_invite(update: Update, context: BotContext) -> None:
-    """t.me/<bot>?start=inv_<token>: grants the invite's role, once, within 48 hours."""
+    """t.me/<bot>?start=inv_<token>: grants the invite's role, once, within 48 hours, while
+    whoever made it is still an organiser; a withdrawn invite says so."""
     user = update.effective_user
     message = update.effective_message
     assert user is not None
     assert message is not None
     token = (message.text or "").split(maxsplit=1)[-1].removeprefix("inv_")
     now = context.clock.now()
-    role = await role_store.use_invite(context.store, token, user.id, now)
-    if role is None:
-        await audit.record(context.store, actor_id=user.id, action="refused:invite", now=now)
-        await respond(update, context, [Reply(context.strings("organiser.invite_invalid"))])
+    makers = context.settings.roles.organisers
+    outcome = await role_store.use_invite(context.store, token, user.id, now, makers=makers)
+    if isinstance(outcome, Refusal):
+        await audit.record(
+            context.store,
+            actor_id=user.id,
+            action="refused:invite",
+            now=now,
+            detail={"reason": outcome.value},
+        )
+        key = "organiser.invite_void" if outcome is Refusal.VOID else "organiser.invite_invalid"
+        await respond(update, context, [Reply(context.strings(key))])
         return
     await audit.record(
-        context.store, actor_id=user.id, action="invite.used", now=now, detail={"role": role.value}
+        context.store,
+        actor_id=user.id,
+        action="invite.used",
+        now=now,
+        detail={"role": outcome.value},
     )
     await after_commit(partial(refresh_menus, context.bot, context.bot_data))
     await context.bot_data.digests.schedule(now)
-    role_name = context.strings.plain(f"organiser.role_{role.value}")
+    role_name = context.strings.plain(f"organiser.role_{outcome.value}")
     await respond(
         update, context, [Reply(context.strings("organiser.invite_used", role=role_name))]
     )

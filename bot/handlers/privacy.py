@@ -55,7 +55,7 @@ async def forget_button(update: Update, context: BotContext) -> None:
     if context.participant_is_new:
         # A second tap after the first one deleted them: writing the button's press down
         # made them new again, which is not what they asked for.
-        await erase(context.store, participant.telegram_id)
+        await erase(context.store, participant.telegram_id, context.clock.now())
         gone = strings.plain("privacy.already_forgotten")
         await respond(update, context, [ClearButtons(stale=gone)])
         return

@@ -552,3 +552,96 @@ async def test_quoting_consent_is_asked_changeable_per_answer_and_respected(tg: 
         ("q4", "🔒 organisers only"),
         ("q5", "🗣 by name"),
     }
+
+
+FORMULAS = {  # every answer a formula payload, as typed
+    "q1why": "+1+1",
+    "q3why": "-2+3",
+    "q4": "@SUM(1)",
+    "q5": "\t=1",
+}
+DEFUSED_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def could_run(cell: str) -> bool:
+    """Whether a spreadsheet may read the cell as a formula (a trigger first, or after
+    the leading spaces some importers trim)."""
+    return cell.startswith(DEFUSED_STARTS) or cell.lstrip().startswith(DEFUSED_STARTS)
+
+
+async def test_a_participant_named_and_answering_in_formulas_is_exported_as_text_in_every_column(
+    tg: Sandbox, clock: ManualClock
+) -> None:
+    name = '=cmd|" /C calc"!A0'
+    mallory = tg.person(name)
+    await reflect(mallory, FORMULAS)
+    clock.advance(timedelta(hours=1))
+    mallory.send("/myanswers")  # an edit: the first version's column holds a formula too
+    mallory.press("✏️ 4 · Suggestions for research", await mallory.expect("Your answers"))
+    await mallory.expect("Your answer so far")
+    await text_answer(mallory, '=HYPERLINK("http://evil.example","click")')
+    await mallory.expect("Your answers")
+    # the name above (Done keeps it), then formulas in every field typed
+    await sign_up(mallory, "=1+1@evil.example", organisation="@SUM(1)", role="-2+3")
+    await mallory.expect("You're registered")
+
+    book, rows = await exported(facilitator(tg))
+    header, body = rows[0], rows[1:]
+    assert body
+    for row in body:  # every column of every row, whatever the columns are
+        assert len(row) == len(header)
+        for column, cell in zip(header, row, strict=True):
+            assert not could_run(cell), (column, cell)
+    hers = [row for row in body if row[0] == "'" + name]
+    assert len(hers) == 7  # q1 choice and words, q2 choice (words skipped), q3 both, q4, q5
+    answers = {(r[3], r[4]): (r[5], r[7]) for r in hers}
+    assert answers[("q1", "1 · In your words")] == ("'+1+1", "")
+    assert answers[("q3", "3 · In your words")] == ("'-2+3", "")
+    assert answers[("q5", "5 · For the makers")] == ("'\t=1", "")
+    assert answers[("q4", "4 · Suggestions for research")] == (
+        "'" + '=HYPERLINK("http://evil.example","click")',
+        "'@SUM(1)",
+    )
+    # The workbook keeps each exactly as typed, as text cells.
+    seats = list(book["Registrations"].iter_rows())
+    columns = [cell.value for cell in seats[0]]
+    mine = next(row for row in seats[1:] if row[0].value == name)
+    for column, typed in (
+        ("Participant", name),
+        ("E-mail", "=1+1@evil.example"),
+        ("Organisation", "@SUM(1)"),
+        ("Role", "-2+3"),
+    ):
+        cell = mine[columns.index(column)]
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (typed, "s", True)
+    for sheet in book:
+        for row in sheet.iter_rows(min_row=2):
+            assert all(cell.data_type != "f" for cell in row), sheet.title
+
+
+async def test_a_roster_caption_longer_than_telegram_allows_follows_the_file_whole(
+    settings: Settings, tmp_path: Path, clock: ManualClock
+) -> None:
+    first = settings.sessions[0]
+    many = [
+        first.model_copy(
+            update={
+                "id": f"s{n}",
+                "title": f"Learning Culture, partner office {n} 🌱",
+                "starts_at": first.starts_at + timedelta(days=n),
+            }
+        )
+        for n in range(40)
+    ]
+    crowded = configured(settings).model_copy(update={"sessions": many})
+    async with Sandbox(crowded, tmp_path / "c.sqlite3", clock=clock, poll_timeout=1) as tg:
+        fenna = facilitator(tg)
+        fenna.send("/roster")
+        await fenna.expect("partner office 39")
+        [sent] = [m for m in fenna.bot_messages() if m.document is not None]
+        assert sent.document is not None
+        assert sent.document.name == "roster.xlsx"
+        shown = "\n".join(m.shown_text for m in fenna.bot_messages() if m.document is None)
+        assert all(f"partner office {n} 🌱:" in shown for n in range(40))  # none cut off
+        assert len(shown.encode("utf-16-le")) // 2 > 1024
+        assert not [m for m in fenna.bot_messages() if "went wrong" in m.shown_text]

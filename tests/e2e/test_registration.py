@@ -22,16 +22,23 @@ def with_session(settings: Settings, **changes: object) -> Settings:
     return settings.model_copy(update={"sessions": [session]})
 
 
-async def sign_up(person: Person, email: str = "ann@example.org", *, consent: bool = True) -> None:
+async def sign_up(
+    person: Person,
+    email: str = "ann@example.org",
+    *,
+    consent: bool = True,
+    organisation: str = "Society for Organisational Learning NL",
+    role: str = "Facilitator 🌱",
+) -> None:
     """The whole flow, as a person taps and types it; ends at the confirmation."""
     person.send("/register")
     person.press("Done ✓", await person.expect("What name should we use"))
     await person.expect("Your e-mail address?")
     person.send(email)
     await person.expect("Which organisation")
-    person.send("Society for Organisational Learning NL")
+    person.send(organisation)
     await person.expect("And your role there?")
-    person.send("Facilitator 🌱")
+    person.send(role)
     person.press("From daily practice", await person.expect("How do you know the subject"))
     consent_question = await person.expect("May we store your answers")
     person.press("Yes, I agree" if consent else "No", consent_question)

@@ -43,6 +43,14 @@ async def test_database_from_a_newer_version_is_refused(tmp_path: Path) -> None:
         await Store(path).open()
 
 
+async def test_a_file_that_is_no_database_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.sqlite3"
+    path.write_text("shopping list: eggs, flour\n" * 100)
+    with pytest.raises(StoreError, match=r"notes\.sqlite3: not a database this bot can use"):
+        await Store(path).open()
+    assert path.read_text().startswith("shopping list")  # and it is left as it was
+
+
 async def test_failing_migration_leaves_no_half_applied_schema(tmp_path: Path) -> None:
     broken = [
         *migrations(),
