@@ -50,6 +50,7 @@ from bot.registration import ALERT, LOGIN, PROMOTED, AlertKind, Desk, LoginKind,
 from bot.reminders import MOVED, NUDGE, REMINDER, MovedKind, NudgeKind, ReminderKind, Reminders
 from bot.settings import Settings
 from flows.content import Content, load_content
+from flows.engine import Step
 from flows.menu import MenuAction
 from store import registrations
 from store.db import Store, StoreState
@@ -86,7 +87,8 @@ def progress_audiences(content: Content) -> dict[str, str]:
 
 def with_session_audiences(content: Content, settings: Settings) -> Content:
     """The broadcast composer offers one audience per configured session, and the
-    audiences by progress."""
+    audiences by progress; after the message, it asks for the message in each other
+    language the bot speaks (`message_<code>`, skippable: they get the default one)."""
     flow = content.flows.get("broadcast")
     audience = flow.step("audience") if flow is not None else None
     if flow is None or audience is None:
@@ -96,7 +98,17 @@ def with_session_audiences(content: Content, settings: Settings) -> Content:
         **progress_audiences(content),
     }
     step = replace(audience, options=(*audience.options, *extra))
-    steps = tuple(step if s.id == "audience" else s for s in flow.steps)
+    strings = content.strings(content.default_language)
+    steps: tuple[Step, ...] = ()
+    for each in flow.steps:
+        steps += (step,) if each.id == "audience" else (each,)
+        if each.id != "message":
+            continue
+        for code in content.languages:
+            key = f"broadcast.message_{code}"
+            if code != content.default_language and strings.has(key):
+                version = replace(each, id=f"message_{code}", prompt=key, label=f"{key}_label")
+                steps += (replace(version, skippable=True),)
     richer = replace(flow, steps=steps, labels={**flow.labels, **extra})
     return replace(content, flows={**content.flows, "broadcast": richer})
 
@@ -183,6 +195,7 @@ def build_application(
     }
     data.flow_previews = {"broadcast": broadcast.preview}
     data.flow_actions = {"broadcast": broadcast.on_action}
+    data.flow_views = {"broadcast": broadcast.audience_view}
 
     private = filters.ChatType.PRIVATE
     application.add_handler(MessageHandler(filters.ChatType.GROUPS, common.private_only), group=-2)
@@ -239,6 +252,10 @@ def build_application(
     application.add_handler(CallbackQueryHandler(course.language_button, pattern=r"^lang:"))
     control = roles.only(Role.ORGANISER, "broadcast.control", broadcast.control_button)
     application.add_handler(CallbackQueryHandler(control, pattern=r"^bcx:"))
+    grouping = roles.only(Role.ORGANISER, "broadcast.audiences", broadcast.audience_group)
+    application.add_handler(CallbackQueryHandler(grouping, pattern=r"^bca:"))
+    listing = roles.only(Role.ORGANISER, "registrations.page", organiser.registrations_button)
+    application.add_handler(CallbackQueryHandler(listing, pattern=r"^rgl:"))
     reading = roles.only(roles.READERS, "answers.page", facilitator.answers_button)
     application.add_handler(CallbackQueryHandler(reading, pattern=r"^ans:"))
     marking = roles.only(roles.READERS, "attendance.page", attendance.attendance_button)
@@ -248,8 +265,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(flows.flow_button, pattern=r"^f:"))
     application.add_handler(CallbackQueryHandler(reflection.reflect_now, pattern=r"^r:"))
     application.add_handler(CallbackQueryHandler(reflection.quote_button, pattern=r"^qc:"))
-    application.add_handler(CallbackQueryHandler(registration.pick_session, pattern=r"^reg:s:"))
-    application.add_handler(CallbackQueryHandler(registration.cancel_button, pattern=r"^reg:[xk]"))
+    application.add_handler(CallbackQueryHandler(registration.pick_session, pattern=r"^reg:[sw]:"))
+    application.add_handler(CallbackQueryHandler(registration.cancel_button, pattern=r"^reg:[xkc]"))
     application.add_handler(CallbackQueryHandler(participant.stale_button))
     application.add_handler(MessageHandler(filters.COMMAND & private, participant.unknown_command))
     application.add_handler(

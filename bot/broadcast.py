@@ -8,10 +8,11 @@ progress message per running broadcast until it is done.
 from __future__ import annotations
 
 import asyncio
+import html as markup
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from telegram.ext import JobQueue
 
 from bot.clock import Clock
 from bot.dispatcher import Dispatcher, Missed, Postpone, QuietKind
-from bot.render import send_replies
+from bot.render import keyboard, send_replies
 from bot.settings import Settings
 from bot.turn import after_commit
 from flows.content import Content
@@ -34,12 +35,22 @@ from store.db import Store
 from store.outbox import OutboxItem
 from store.participants import Participant
 
-__all__ = ["BROADCAST", "BroadcastKind", "Broadcasts", "parse_when", "queue_broadcast"]
+__all__ = [
+    "BROADCAST",
+    "BroadcastKind",
+    "Broadcasts",
+    "controls",
+    "parse_when",
+    "plain_preview",
+    "queue_broadcast",
+    "staff_ids",
+]
 
 log = logging.getLogger(__name__)
 BROADCAST = "broadcast"
 TICK = 3.0
 STATUS_TTL = 1.0  # seconds a recipient's copy may trust the broadcast's status read before
+_TAG = re.compile(r"<[^>]*>")
 _TIME = re.compile(r"^(?:(today|tomorrow)\s+|(\d{4}-\d{2}-\d{2})[ T])(\d{1,2}):(\d{2})$", re.I)
 
 
@@ -62,23 +73,43 @@ def parse_when(text: str, now: datetime, settings: Settings) -> datetime | None:
     return moment if moment > now else None
 
 
+def staff_ids(settings: Settings) -> set[int]:
+    """Organisers and facilitators of settings.toml (granted roles the store leaves out itself)."""
+    return {*settings.roles.organisers, *settings.roles.facilitators}
+
+
+def plain_preview(html: str, limit: int = 40) -> str:
+    """A broadcast as a short line of plain text: tags gone, entities decoded, cut at a word."""
+    text = " ".join(markup.unescape(_TAG.sub(" ", html)).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:—-") + "…"
+
+
 async def queue_broadcast(
     db: Store,
     *,
     created_by: int | None,
     audience: str,
     html: str,
+    versions: Mapping[str, str],
     button: tuple[str, str] | None,
     due_at: datetime,
     now: datetime,
+    staff: set[int],
 ) -> Broadcast:
-    """The broadcast and a row per recipient, audit-logged (chat and command line alike)."""
-    recipients = await store.audience_ids(db, audience)
+    """The broadcast and a row per recipient (never staff), audit-logged (chat and command
+    line alike)."""
+    recipients = await store.audience_ids(db, audience, staff=staff)
     broadcast = await store.create(
         db,
         created_by=created_by,
         audience=audience,
         html=html,
+        versions=versions,
         button=button,
         due_at=due_at,
         recipients=recipients,
@@ -89,7 +120,12 @@ async def queue_broadcast(
         actor_id=created_by,
         action="broadcast.created",
         now=now,
-        detail={"id": broadcast.id, "audience": audience, "due_at": due_at.isoformat()},
+        detail={
+            "id": broadcast.id,
+            "audience": audience,
+            "due_at": due_at.isoformat(),
+            "languages": sorted(broadcast.versions),
+        },
         recipients=len(recipients),
     )
     return broadcast
@@ -130,15 +166,18 @@ class Broadcasts:
         html: str,
         button: tuple[str, str] | None,
         due_at: datetime,
+        versions: Mapping[str, str] | None = None,
     ) -> Broadcast:
         broadcast = await queue_broadcast(
             self.store,
             created_by=created_by,
             audience=audience,
             html=html,
+            versions=versions or {},
             button=button,
             due_at=due_at,
             now=self.clock.now(),
+            staff=staff_ids(self.settings),
         )
         await self.dispatcher.wake()
         return broadcast
@@ -158,6 +197,14 @@ class Broadcasts:
         )
         await self.dispatcher.wake()
         await after_commit(self.tick)  # never inside a turn: it waits on the write lock
+        if status is BroadcastStatus.CANCELLED:  # the tick no longer shows it: once more here
+            await after_commit(lambda: self._show_now(broadcast.id))
+
+    async def _show_now(self, broadcast_id: int) -> None:
+        async with self._ticking:
+            broadcast = await store.get(self.store, broadcast_id)
+            if broadcast is not None and broadcast.progress_message is not None:
+                await self._show(broadcast, await store.figures(self.store, broadcast))
 
     def progress_text(self, broadcast: Broadcast, figures: store.Figures, strings: Strings) -> str:
         rate = self.settings.broadcast.rate_per_second
@@ -204,27 +251,30 @@ class Broadcasts:
             return
         if broadcast.status is BroadcastStatus.SCHEDULED:
             return
-        text = self.progress_text(broadcast, figures, await self._strings_of(broadcast.created_by))
+        strings = await self._strings_of(broadcast.created_by)
+        text = self.progress_text(broadcast, figures, strings)
+        rows = controls(broadcast, strings)
         if broadcast.progress_message is None:
             try:
-                [shown] = await send_replies(self.bot, broadcast.created_by, [Reply(text)])
+                [shown] = await send_replies(self.bot, broadcast.created_by, [Reply(text, rows)])
             except TelegramError as exc:
                 log.warning("progress of broadcast %s: %s", broadcast.id, exc)
                 return
             await store.set_progress_message(
                 self.store, broadcast.id, broadcast.created_by, shown.message_id
             )
-            self._shown[broadcast.id] = text
+            self._shown[broadcast.id] = text + repr(rows)
             return
-        if self._shown.get(broadcast.id) == text:
+        if self._shown.get(broadcast.id) == text + repr(rows):
             return
-        self._shown[broadcast.id] = text
+        self._shown[broadcast.id] = text + repr(rows)
         try:
             await self.bot.edit_message_text(
                 text,
                 chat_id=broadcast.progress_chat,
                 message_id=broadcast.progress_message,
                 parse_mode="HTML",
+                reply_markup=keyboard(rows),
             )
         except BadRequest as exc:
             if "not modified" not in exc.message:
@@ -265,9 +315,27 @@ class Broadcasts:
         return broadcast
 
 
-def broadcast_message(broadcast: Broadcast) -> Reply:
-    """The message exactly as participants see it (and as the preview shows it)."""
-    return message_reply(broadcast.html, broadcast.button_label, broadcast.button_url)
+def controls(broadcast: Broadcast, strings: Strings) -> tuple[tuple[Button, ...], ...]:
+    """⏸ Pause / ▶ Resume and ✖ Cancel, as fit its state (/broadcasts and the progress
+    message alike; `bcx:<p|r|x>:<id>`, handled by `control_button`)."""
+    buttons: list[Button] = []
+    if broadcast.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING):
+        buttons.append(Button(_label(strings, "pause", broadcast), f"bcx:p:{broadcast.id}"))
+    if broadcast.status is BroadcastStatus.PAUSED:
+        buttons.append(Button(_label(strings, "resume", broadcast), f"bcx:r:{broadcast.id}"))
+    if broadcast.status not in (BroadcastStatus.DONE, BroadcastStatus.CANCELLED):
+        buttons.append(Button(_label(strings, "cancel", broadcast), f"bcx:x:{broadcast.id}"))
+    return (tuple(buttons),) if buttons else ()
+
+
+def _label(strings: Strings, key: str, broadcast: Broadcast) -> str:
+    return strings.plain(f"broadcast.{key}").format(id=broadcast.id)
+
+
+def broadcast_message(broadcast: Broadcast, language: str | None) -> Reply:
+    """The message exactly as a participant of `language` sees it (and as the preview shows)."""
+    html = broadcast.html_for(language)
+    return message_reply(html, broadcast.button_label, broadcast.button_url)
 
 
 def message_reply(html: str, label: str, url: str) -> Reply:
@@ -290,4 +358,4 @@ class BroadcastKind(QuietKind):
         if broadcast.status is BroadcastStatus.PAUSED:
             # A row that came back (a retry, a restart) while paused waits for the resume.
             return Postpone(datetime.fromisoformat(store.FAR_FUTURE))
-        return [broadcast_message(broadcast)]
+        return [broadcast_message(broadcast, participant.language)]

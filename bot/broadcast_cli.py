@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.app import progress_audiences
-from bot.broadcast import parse_when, queue_broadcast
+from bot.broadcast import parse_when, queue_broadcast, staff_ids
 from bot.clock import SystemClock
 from bot.sandbox.telegram_html import HtmlError, parse_html
 from bot.settings import Settings
@@ -43,6 +43,7 @@ async def run_broadcast(
     audience: str,
     text_file: Path,
     at: str | None,
+    text_file_nl: Path | None = None,
     button: str | None,
     dry_run: bool,
     wait: bool,
@@ -55,15 +56,20 @@ async def run_broadcast(
     if audience not in known:
         print(f"--audience {audience!r}: choose one of {', '.join(known)}", file=sys.stderr)
         return 2
-    try:
-        html = (await asyncio.to_thread(text_file.read_text, encoding="utf-8")).strip()
-        parse_html(html)
-    except OSError as exc:
-        print(f"{text_file}: cannot be read: {exc.strerror}", file=sys.stderr)
-        return 2
-    except HtmlError as exc:
-        print(f"{text_file}: not valid Telegram HTML: {exc}", file=sys.stderr)
-        return 2
+    texts: dict[str, str] = {}
+    for language, path in (("", text_file), ("nl", text_file_nl)):
+        if path is None:
+            continue
+        try:
+            texts[language] = (await asyncio.to_thread(path.read_text, encoding="utf-8")).strip()
+            parse_html(texts[language])
+        except OSError as exc:
+            print(f"{path}: cannot be read: {exc.strerror}", file=sys.stderr)
+            return 2
+        except HtmlError as exc:
+            print(f"{path}: not valid Telegram HTML: {exc}", file=sys.stderr)
+            return 2
+    html = texts.pop("")
     now = SystemClock().now()
     due = now
     if at:
@@ -83,12 +89,20 @@ async def run_broadcast(
             return 2
         link = (label.strip(), url.strip())
     async with Store(settings.database_path) as db:
-        recipients = await store.audience_ids(db, audience)
+        recipients = await store.audience_ids(db, audience, staff=staff_ids(settings))
         if dry_run:
             print(f"dry run: {len(recipients)} recipient(s) in '{audience}'; nothing was queued")
             return 0
         broadcast = await queue_broadcast(
-            db, created_by=None, audience=audience, html=html, button=link, due_at=due, now=now
+            db,
+            created_by=None,
+            audience=audience,
+            html=html,
+            versions=texts,
+            button=link,
+            due_at=due,
+            now=now,
+            staff=staff_ids(settings),
         )
         print(f"broadcast #{broadcast.id}: {broadcast.total} recipient(s), due {due.isoformat()}")
         if not wait or due > now:

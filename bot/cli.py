@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     send = commands.add_parser("broadcast", help="send a message to an audience (the bot delivers)")
     send.add_argument("--audience", required=True, help=f"{', '.join(AUDIENCES)} or session_<id>")
     send.add_argument("--text-file", type=Path, required=True, help="the message, Telegram HTML")
+    send.add_argument("--text-file-nl", type=Path, help="the Dutch version, if any")
     send.add_argument("--at", help="'tomorrow 09:00', 'today 17:00' or '2027-01-20 09:00'")
     send.add_argument("--button", help="one link button: 'Label | https://…'")
     send.add_argument("--dry-run", action="store_true", help="count the recipients, queue nothing")
@@ -152,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     content,
                     audience=args.audience,
                     text_file=args.text_file,
+                    text_file_nl=args.text_file_nl,
                     at=args.at,
                     button=args.button,
                     dry_run=args.dry_run,
@@ -241,12 +243,15 @@ async def _outbox(settings: Settings) -> int:
         upcoming = await outbox.next_due(store)
         way_in = await inbox.counts(store)
         parked = await inbox.parked(store)
+        waiting = await outbox.waiting_for_chat(store)
     print(f"{'kind':<10}" + "".join(f"{status.value:>11}" for status in columns))
     for kind, counts in table.items():
         print(f"{kind:<10}" + "".join(f"{counts.get(status, 0):>11}" for status in columns))
     if not table:
         print("(nothing queued yet)")
     print(f"next due: {upcoming.isoformat() if upcoming else '—'}")
+    for row in waiting:  # Telegram lets no bot write first: these wait for a /start
+        print(f"  {row.kind} for {row.participant_id} waits until they write to the bot (/start)")
     print(
         "inbox: " + ", ".join(f"{way_in.get(status, 0)} {status.value}" for status in InboxStatus)
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -21,6 +21,7 @@ from flows.content import Content
 from flows.engine import Kind, Step, shown_value
 from flows.strings import Strings
 from store import collected, consent
+from store import roles as role_store
 from store.collected import Given, Person
 from store.consent import Quote
 from store.db import Store, from_db
@@ -36,9 +37,11 @@ __all__ = [
     "collect",
     "joined",
     "paginate",
+    "staff_ids",
 ]
 
 FLOW = "reflection"
+SIGN_UP = "registration"  # its "knows" step: how someone knows the subject
 LATER = ("after",)  # flows asked after the session (content/flows/after.toml): read too
 
 
@@ -94,6 +97,8 @@ class Collected:
     reads: list[tuple[int, str]]
     anonymise: bool
     later: tuple[str, ...] = ()  # questions asked after the session (not among the five)
+    choices: frozenset[str] = frozenset()  # step ids answered by a button (Yes / Partly / No)
+    knows: dict[str, str] = field(default_factory=dict)  # "how you know it": choice → label
     _names: dict[int, str] = field(default_factory=dict)
     _registered: dict[int, Registration] = field(default_factory=dict)
 
@@ -152,8 +157,10 @@ async def collect(
     strings: Strings,
     anonymise: bool,
     quote_default: Quote = Quote.ANONYMOUS,
+    staff: Collection[int] = (),
 ) -> Collected:
-    """Read everything facilitators see, once.
+    """Read everything facilitators see, once, leaving out `staff` (organisers and
+    facilitators trying the bot are not participants: see `staff_ids`).
 
     Cyclic garbage collection waits meanwhile: the model is hundreds of thousands of
     new objects (none in a cycle), and the collector's scans over them took about a
@@ -162,14 +169,24 @@ async def collect(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return await _collect(store, content, strings, anonymise, quote_default)
+        return await _collect(store, content, strings, anonymise, quote_default, staff)
     finally:
         if enabled:
             gc.enable()
 
 
+async def staff_ids(store: Store, configured: Iterable[int]) -> frozenset[int]:
+    """Organisers and facilitators: those of settings.toml ([roles]) and those granted."""
+    return frozenset(configured) | {grant.telegram_id for grant in await role_store.grants(store)}
+
+
 async def _collect(
-    store: Store, content: Content, strings: Strings, anonymise: bool, quote_default: Quote
+    store: Store,
+    content: Content,
+    strings: Strings,
+    anonymise: bool,
+    quote_default: Quote,
+    staff: Collection[int],
 ) -> Collected:
     flow = content.flows[FLOW]
     afterwards = [content.flows[f] for f in LATER if f in content.flows]
@@ -184,6 +201,10 @@ async def _collect(
         ),
         asyncio.gather(*(collected.answer_versions(store, f.id) for f in afterwards)),
     )
+    if staff:
+        people = [person for person in people if person.telegram_id not in staff]
+        registrations = [r for r in registrations if r.participant_id not in staff]
+        reads = [read for read in reads if read[0] not in staff]
     by_id = {person.telegram_id: person for person in people}
     questions = content.question_ids
     steps = {step.id: step for step in flow.steps if step.question}
@@ -263,6 +284,11 @@ async def _collect(
     for question in entries:
         entries[question].sort(key=lambda entry: entry.answered_at, reverse=True)
     names = {r.participant_id: r.details.name for r in registrations if r.details.name}
+    signing_up = content.flows.get(SIGN_UP)
+    knows: dict[str, str] = {}
+    for step in signing_up.steps if signing_up else ():
+        if signing_up and step.id == "knows":
+            knows = {o: shown_value(signing_up, step, o, strings) for o in step.values()}
     return Collected(
         people=people,
         questions=questions,
@@ -274,6 +300,8 @@ async def _collect(
         reads=reads,
         anonymise=anonymise,
         later=tuple(later),
+        knows=knows,
+        choices=frozenset(s.id for s in steps.values() if s.kind is not Kind.TEXT),
         _names=names,
         _registered={r.participant_id: r for r in registrations},
     )

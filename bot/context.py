@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from telegram import Update
@@ -26,7 +26,7 @@ from store.participants import Participant
 if TYPE_CHECKING:
     from bot.inbox import Inbox
 
-__all__ = ["BotApp", "BotContext", "BotData", "FlowAction", "FlowGuard", "FlowHook"]
+__all__ = ["BotApp", "BotContext", "BotData", "FlowAction", "FlowGuard", "FlowHook", "FlowView"]
 
 
 class BotData:
@@ -48,8 +48,10 @@ class BotData:
     flow_guards: dict[str, FlowGuard]
     # … and what to show before a step's own replies (e.g. a broadcast's preview).
     flow_previews: dict[str, FlowPreview]
-    # … and what a review action does (e.g. a broadcast sent to its author first).
+    # … and what a review action does (e.g. a broadcast sent to its author first) …
     flow_actions: dict[str, FlowAction]
+    # … and how the engine's replies are shown (e.g. a broadcast's audiences with counts).
+    flow_views: dict[str, FlowView]
     broadcasts: Broadcasts
     inbox: Inbox
 
@@ -58,6 +60,7 @@ FlowHook = Callable[[Update, "BotContext", FlowState, FlowState], Awaitable[list
 FlowGuard = Callable[[Update, "BotContext", Press], Awaitable[bool]]
 FlowPreview = Callable[["BotContext", FlowState, FlowState], Awaitable[list[Out]]]
 FlowAction = Callable[[Update, "BotContext", FlowState, str], Awaitable[list[Out]]]
+FlowView = Callable[["BotContext", Sequence[Out]], Awaitable[list[Out]]]
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -33,7 +33,15 @@ from store.db import Store
 from store.outbox import REPLY, OutboxItem, OutboxStatus
 from store.participants import Participant, ParticipantStatus
 
-__all__ = ["OVERALL_FREE", "Dispatcher", "Missed", "OutboxKind", "Postpone", "QuietKind"]
+__all__ = [
+    "OVERALL_FREE",
+    "Dispatcher",
+    "Missed",
+    "OutboxKind",
+    "PatientKind",
+    "Postpone",
+    "QuietKind",
+]
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -42,6 +50,7 @@ IN_FLIGHT_SECONDS = 0.05  # at higher rates (paid broadcasts), about this much s
 MAX_ATTEMPTS = 6
 DELIVERED = "delivered"  # payload key: messages of this row already out
 SAFETY_TICK = 60.0
+WAIT_FOR_CHAT = timedelta(days=1)  # a patient row looks again this often (or at their /start)
 OVERALL_FREE = 30  # Telegram's messages a second across all chats, without paid broadcasts
 RECORD_TRIES = 5  # a delivery's record is written again this often (a lock, a full disk)
 REFUSED_RETRY = 1.0  # a send the Bot API refused (5xx): again within seconds, 1 s, 2 s, 4 s…
@@ -78,6 +87,12 @@ class QuietKind:
 
     async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
         """Nothing to record beyond the outbox row."""
+
+
+class PatientKind(QuietKind):
+    """A kind whose rows are never dropped for someone the bot cannot write to yet (no
+    participant row, blocked, or Telegram's 403): they stay pending, marked as waiting,
+    and are looked at again daily; whoever the row is for sees it at their /start."""
 
 
 class Dispatcher:
@@ -192,6 +207,10 @@ class Dispatcher:
             and item.chat_id == item.participant_id  # a group's pointer still goes
         )
         # A reply needs no participant row: a group's pointer, the answer to /forget.
+        patient = isinstance(kind, PatientKind)
+        if patient and (blocked or participant is None):
+            await self._wait_for_chat(item, now)
+            return 0
         if blocked or (participant is None and not urgent) or (kind is None and not urgent):
             await outbox.mark(self.store, item.id, OutboxStatus.CANCELLED)
             return 0
@@ -249,6 +268,9 @@ class Dispatcher:
                 await outbox.cancel_pending(self.store, item.participant_id)
             else:  # a group that removed the bot: the person did nothing
                 log.info("chat %s refused a message: %s", item.chat_id, exc)
+            if patient:
+                await self._wait_for_chat(item, self.clock.now())
+                return 0
             await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
             return 0
         except RetryAfter as exc:
@@ -284,6 +306,17 @@ class Dispatcher:
         if kind is not None and participant is not None:
             await kind.sent(item, participant, now)
         return 1
+
+    async def _wait_for_chat(self, item: OutboxItem, now: datetime) -> None:
+        log.warning(
+            "outbox row %s (%s) for %s waits until they write to the bot",
+            item.id,
+            item.kind,
+            item.participant_id,
+        )
+        await outbox.retry_later(
+            self.store, item.id, now + WAIT_FOR_CHAT, outbox.WAITING_FOR_CHAT, count_attempt=False
+        )
 
     async def _failed_attempt(self, item: OutboxItem, now: datetime, exc: Exception) -> int:
         permanent = isinstance(exc, BadRequest)

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from rustpy_xlsxwriter import FastExcel, Format
@@ -46,8 +47,12 @@ __all__ = [
 ]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")  # OWASP's list; NUL from ASVS 5
-NARROW, MEDIUM, WIDE = 14, 24, 60
+CHOICE, NARROW, MEDIUM, WIDE = 11, 14, 24, 60  # column widths, in Excel's characters
+LINE, TALLEST = 15.0, 409.0  # points: a line of wrapped text; Excel's highest row
+# Landscape, one page wide (as tall as it takes), the header row on every page.
+PAGE_SETUP = {"landscape": True, "fit_to_pages": (1, 0), "repeat_rows": 0}
 Cell = str | int | None
+Rows = Callable[[], Iterable[list[Cell]]]  # called twice: row heights, then the rows
 _SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 _STARTS = frozenset(FORMULA_STARTS)
 
@@ -68,12 +73,26 @@ def _when(moment: datetime | None) -> str:
 
 
 def _sheet_name(index: int, title: str, used: set[str]) -> str:
-    """Excel's rules: at most 31 characters, none of []:*?/\\, unique."""
-    name = f"Q{index} {title.translate(_SHEET_NAME_FORBIDDEN)}".strip()[:31]
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique; a long title is
+    cut after its last whole word, not in the middle of one."""
+    name = _words_within(f"Q{index} {title.translate(_SHEET_NAME_FORBIDDEN)}", 31)
+    n = 1
     while name.casefold() in used:
-        name = f"{name[:28]} {index}"
+        n += 1
+        suffix = f" ({n})"
+        name = _words_within(name, 31 - len(suffix)) + suffix
     used.add(name.casefold())
     return name
+
+
+def _words_within(text: str, limit: int) -> str:
+    """`text` (spaces collapsed) cut to at most `limit` characters at a word boundary,
+    without a dangling separator; a first word longer than that is cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut[:limit].rstrip(" ·-—–,;.") or text[:limit]
 
 
 def answers_xlsx(
@@ -86,10 +105,7 @@ def answers_xlsx(
     used: set[str] = set()
 
     def sheet(
-        name: str,
-        columns: list[tuple[str, int]],
-        rows: Iterable[list[Cell]],
-        numbers: Collection[str] = (),
+        name: str, columns: list[tuple[str, int]], rows: Rows, numbers: Collection[str] = ()
     ) -> None:
         _sheet(book, name, columns, rows, numbers)
 
@@ -106,30 +122,36 @@ def answers_xlsx(
             cells = known[person.telegram_id] = [c.name(person), person.language, session]
         return cells
 
+    def width(step_id: str) -> int:
+        return CHOICE if step_id in c.choices else WIDE
+
+    def answer_rows(question: str) -> Iterable[list[Cell]]:
+        return (
+            [
+                *about(entry.person),
+                _when(entry.answered_at),
+                *(part.value or None for part in entry.parts),
+                *_first(entry),
+                col(f"quote.mark_{entry.quote.value}"),
+            ]
+            for entry in c.entries[question]
+        )
+
     for index, question in enumerate(c.every, start=1):
-        labels = [label for _, label in c.step_labels[question]]
+        steps = c.step_labels[question]
         sheet(
             _sheet_name(index, c.titles.get(question, question), used),
             [
                 (col("export.participant"), MEDIUM),
-                (col("export.language"), NARROW),
+                (col("export.language"), CHOICE),
                 (col("export.session"), MEDIUM),
                 (col("export.answered_at"), NARROW),
-                *((label, WIDE) for label in labels),
+                *((label, width(step_id)) for step_id, label in steps),
                 (col("export.first_answer"), WIDE),
                 (col("export.first_answered_at"), NARROW),
-                (col("quote.column"), MEDIUM),
+                (col("quote.column"), NARROW),
             ],
-            (
-                [
-                    *about(entry.person),
-                    _when(entry.answered_at),
-                    *(part.value or None for part in entry.parts),
-                    *_first(entry),
-                    col(f"quote.mark_{entry.quote.value}"),
-                ]
-                for entry in c.entries[question]
-            ),
+            partial(answer_rows, question),
         )
 
     step_columns = [(step_id, label) for q in c.every for step_id, label in c.step_labels[q]]
@@ -143,46 +165,42 @@ def answers_xlsx(
         ]
 
     sheet(
-        col("export.participants_sheet")[:31],
+        _words_within(col("export.participants_sheet"), 31),
         [
             (col("export.participant"), MEDIUM),
-            (col("export.language"), NARROW),
+            (col("export.language"), CHOICE),
             (col("export.session"), MEDIUM),
             (col("export.joined_at"), NARROW),
-            *((label, WIDE) for _, label in step_columns),
+            *((label, width(step_id)) for step_id, label in step_columns),
         ],
-        (participant(person) for person in c.people),
+        lambda: (participant(person) for person in c.people),
     )
 
     people = {person.telegram_id: person for person in c.people}
-    hidden = c.anonymise
 
     def registration(holder: Person, registration: Registration) -> list[Cell]:
-        details = registration.details
         return [
             c.name(holder),
-            None if hidden else details.email,
-            None if hidden else details.organisation,
-            None if hidden else details.role,
+            *_contact(c, registration),
             session_titles.get(registration.session_id, registration.session_id),
             col(f"export.status_{registration.status.value}"),
             registration.position,
             _when(registration.created_at),
+            _when(registration.consent_at),
         ]
 
     sheet(
-        col("export.registrations_sheet")[:31],
+        _words_within(col("export.registrations_sheet"), 31),
         [
             (col("export.participant"), MEDIUM),
-            (col("export.email"), MEDIUM),
-            (col("export.organisation"), MEDIUM),
-            (col("export.role"), MEDIUM),
+            *_contact_columns(col),
             (col("export.session"), MEDIUM),
-            (col("export.status"), NARROW),
-            (col("export.position"), NARROW),
+            (col("export.status"), CHOICE),
+            (col("export.position"), CHOICE),
             (col("export.registered_at"), NARROW),
+            (col("export.consent_at"), NARROW),
         ],
-        (
+        lambda: (
             registration(people[r.participant_id], r)
             for r in c.registrations
             if r.participant_id in people
@@ -192,6 +210,25 @@ def answers_xlsx(
     book.save()
 
 
+def _contact_columns(col: Callable[[str], str]) -> list[tuple[str, int]]:
+    """What someone gave when registering, beside their name in both workbooks."""
+    return [
+        (col("export.email"), MEDIUM),
+        (col("export.organisation"), MEDIUM),
+        (col("export.role"), MEDIUM),
+        (col("export.knows"), NARROW),
+    ]
+
+
+def _contact(c: Collected, registration: Registration) -> list[Cell]:
+    """E-mail, organisation and role (left out when anonymised), how they know the subject."""
+    details = registration.details
+    knows = c.knows.get(details.knows, details.knows) or None
+    if c.anonymise:
+        return [None, None, None, knows]
+    return [details.email or None, details.organisation or None, details.role or None, knows]
+
+
 def _first(entry: Entry) -> tuple[str | None, str | None]:
     """The answer as first given and when, or two empty cells if it was never changed."""
     if entry.first is None:
@@ -199,37 +236,74 @@ def _first(entry: Entry) -> tuple[str | None, str | None]:
     return entry.first.text, _when(entry.first.answered_at)
 
 
+def _lines(text: str, width: int) -> int:
+    """About how many lines `text` takes wrapped in a column `width` characters wide
+    (a character of text is mostly narrower than Excel's unit, the width of a 0)."""
+    room = max(1, int(width * 1.1) - 1)
+    return sum(max(1, -(-len(line) // room)) for line in text.split("\n"))
+
+
+def _height(cells: Iterable[Cell], widths: list[int], narrowest: int = WIDE) -> float | None:
+    """A row's height in points for its wrapped cells, those of columns at least
+    `narrowest` wide (None: one line is enough) — LibreOffice, unlike Excel, does not
+    grow a row to its text, so rows overlapped."""
+    lines = max(
+        (
+            _lines(cell, width)
+            for cell, width in zip(cells, widths, strict=True)
+            if width >= narrowest and isinstance(cell, str) and (len(cell) > width or "\n" in cell)
+        ),
+        default=1,
+    )
+    return min(TALLEST, lines * LINE) if lines > 1 else None
+
+
 def _sheet(
     book: FastExcel,
     name: str,
     columns: list[tuple[str, int]],
-    rows: Iterable[list[Cell]],
+    rows: Rows,
     numbers: Collection[str] = (),
 ) -> None:
-    """A sheet of `rows` under a bold, frozen, filtered header; wide columns wrap.
+    """A sheet of `rows` under a bold, frozen, filtered header; wide columns wrap, each
+    row as high as its longest text needs; printed landscape, one page wide, the header
+    on every page.
 
     The one way into a workbook, so it is where typed text is kept from running:
     rustpy-xlsxwriter writes a `str` with rust_xlsxwriter's `write_string` (never a
     formula, and a link only in `url_columns`, which is never passed), and every column
     but those named in `numbers` is marked quotePrefix, as Excel marks text typed after
     an apostrophe, so "=SUM(…)" stays the words typed even when someone edits the cell.
+
+    `rows` is read twice: once for the row heights, which the constant-memory writer
+    must know before it writes a row, and once to write them.
     """
     head = Format().set_bold().set_background_color("#E8EEF7").set_border("thin").set_text_wrap()
     wrap = Format().set_text_wrap().set_align("top").set_quote_prefix()
     top, number = Format().set_align("top").set_quote_prefix(), Format().set_align("top")
     headers = _distinct([header for header, _ in columns])
-    records = (dict(zip(headers, row, strict=True)) for row in rows)
+    widths = [width for _, width in columns]
+    heights = {
+        at: height
+        for at, row in enumerate(rows(), start=1)
+        if (height := _height(row, widths)) is not None
+    }
+    if (tall := _height(headers, widths, narrowest=0)) is not None:  # every header wraps
+        heights[0] = tall
+    records = (dict(zip(headers, row, strict=True)) for row in rows())
     first = next(records, dict.fromkeys(headers))  # no rows yet: the headers still show
     book.sheet(
         name,
         itertools.chain((first,), records),
-        column_widths=[float(width) for _, width in columns],
+        column_widths=[float(width) for width in widths],
         column_formats=[
             number if header in numbers else wrap if width >= WIDE else top
             for header, width in columns
         ],
         header_format=head,
         autofilter=True,
+        row_heights=heights,
+        page_setup=dict(PAGE_SETUP),
     )
 
 
@@ -241,7 +315,8 @@ def roster_xlsx(
     path: Path,
 ) -> None:
     """roster.xlsx: every live registration (seated first, then the waitlist in order)
-    with how far the person got: the parts of the course read, the questions answered."""
+    with how far the person got: the parts of the course read, the questions answered;
+    then what they gave when registering."""
     col = strings.plain
     people = {person.telegram_id: person for person in c.people}
     read, answered = c.sections_read(), c.questions_answered()
@@ -259,23 +334,27 @@ def roster_xlsx(
             " · ".join(parts) or None,
             col("roster.of").format(done=len(done), total=len(c.questions)),
             *("✓" if q in done else None for q in c.questions),
+            *_contact(c, registration),
+            _when(registration.consent_at),
         ]
 
     book = FastExcel(path).freeze(row=1)
     _sheet(
         book,
-        col("roster.sheet")[:31],
+        _words_within(col("roster.sheet"), 31),
         [
             (col("export.participant"), MEDIUM),
             (col("export.session"), MEDIUM),
-            (col("export.status"), NARROW),
-            (col("export.position"), NARROW),
+            (col("export.status"), CHOICE),
+            (col("export.position"), CHOICE),
             (col("export.registered_at"), NARROW),
             (col("roster.parts_read"), NARROW),
             (col("roster.answered"), NARROW),
-            *((c.titles.get(q, q), NARROW) for q in c.questions),
+            *((c.titles.get(q, q), CHOICE) for q in c.questions),
+            *_contact_columns(col),
+            (col("export.consent_at"), NARROW),
         ],
-        (row(r) for r in c.registrations if r.participant_id in people),
+        lambda: (row(r) for r in c.registrations if r.participant_id in people),
         numbers=(col("export.position"),),
     )
     book.save()

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.collected import Collected, collect
+from bot.collected import Collected, collect, staff_ids
 from bot.digest import digest_summary, make_digest
 from bot.dispatcher import Dispatcher
 from bot.export import write_exports
@@ -38,7 +38,9 @@ async def _collect(settings: Settings, content: Content, anonymise: bool) -> Col
     strings = content.strings(content.default_language)
     async with Store(settings.database_path) as store:
         quote = Quote(settings.privacy.quote_default)
-        return await collect(store, content, strings, anonymise, quote)
+        roles = settings.roles
+        staff = await staff_ids(store, [*roles.organisers, *roles.facilitators])
+        return await collect(store, content, strings, anonymise, quote, staff)
 
 
 def run_export(settings: Settings, content: Content, out: Path, anonymise: bool) -> int:

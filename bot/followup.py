@@ -154,7 +154,7 @@ class FollowupKind(_AfterSessionKind):
         session, registration = seat
         strings = self.followups.desk.content.strings(participant.language)
         if registration.status is RegistrationStatus.ATTENDED:
-            text = strings("followup.thanks", title=session.title)
+            text = strings("followup.thanks", title=session.title_in(strings.language))
             if session.recording_url:
                 text += "\n\n" + strings("followup.recording", url=session.recording_url)
             return [Reply(text)]
@@ -162,7 +162,7 @@ class FollowupKind(_AfterSessionKind):
             return None
         if (waiting := await self.followups.unmarked(item, session, now)) is not None:
             return waiting
-        text = strings("followup.missed", title=session.title)
+        text = strings("followup.missed", title=session.title_in(strings.language))
         if session.mooc_url:
             text += "\n\n" + strings("followup.mooc", url=session.mooc_url)
         return [Reply(text)]

@@ -14,9 +14,12 @@ import logging
 import sys
 import time
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
-__all__ = ["LogfmtFormatter", "RedactSecrets", "event", "setup_logging"]
+from telegram.error import RetryAfter
+
+__all__ = ["HandledRateLimit", "LogfmtFormatter", "RedactSecrets", "event", "setup_logging"]
 
 
 class RedactSecrets(logging.Filter):
@@ -47,6 +50,23 @@ class RedactSecrets(logging.Filter):
         for secret in self.secrets:
             text = text.replace(secret, "***")
         return value if text == str(value) else text
+
+
+class HandledRateLimit(logging.Filter):
+    """PTB's rate limiter logs a 429 it passes on as an ERROR with a traceback; we handle
+    every 429 (a reply waits it out, the outbox reschedules), so it becomes one INFO line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, RetryAfter):
+            return True
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else wait
+        record.msg = "429 Too Many Requests, retry after %s s (handled)"
+        record.args = (seconds,)
+        record.exc_info, record.exc_text = None, None
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
 
 
 def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
@@ -85,8 +105,11 @@ class LogfmtFormatter(logging.Formatter):
         return " ".join(parts)
 
 
-def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(
+    level: str, secrets: Iterable[str] = (), handler: logging.Handler | None = None
+) -> None:
+    """Log to `handler` (default: stderr) as logfmt, secrets redacted."""
+    handler = handler or logging.StreamHandler(sys.stderr)
     handler.setFormatter(LogfmtFormatter())
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
@@ -97,4 +120,5 @@ def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # The limiter runs with max_retries=0 on purpose: a reply waits out a 429 itself and
     # the outbox reschedules its row. PTB would log each such 429 as an ERROR.
-    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    limiter = logging.getLogger("telegram.ext.AIORateLimiter")
+    limiter.filters[:] = [HandledRateLimit()]

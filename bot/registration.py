@@ -8,10 +8,11 @@ organisers) is an outbox row, so it survives a restart and is sent once.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from bot.calendar import session_ics
-from bot.dispatcher import Dispatcher, Postpone, QuietKind
+from bot.calendar import cancelled_ics, session_ics
+from bot.dispatcher import Dispatcher, PatientKind, Postpone, QuietKind
 from bot.settings import SessionSettings, Settings
 from flows.content import Content
 from flows.replies import Document, Out, Reply
@@ -23,12 +24,34 @@ from store.outbox import OutboxItem, OutboxStatus
 from store.participants import Participant
 from store.registrations import Details, Registration, RegistrationStatus
 
-__all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk", "hand_out_waiting_logins"]
+__all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk", "Seats", "hand_out_waiting_logins"]
 
 SeatHook = Callable[[int, SessionSettings, datetime], Awaitable[None]]
 PROMOTED = "promoted"
 LOGIN = "login"
 ALERT = "alert"
+
+
+@dataclass(frozen=True)
+class Seats:
+    """What is left of a session: free places (None: no limit) and who waits."""
+
+    free: int | None
+    waiting: int
+
+    @property
+    def full(self) -> bool:
+        return self.free == 0
+
+    def line(self, strings: Strings) -> str:
+        """'12 places left' or 'full: waitlist, you would be number 4'."""
+        if self.free is None:
+            return strings("registration.seats_open")
+        if self.full:
+            return strings("registration.seats_full", position=self.waiting + 1)
+        if self.free == 1:
+            return strings("registration.seats_one")
+        return strings("registration.seats_left", n=self.free)
 
 
 class Desk:
@@ -68,6 +91,15 @@ class Desk:
     def open_sessions(self, now: datetime) -> list[SessionSettings]:
         return [s for s in self.settings.sessions if s.is_open(now)]
 
+    async def seats(self, session: SessionSettings) -> Seats:
+        counts = await registrations.counts(self.store, session.id)
+        seated = counts.get(RegistrationStatus.REGISTERED, 0)
+        seated += counts.get(RegistrationStatus.ATTENDED, 0)
+        waiting = counts.get(RegistrationStatus.WAITLISTED, 0)
+        if session.capacity is None:
+            return Seats(None, waiting)
+        return Seats(max(session.capacity - seated, 0), waiting)
+
     def when(self, session: SessionSettings, strings: Strings) -> str:
         return session_when(
             session.starts_at, session.ends_at - session.starts_at, session.zone, strings
@@ -89,11 +121,13 @@ class Desk:
             now=now,
         )
         if not created:
-            return [Reply(strings("registration.updated"))]
+            return [Reply(strings("registration.updated"), edit=True)]
         if registration.status is RegistrationStatus.REGISTERED:
             for hook in self.on_seated:
                 await hook(participant.telegram_id, session, now)
-        replies = self.confirmation(participant, registration, session, now)
+        pid = participant.telegram_id
+        changes = await registrations.calendar_changes(self.store, pid, session.id)
+        replies = self.confirmation(participant, registration, session, now, changes=changes)
         return [*replies, *await self.login(participant, session, now)]
 
     def confirmation(
@@ -102,13 +136,15 @@ class Desk:
         registration: Registration,
         session: SessionSettings,
         now: datetime,
+        *,
+        changes: int = 0,
     ) -> list[Out]:
         strings = self.content.strings(participant.language)
         when = self.when(session, strings)
         if registration.status is RegistrationStatus.WAITLISTED:
             text = strings(
                 "registration.waitlisted",
-                title=session.title,
+                title=session.title_in(strings.language),
                 position=registration.position or 0,
                 when=Markup(when),
             )
@@ -120,9 +156,19 @@ class Desk:
             else strings("registration.join_later")
         )
         text = strings(
-            "registration.confirmed", title=session.title, when=Markup(when), join=Markup(join)
+            "registration.confirmed",
+            title=session.title_in(strings.language),
+            when=Markup(when),
+            join=Markup(join),
         )
-        ics = session_ics(session, participant.telegram_id, now, with_join_url=join_now)
+        ics = session_ics(
+            session,
+            participant.telegram_id,
+            now,
+            with_join_url=join_now,
+            language=strings.language,
+            changes=changes,
+        )
         return [
             Reply(text),
             Document(f"{session.id}.ics", ics, strings("registration.ics_caption")),
@@ -191,6 +237,27 @@ class Desk:
         await self.announce_promotions(promoted, now)
         return cancelled is not None
 
+    async def cancellation(
+        self, participant: Participant, session: SessionSettings, now: datetime
+    ) -> Document:
+        """The calendar file that takes the event out of their calendar (after `cancel`)."""
+        strings = self.content.strings(participant.language)
+        pid = participant.telegram_id
+        changes = await registrations.calendar_changes(self.store, pid, session.id)
+        ics = cancelled_ics(session, pid, now, changes=changes, language=strings.language)
+        return Document(f"{session.id}.ics", ics, strings("registration.ics_cancel_caption"))
+
+    async def waiting_alerts(self, participant: Participant, now: datetime) -> list[Out]:
+        """Alerts kept for an organiser who had not written to the bot: shown now, once."""
+        taken = await outbox.take_pending(self.store, participant.telegram_id, ALERT, now)
+        alert = AlertKind(self)
+        replies: list[Out] = []
+        for item in taken:
+            shown = await alert.render(item, participant, now)
+            if isinstance(shown, Sequence):
+                replies.extend(shown)
+        return replies
+
     async def announce_promotions(self, promoted: Sequence[Registration], now: datetime) -> None:
         for registration in promoted:
             session = self.session(registration.session_id)
@@ -246,9 +313,12 @@ class PromotedKind(QuietKind):
             return None  # cancelled again in the meantime
         session, registration = seat
         strings = self.desk.content.strings(participant.language)
+        changes = await registrations.calendar_changes(
+            self.desk.store, participant.telegram_id, session.id
+        )
         return [
             Reply(strings("registration.promoted")),
-            *self.desk.confirmation(participant, registration, session, now),
+            *self.desk.confirmation(participant, registration, session, now, changes=changes),
         ]
 
 
@@ -271,8 +341,9 @@ class LoginKind(QuietKind):
         return [Reply(strings("registration.login", code=code, url=url))]
 
 
-class AlertKind(QuietKind):
-    """Outbox kind: a warning to an organiser (e.g. the login pool is empty)."""
+class AlertKind(PatientKind):
+    """Outbox kind: a warning to an organiser (e.g. the login pool is empty); it waits for
+    an organiser who has not written to the bot yet, and comes at their /start."""
 
     def __init__(self, desk: Desk) -> None:
         self.desk = desk

@@ -140,13 +140,15 @@ class ReminderKind(QuietKind):
         minutes = int(item.payload.get("minutes", 0))
         text = strings(
             "reminders.text",
-            title=session.title,
+            title=session.title_in(strings.language),
             soon=Markup(_soon(strings, session.starts_at - now)),
             when=Markup(desk.when(session, strings)),
         )
         if minutes <= 60 and session.join_url:
             text += "\n" + strings("reminders.join", url=session.join_url)
-        return [Reply(text)]
+        # The session id rides along and is checked at the press (an old reminder is stale).
+        cant = Button(strings.plain("reminders.cant_make_it"), f"reg:c:{session.id}")
+        return [Reply(text, ((cant,),))]
 
 
 class NudgeKind(QuietKind):
@@ -188,8 +190,26 @@ class MovedKind(QuietKind):
             return None
         strings = desk.content.strings(participant.language)
         text = strings(
-            "reminders.moved", title=session.title, when=Markup(desk.when(session, strings))
+            "reminders.moved",
+            title=session.title_in(strings.language),
+            when=Markup(desk.when(session, strings)),
         )
+        live = await registrations.live(desk.store, participant.telegram_id)
+        if not any(r.session_id == session.id for r in live):
+            return None  # cancelled since
+        if await desk.seat(participant.telegram_id, session.id) is None:
+            return [Reply(text)]  # waitlisted: told, but no event for their calendar yet
         join_now = session.join_url_timing == "now"
-        ics = session_ics(session, participant.telegram_id, now, with_join_url=join_now)
-        return [Reply(text), Document(f"{session.id}.ics", ics)]
+        pid = participant.telegram_id
+        changes = await registrations.calendar_changes(desk.store, pid, session.id)
+        ics = session_ics(
+            session,
+            pid,
+            now,
+            with_join_url=join_now,
+            language=strings.language,
+            changes=changes,
+            update=True,
+        )
+        caption = strings("reminders.moved_ics_caption")
+        return [Reply(text), Document(f"{session.id}.ics", ics, caption)]

@@ -49,6 +49,8 @@ from flows.strings import read_problem
 __all__ = [
     "DEFAULT_API_URL",
     "BotMode",
+    "SessionSettings",
+    "SessionText",
     "Settings",
     "SettingsError",
     "load_settings",
@@ -126,10 +128,18 @@ class CourseSettings(_Section):
         return self
 
 
+class SessionText(_Section):
+    """`[sessions.translations.nl]`: the title and description in another language."""
+
+    title: str = ""
+    description: str = ""
+
+
 class SessionSettings(_Section):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
+    translations: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], SessionText] = {}
     starts_at: AwareDatetime
     timezone: Annotated[str, AfterValidator(known_zone)] = "Europe/Amsterdam"
     duration_minutes: Annotated[int, Field(gt=0, le=7 * 24 * 60)] = 90
@@ -154,6 +164,13 @@ class SessionSettings(_Section):
         if value is not None and starts is not None and value > starts:
             raise ValueError(f"is after the session starts ({starts.isoformat()})")
         return value
+
+    def title_in(self, language: str) -> str:
+        """The title in `language`, else the default one."""
+        return (self.translations.get(language) or SessionText()).title or self.title
+
+    def description_in(self, language: str) -> str:
+        return (self.translations.get(language) or SessionText()).description or self.description
 
     @property
     def zone(self) -> ZoneInfo:

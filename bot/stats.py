@@ -10,13 +10,26 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.collected import Collected
+from bot.render import MAX_TEXT, shown_length
 from flows.content import Content
 from flows.strings import Markup, Strings
 from store.registrations import RegistrationStatus
 
-__all__ = ["Funnel", "Group", "funnel", "funnel_chart", "funnel_text"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "Funnel",
+    "Group",
+    "chart_panels",
+    "funnel",
+    "funnel_chart",
+    "funnel_figure",
+    "funnel_text",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,7 @@ class Group:
 class Funnel:
     steps: tuple[str, ...]  # labels, in order; the first is "started"
     groups: tuple[Group, ...]  # everyone first
+    registered_step: int = 0  # the index of "registered" among the steps
 
 
 def funnel(
@@ -74,43 +88,97 @@ def funnel(
         *(strings.plain("stats.answered").format(title=c.titles.get(q, q)) for q in c.questions),
         strings.plain("stats.answered_all"),
     )
-    return Funnel(steps, tuple(groups))
+    return Funnel(steps, tuple(groups), registered_step=1 + len(sections))
 
 
 def _share(count: int, of: int) -> str:
     return f"{round(100 * count / of)} %" if of else "–"
 
 
-def funnel_text(f: Funnel, strings: Strings) -> list[str]:
-    """One message per group: each step with its count and share of those who started."""
-    messages = []
-    for group in f.groups:
+# The chart is read on a phone: 1080 px wide, a panel per group one under the other.
+CHART_WIDTH, CHART_DPI = 7.2, 150  # inches and dots per inch: 1080 px
+PANEL_TOP, PANEL_STEP = 0.9, 0.3  # inches: a panel's title and axis, then per bar
+MAX_PIXELS = 9000  # Telegram's photos: width + height at most 10,000 (and 20:1)
+
+
+def funnel_text(f: Funnel, strings: Strings) -> str:
+    """The funnel as one message within Telegram's 4096: every group step by step
+    while that fits, else everyone step by step and the other groups a line each
+    (and, past that, how many more the chart shows)."""
+
+    def block(group: Group) -> str:
         lines = [
             strings("stats.line", step=step, count=count, share=_share(count, group.started))
             for step, count in zip(f.steps, group.counts, strict=True)
         ]
-        messages.append(strings("stats.group", title=group.title, lines=Markup("\n".join(lines))))
-    return messages
+        return strings(
+            "stats.group", title=group.title, started=group.started, lines=Markup("\n".join(lines))
+        )
+
+    def summary(group: Group) -> str:
+        registered, everything = f.registered_step, len(f.steps) - 1
+        return strings(
+            "stats.summary",
+            title=group.title,
+            started=group.started,
+            registered=group.counts[registered],
+            registered_share=_share(group.counts[registered], group.started),
+            all=group.counts[everything],
+            all_share=_share(group.counts[everything], group.started),
+        )
+
+    head = strings("stats.heading")
+    full = "\n\n".join([head, *map(block, f.groups)])
+    if shown_length(full) <= MAX_TEXT:
+        return full
+    shown = [head, block(f.groups[0])]
+    for at, group in enumerate(f.groups[1:], start=1):
+        left = len(f.groups) - at - 1  # after this one
+        tail = [strings("stats.more", count=left)] if left else []
+        if shown_length("\n\n".join([*shown, summary(group), *tail])) > MAX_TEXT:
+            shown.append(strings("stats.more", count=left + 1))
+            break
+        shown.append(summary(group))
+    return "\n\n".join(shown)
+
+
+def chart_panels(f: Funnel) -> int:
+    """How many groups the chart draws: all, unless the picture would grow past what
+    Telegram accepts (the text says how many more there are)."""
+    per_panel = (PANEL_TOP + PANEL_STEP * len(f.steps)) * CHART_DPI
+    room = (MAX_PIXELS - CHART_WIDTH * CHART_DPI) // per_panel
+    return max(1, min(len(f.groups), int(room)))
+
+
+def funnel_figure(f: Funnel, title: str) -> Figure:
+    """A panel per group, one under the other: each step's share of those who started
+    that group as a bar, its count and share written beside it, so a group of five
+    reads as clearly as one of two hundred."""
+    from matplotlib.figure import Figure  # imported when drawn: it takes a second to load
+
+    groups = f.groups[: chart_panels(f)]
+    height = 0.5 + len(groups) * (PANEL_TOP + PANEL_STEP * len(f.steps))
+    figure = Figure(figsize=(CHART_WIDTH, height), dpi=CHART_DPI, layout="constrained")
+    figure.suptitle(title, fontsize=13, fontweight="bold")
+    axes = figure.subplots(len(groups), 1, squeeze=False)[:, 0]
+    steps = list(range(len(f.steps)))
+    for panel, group in zip(axes, groups, strict=True):
+        shares = [100 * count / group.started if group.started else 0 for count in group.counts]
+        bars = panel.barh(steps, shares, height=0.7, color="#4C78A8")
+        labels = [f"{count} · {_share(count, group.started)}" for count in group.counts]
+        panel.bar_label(bars, labels=labels, padding=3, fontsize=9)
+        panel.set_yticks(steps, labels=list(f.steps), fontsize=9)
+        panel.invert_yaxis()
+        panel.set_xlim(0, 125)  # room for the labels beside a full bar
+        panel.set_xticks([0, 25, 50, 75, 100], labels=["0", "25", "50", "75", "100 %"])
+        panel.tick_params(axis="x", labelsize=8)
+        panel.set_title(f"{group.title} · {group.started}", loc="left", fontsize=11)
+        panel.spines[["top", "right"]].set_visible(False)
+    return figure
 
 
 def funnel_chart(f: Funnel, title: str) -> bytes:
-    """Horizontal bars, one set per group, steps top to bottom; a PNG."""
-    from matplotlib.figure import Figure  # imported when drawn: it takes a second to load
-
-    steps = len(f.steps)
-    figure = Figure(figsize=(9, 1.6 + 0.45 * steps * max(1, len(f.groups)) ** 0.5), dpi=110)
-    axes = figure.subplots()
-    height = 0.8 / len(f.groups)
-    for index, group in enumerate(f.groups):
-        positions = [step + index * height for step in range(steps)]
-        bars = axes.barh(positions, group.counts, height=height, label=group.title)
-        axes.bar_label(bars, padding=2, fontsize=7)
-    axes.set_yticks([step + 0.4 - height / 2 for step in range(steps)], labels=list(f.steps))
-    axes.invert_yaxis()
-    axes.set_title(title)
-    axes.legend(loc="lower right", fontsize=8)
-    axes.tick_params(axis="y", labelsize=8)
-    figure.tight_layout()
+    """`funnel_figure` as a PNG."""
     out = io.BytesIO()
-    figure.savefig(out, format="png")
+    funnel_figure(f, title).savefig(out, format="png")
     return out.getvalue()

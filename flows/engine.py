@@ -19,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from flows.replies import Button, ClearButtons, Out, Reply
-from flows.strings import Strings
+from flows.replies import Button, ClearButtons, Document, Out, Reply
+from flows.strings import Markup, Strings
+from flows.typed import match_choice
 
 __all__ = [
     "Begin",
@@ -40,7 +41,8 @@ __all__ = [
 ]
 
 SKIPPED = ""  # the stored value of a skipped step
-REVIEW_SNIPPET = 300
+REVIEW_SNIPPET = 300  # of an earlier answer shown under its question again
+MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 units: a longer echo goes as a file
 FORMATS = {
     "email": re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]{2,}$"),
     # A link button: "Label | https://…"
@@ -122,6 +124,7 @@ class FlowState:
     paused: bool = False  # waiting after a jump; typed text is not for this flow
     started: bool = False
     extra: dict[str, str] = field(default_factory=dict)  # the shell's context, e.g. a session
+    kept: str = ""  # text typed at a choice step: the start of the next written answer
 
     @property
     def listening(self) -> bool:
@@ -147,6 +150,7 @@ class Begin:
     """Start, or show where the participant stands (/reflect, the menu)."""
 
     step: str = ""  # jump straight to this step (e.g. "Reflect on this now")
+    pause: bool = True  # after a jump, pause once that question is answered
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,11 @@ def _snippet(text: str) -> str:
 
 
 def _review(flow: Flow, state: FlowState, strings: Strings) -> Reply:
-    lines = [strings(f"{flow.strings}.review")]
+    """Every answer in full (the shell splits a long review into several messages)."""
+    header = f"{flow.strings}.review"
+    if state.phase is Phase.DONE and strings.has(f"{header}_done"):
+        header += "_done"  # nothing left to confirm
+    lines = [strings(header)]
     buttons: list[Button] = []
     for step in flow.steps:
         if not _applies(step, state.answers):
@@ -249,7 +257,9 @@ def _review(flow: Flow, state: FlowState, strings: Strings) -> Reply:
         shown = (
             _label(strings, flow, step, value) if value and step.kind is not Kind.TEXT else value
         )
-        answer = _snippet(shown) if shown else strings.plain("flow.skipped")
+        answer = shown or strings.plain("flow.skipped")
+        if step.format == "html" and value:
+            answer = Markup(value)  # the organiser's own formatting, shown as it will be sent
         lines.append(strings("flow.review_line", label=strings.plain(step.label), answer=answer))
         buttons.append(Button(f"✏️ {strings.plain(step.label)}", _data(flow, "e", step.id)))
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
@@ -285,6 +295,9 @@ def _move_on(flow: Flow, state: FlowState, strings: Strings) -> tuple[FlowState,
     )
     if not following or following in state.answers or state.editing:
         following = missing
+    why = _why(flow, current, state.answers)
+    if state.kept and state.editing and why is not None:
+        following = why.id  # an edit's typed text goes on to its own "why", then the review
     following_step = flow.step(following)
     if not following:
         origin = Phase(state.edit_origin) if state.edit_origin else Phase.REVIEW
@@ -296,8 +309,14 @@ def _move_on(flow: Flow, state: FlowState, strings: Strings) -> tuple[FlowState,
             return done, [Reply(strings(f"{flow.strings}.done"))]
         return done, [_review(flow, done, strings)]
     moved = replace(
-        state, step=following, draft="", history=(*state.history, state.step), editing=False
+        state,
+        step=following,
+        draft="",
+        history=(*state.history, state.step),
+        editing=state.editing and following_step is why and why is not None,
     )
+    if state.kept and following_step is not None and _writes(following_step):
+        moved = replace(moved, draft=state.kept, kept="")
     if state.stop_after and following_step and following_step.question != state.stop_after:
         paused = replace(moved, stop_after="", paused=True)
         buttons = (
@@ -316,9 +335,8 @@ def _begin(
     if target is not None and state.phase is not Phase.ASKING:
         return _press(flow, state, Press("e", target.id), strings)
     if target is not None:
-        jumped = replace(
-            state, step=target.id, started=True, draft="", stop_after=target.question or target.id
-        )
+        stop = (target.question or target.id) if event.pause else ""
+        jumped = replace(state, step=target.id, started=True, draft="", stop_after=stop)
         if state.step and state.step != target.id:
             jumped = replace(jumped, history=(*state.history, state.step))
         return jumped, _ask(flow, jumped, strings)
@@ -339,22 +357,86 @@ def _text(flow: Flow, state: FlowState, text: str, strings: Strings) -> tuple[Fl
     if state.phase is not Phase.ASKING or step is None:
         return state, [Reply(strings("flow.use_buttons")), *_ask(flow, state, strings)]
     if step.kind is not Kind.TEXT:
-        typed = text.strip().casefold()
-        for value in step.values():
-            if typed in (value.casefold(), _label(strings, flow, step, value).casefold()):
-                return _choose(flow, state, step, value, strings)
-        return state, [Reply(strings("flow.use_buttons")), _prompt(flow, step, state, strings)]
+        return _typed_choice(flow, state, step, text, strings)
     if step.single:
         return _single(flow, state, step, text, strings)
     combined = f"{state.draft}\n{text}" if state.draft else text
     if len(combined) > step.max_length:
-        return state, [
-            Reply(strings("flow.too_long", length=len(combined), limit=step.max_length)),
-            Reply(strings("flow.echo", text=text)),
+        # All of it comes back (not only the last message), to shorten and send again.
+        return replace(state, draft=""), [
+            Reply(_too_long(strings, len(combined), step.max_length)),
+            _echo(strings, combined),
         ]
     gathered = replace(state, draft=combined)
     done = Button(strings.plain("flow.done"), _data(flow, "d", step.id))
     return gathered, [Reply(strings("flow.noted", length=len(combined)), ((done,),))]
+
+
+def _writes(step: Step) -> bool:
+    """A step where people write at length (several messages, then Done)."""
+    return step.kind is Kind.TEXT and not step.single
+
+
+def _why(flow: Flow, step: Step, answers: dict[str, str]) -> Step | None:
+    """The written follow-up of a choice ("Why?"): the next step, of the same question."""
+    following = flow.step(_next_step(flow, step.id, answers))
+    if following is None or not step.question or following.question != step.question:
+        return None
+    return following if _writes(following) else None
+
+
+def _number(strings: Strings, count: int) -> str:
+    return f"{count:,}".replace(",", strings.plain("flow.thousands"))
+
+
+def _too_long(strings: Strings, length: int, limit: int) -> str:
+    over = _number(strings, length - limit)
+    return strings(
+        "flow.too_long",
+        length=_number(strings, length),
+        limit=_number(strings, limit),
+        over=over,
+    )
+
+
+def _echo(strings: Strings, text: str) -> Out:
+    """The text as sent, in one message if it fits, else as a .txt file."""
+    if len(text.encode("utf-16-le")) // 2 <= MAX_MESSAGE:
+        return Reply(strings("flow.echo", text=text))
+    return Document("answer.txt", text.encode(), strings("flow.echo_file"))
+
+
+def _typed_choice(
+    flow: Flow, state: FlowState, step: Step, text: str, strings: Strings
+) -> tuple[FlowState, list[Out]]:
+    """Text at a choice step: the choice it names, its words kept for the "why"; or a
+    pointer to the buttons, the words kept for the next step written at length."""
+    choices = [(v, _label(strings, flow, step, v)) for v in step.values()]
+    found = match_choice(text, choices)
+    if found is not None:
+        answers = {**state.answers, step.id: found.value}
+        why = _why(flow, step, answers)
+        if found.whole or why is not None:
+            if found.whole:
+                return _choose(flow, state, step, found.value, strings)
+            keeping = replace(state, kept=f"{state.kept}\n{text}" if state.kept else text)
+            moved, replies = _choose(flow, keeping, step, found.value, strings)
+            label = _label(strings, flow, step, found.value)
+            return moved, [Reply(strings("flow.taken_with_text", choice=label)), *replies]
+    labels = [label for _, label in choices]
+    names = ", ".join(labels[:-1]) + strings.plain("flow.or") + labels[-1] if labels else ""
+    ids = [s.id for s in flow.steps]
+    later = next((s for s in flow.steps[ids.index(step.id) + 1 :] if _writes(s)), None)
+    if later is None or state.editing:
+        return state, [
+            Reply(strings("flow.use_choice", choices=names)),
+            _prompt(flow, step, state, strings),
+        ]
+    kept = f"{state.kept}\n{text}" if state.kept else text
+    return replace(state, kept=kept), [
+        Reply(strings("flow.use_choice_kept", choices=names, length=_number(strings, len(kept)))),
+        _prompt(flow, step, state, strings),
+    ]
 
 
 def _single(
@@ -363,7 +445,10 @@ def _single(
     """A one-message answer (a name, an e-mail address): checked and taken at once."""
     value = text.strip()
     if len(value) > step.max_length:
-        return state, [Reply(strings("flow.too_long", length=len(value), limit=step.max_length))]
+        return state, [
+            Reply(_too_long(strings, len(value), step.max_length)),
+            _echo(strings, value),
+        ]
     if len(value) < step.min_length:
         return state, [Reply(strings("flow.too_short", limit=step.min_length))]
     pattern = FORMATS.get(step.format)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from flows.replies import Button, Reply
 from flows.strings import Markup, Strings
+from flows.when import long_date
 
 __all__ = [
     "MenuAction",
@@ -80,6 +82,7 @@ class Status:
     name: str
     language: str
     joined: datetime
+    zone: ZoneInfo  # the day they joined, as it was where the session is
     sections_read: int
     sections: int
     answered: int
@@ -94,7 +97,7 @@ def status_reply(strings: Strings, status: Status) -> Reply:
         "status.text",
         name=status.name,
         language=strings.plain(f"languages.{status.language}"),
-        joined=status.joined.strftime("%d-%m-%Y"),
+        joined=long_date(status.joined, status.zone, strings),
         done=status.sections_read,
         total=status.sections,
         answered=status.answered,

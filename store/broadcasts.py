@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -51,6 +51,11 @@ class Broadcast:
     total: int
     progress_chat: int | None
     progress_message: int | None
+    versions: Mapping[str, str]  # language → HTML, besides the default-language `html`
+
+    def html_for(self, language: str | None) -> str:
+        """The version of `language`, the default-language message where none was given."""
+        return self.versions.get(language or "", "") or self.html
 
     @property
     def prefix(self) -> str:
@@ -80,6 +85,7 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
         total=row["total"],
         progress_chat=row["progress_chat"],
         progress_message=row["progress_message"],
+        versions=json.loads(row["versions"] or "{}"),
     )
 
 
@@ -101,8 +107,11 @@ _LIVE = "SELECT participant_id FROM registrations WHERE status != 'cancelled'"
 _ANSWERED = "SELECT participant_id FROM answers WHERE flow_id = 'reflection' AND value != ''"
 
 
-async def audience_ids(store: Store, audience: str) -> list[int]:
-    """Active participants (never the blocked) in an audience, oldest first.
+async def audience_ids(store: Store, audience: str, *, staff: Collection[int]) -> list[int]:
+    """Active participants (never the blocked, never staff) in an audience, oldest first.
+
+    Staff are the `staff` ids (the settings' organisers and facilitators) and everyone
+    with a granted role: they run the course and are not its participants.
 
     Besides the fixed ones: lang_<code>, session_<id>, missing_<question> (registered
     or waitlisted, that question not answered), read_<section> (read that part of
@@ -131,10 +140,14 @@ async def audience_ids(store: Store, audience: str) -> list[int]:
         params = [audience.removeprefix("session_")]
     else:
         condition, params = _AUDIENCES[audience], []
+    excluded = sorted(set(staff))
+    if excluded:
+        condition += f" AND p.telegram_id NOT IN ({', '.join('?' * len(excluded))})"
     rows = await store.fetch_all(
         f"SELECT p.telegram_id FROM participants p WHERE p.status = 'active' AND {condition}"
+        " AND p.telegram_id NOT IN (SELECT telegram_id FROM roles)"
         " ORDER BY p.joined_at, p.telegram_id",
-        params,
+        [*params, *excluded],
     )
     return [int(row[0]) for row in rows]
 
@@ -149,14 +162,27 @@ async def create(
     due_at: datetime,
     recipients: Sequence[int],
     now: datetime,
+    versions: Mapping[str, str] | None = None,
 ) -> Broadcast:
     """The broadcast and one outbox row per recipient, in one transaction."""
     label, url = button or ("", "")
+    given = json.dumps({k: v for k, v in (versions or {}).items() if v}, ensure_ascii=False)
     async with store.transaction() as conn:
         cursor = await conn.execute(
-            "INSERT INTO broadcasts (created_by, audience, html, button_label, button_url, due_at,"
-            " status, total, created_at) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)",
-            (created_by, audience, html, label, url, to_db(due_at), len(recipients), to_db(now)),
+            "INSERT INTO broadcasts (created_by, audience, html, versions, button_label,"
+            " button_url, due_at, status, total, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)",
+            (
+                created_by,
+                audience,
+                html,
+                given,
+                label,
+                url,
+                to_db(due_at),
+                len(recipients),
+                to_db(now),
+            ),
         )
         broadcast_id = cursor.lastrowid
         assert broadcast_id is not None

@@ -19,6 +19,7 @@ import aiosqlite
 from store.db import Store, from_db, to_db
 
 __all__ = [
+    "WAITING_FOR_CHAT",
     "OutboxItem",
     "OutboxStatus",
     "cancel_keys",
@@ -36,6 +37,8 @@ __all__ = [
     "recover_interrupted",
     "retry_later",
     "set_payload",
+    "take_pending",
+    "waiting_for_chat",
 ]
 
 
@@ -328,5 +331,37 @@ async def for_participant(
     rows = await store.fetch_all(
         "SELECT * FROM outbox WHERE participant_id = ? AND (? OR kind != 'reply') ORDER BY id",
         (participant_id, replies),
+    )
+    return [_item(row) for row in rows]
+
+
+# last_error of a row kept for someone Telegram will not let the bot write to first.
+WAITING_FOR_CHAT = "waiting: they have not written to the bot yet"
+
+
+async def take_pending(
+    store: Store, participant_id: int, kind: str, now: datetime
+) -> list[OutboxItem]:
+    """Their pending rows of `kind`, marked sent at once: the caller shows them itself
+    (in the same transaction as its reply), so the dispatcher never sends them too."""
+    async with store.transaction() as conn:
+        async with conn.execute(
+            "SELECT * FROM outbox WHERE participant_id = ? AND kind = ? AND status = 'pending'"
+            " ORDER BY id",
+            (participant_id, kind),
+        ) as cursor:
+            items = [_item(row) for row in await cursor.fetchall()]
+        await conn.executemany(
+            "UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'pending'",
+            [(to_db(now), item.id) for item in items],
+        )
+    return items
+
+
+async def waiting_for_chat(store: Store) -> list[OutboxItem]:
+    """Rows kept until their recipient writes to the bot (`mooc-bot outbox` lists them)."""
+    rows = await store.fetch_all(
+        "SELECT * FROM outbox WHERE status = 'pending' AND last_error = ? ORDER BY id",
+        (WAITING_FOR_CHAT,),
     )
     return [_item(row) for row in rows]

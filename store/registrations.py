@@ -19,6 +19,7 @@ __all__ = [
     "Details",
     "Registration",
     "RegistrationStatus",
+    "calendar_changes",
     "cancel",
     "counts",
     "fill_free_places",
@@ -59,6 +60,7 @@ class Registration:
     created_at: datetime
     updated_at: datetime
     position: int | None = None  # 1-based place on the waitlist
+    consent_at: datetime | None = None  # when they consented (set by every read of a row)
 
 
 def _registration(row: aiosqlite.Row, position: int | None = None) -> Registration:
@@ -71,6 +73,7 @@ def _registration(row: aiosqlite.Row, position: int | None = None) -> Registrati
         created_at=from_db(row["created_at"]),
         updated_at=from_db(row["updated_at"]),
         position=position,
+        consent_at=from_db(row["consent_at"]),
     )
 
 
@@ -284,3 +287,23 @@ async def mark_attended(
         )
     found = {row["email"].strip().casefold() for row in rows}
     return len(newly), len(rows) - len(newly), wanted - found
+
+
+async def calendar_changes(store: Store, participant_id: int, session_id: str) -> int:
+    """How often this person's event for the session changed: each registration, each
+    cancellation and each 'moved' notice counts one. It never falls (rows are only
+    erased with the person), so a calendar file made later carries a higher sequence."""
+    row = await store.fetch_one(
+        "SELECT (SELECT COUNT(*) + COALESCE(SUM(status = 'cancelled'), 0) FROM registrations"
+        "  WHERE participant_id = ? AND session_id = ?)"
+        " + (SELECT COUNT(*) FROM outbox WHERE participant_id = ? AND kind = 'moved'"
+        "  AND substr(dedup_key, 1, ?) = ?)",
+        (
+            participant_id,
+            session_id,
+            participant_id,
+            len(f"moved:{session_id}:"),
+            f"moved:{session_id}:",
+        ),
+    )
+    return int(row[0]) if row else 0

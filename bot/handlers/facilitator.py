@@ -15,10 +15,11 @@ import asyncio
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.collected import Collected, Entry, Pages, Piece, collect, paginate
+from bot.collected import Collected, Entry, Pages, Piece, collect, paginate, staff_ids
 from bot.context import BotContext
 from bot.digest import digest_summary, file_name, make_digest
 from bot.export import roster_xlsx, write_exports
@@ -27,6 +28,7 @@ from bot.handlers.participant import stale_button
 from bot.stats import funnel, funnel_chart, funnel_text
 from flows.replies import Button, Document, Out, Photo, Reply
 from flows.strings import Markup, Strings
+from flows.when import short_date
 from store import audit
 from store.consent import Quote
 from store.registrations import RegistrationStatus
@@ -47,18 +49,23 @@ __all__ = [
 PAGE = 5  # answers at most on a page; fewer when they are long
 MAX_CALLBACK = 64
 
+UTC_ZONE = ZoneInfo("UTC")
+
 
 def session_titles(context: BotContext) -> dict[str, str]:
     return {s.id: s.title for s in context.settings.sessions}
 
 
 async def _collected(context: BotContext) -> Collected:
+    """What was collected from participants: organisers and facilitators left out."""
+    roles = context.settings.roles
     return await collect(
         context.store,
         context.bot_data.content,
         context.strings,
         context.settings.privacy.anonymise_answers,
         Quote(context.settings.privacy.quote_default),
+        await staff_ids(context.store, [*roles.organisers, *roles.facilitators]),
     )
 
 
@@ -179,7 +186,8 @@ def answer_pages(
         shown = strings(
             "answers.entry",
             name=c.name(entry.person),
-            date=entry.answered_at.strftime("%d %b %Y"),
+            # The day in UTC: a page of answers has no one person's zone to show it in.
+            date=short_date(entry.answered_at, UTC_ZONE, strings),
             quote=strings.plain(f"quote.mark_{entry.quote.value}"),
             question=Markup(question),
             text=piece.text,
@@ -238,14 +246,16 @@ async def export(update: Update, context: BotContext) -> None:
 
 
 async def stats(update: Update, context: BotContext) -> None:
-    """/stats: the funnel per group as text, then as a chart."""
+    """/stats: the funnel of every group in one message, then a chart to read on a phone."""
     strings = context.strings
     async with context.store.paused():
         c = await _collected(context)
         shape = funnel(c, context.bot_data.content, strings, session_titles(context))
         chart = await asyncio.to_thread(funnel_chart, shape, strings.plain("stats.chart_title"))
-    replies: list[Out] = [Reply(text) for text in funnel_text(shape, strings)]
-    replies.append(Photo(chart, strings("stats.caption"), "funnel.png"))
+    replies: list[Out] = [
+        Reply(funnel_text(shape, strings)),
+        Photo(chart, strings("stats.caption"), "funnel.png"),
+    ]
     await respond(update, context, replies)
 
 

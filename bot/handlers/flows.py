@@ -9,8 +9,18 @@ from telegram import Update
 from bot.context import BotContext
 from bot.handlers import participant
 from bot.handlers.common import respond
-from flows.engine import Event, Flow, FlowState, NotText, Press, Text, advance, review_action
-from flows.replies import ClearButtons, Out
+from flows.engine import (
+    Event,
+    Flow,
+    FlowState,
+    NotText,
+    Phase,
+    Press,
+    Text,
+    advance,
+    review_action,
+)
+from flows.replies import ClearButtons, Out, Reply
 from store import answers
 
 __all__ = [
@@ -95,6 +105,13 @@ async def run_flow(
         extra = [*extra, *await act(update, context, before, action)]
     clears = [r for r in replies if isinstance(r, ClearButtons)]
     others = [r for r in replies if not isinstance(r, ClearButtons)]
+    view = context.bot_data.flow_views.get(flow.id)
+    if view is not None:
+        others = [r for r in await view(context, others) if not isinstance(r, ClearButtons)]
+    if any(isinstance(r, Reply) and r.edit for r in outcome):
+        # The hook answered by rewriting the card ("You're registered", "on the waitlist
+        # as number 3"): the flow's generic done message would only contradict it.
+        others = [r for r in others if not (isinstance(r, Reply) and after.phase is Phase.DONE)]
     await respond(update, context, [*first, *clears, *extra, *others, *outcome])
     return before, after
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from functools import partial
 
@@ -10,19 +11,30 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.handlers.common import respond
+from bot.handlers.participant import stale_button
+from bot.render import MAX_TEXT, shown_length
 from bot.roles import refresh_menus
+from bot.settings import SessionSettings
 from bot.turn import after_commit
-from flows.replies import Reply
-from flows.strings import Markup
-from store import audit, registrations
+from flows.replies import Button, Reply
+from flows.strings import Markup, Strings
+from store import audit, collected
 from store import roles as role_store
-from store.registrations import RegistrationStatus
+from store.registrations import Registration, RegistrationStatus
 from store.roles import Refusal, Role
 
-__all__ = ["INVITE_VALID", "invite", "redeem_invite", "show_registrations"]
+__all__ = [
+    "INVITE_VALID",
+    "invite",
+    "redeem_invite",
+    "registration_pages",
+    "registrations_button",
+    "show_registrations",
+]
 
 INVITE_VALID = timedelta(hours=48)
-LISTED = 50
+PER_PAGE = 25  # people on a /registrations page at most (fewer when long)
+PAGE_PREFIX = "rgl:"
 
 
 async def invite(update: Update, context: BotContext) -> None:
@@ -86,34 +98,115 @@ async def redeem_invite(update: Update, context: BotContext) -> None:
 
 
 async def show_registrations(update: Update, context: BotContext) -> None:
-    """Per session: how many registered and waitlisted, and who (the first fifty)."""
+    """/registrations: per session, how many registered and waitlisted, and everyone in
+    order (registered, then the waitlist), a page at a time with ◀ ▶."""
+    await respond(update, context, [await _registrations_page(context, 0, edit=False)])
+
+
+async def registrations_button(update: Update, context: BotContext) -> None:
+    """rgl:<page>: another page of /registrations, edited in place (clamped, so an old
+    button after cancellations still shows a page)."""
+    query = update.callback_query
+    assert query is not None
+    number = (query.data or "").removeprefix(PAGE_PREFIX)
+    if not number.isdigit():
+        await stale_button(update, context)
+        return
+    await respond(update, context, [await _registrations_page(context, int(number), edit=True)])
+
+
+async def _registrations_page(context: BotContext, number: int, *, edit: bool) -> Reply:
     strings = context.strings
-    desk = context.bot_data.desk
-    replies: list[Reply] = []
-    for session in context.settings.sessions:
-        everyone = await registrations.for_session(context.store, session.id)
-        seated = [r for r in everyone if r.status is not RegistrationStatus.WAITLISTED]
-        waiting = [r for r in everyone if r.status is RegistrationStatus.WAITLISTED]
-        lines = [
+    sessions = context.settings.sessions
+    if not sessions:
+        return Reply(strings("registration.none_open"), edit=edit)
+    live = await collected.registrations(context.store)
+    pages = registration_pages(
+        sessions, live, strings, lambda session: context.bot_data.desk.when(session, strings)
+    )
+    number = min(max(number, 0), len(pages) - 1)
+    return Reply(pages[number], _page_buttons(strings, number, len(pages)), edit=edit)
+
+
+def registration_pages(
+    sessions: Sequence[SessionSettings],
+    live: Sequence[Registration],
+    strings: Strings,
+    when: Callable[[SessionSettings], str],
+) -> list[str]:
+    """Every session's registrations as pages: each page a session's heading with its
+    counts, then at most PER_PAGE people (fewer when long: within Telegram's 4096)."""
+    pages = [
+        page
+        for session in sessions
+        for page in _session_pages(
+            session, [r for r in live if r.session_id == session.id], strings, when(session)
+        )
+    ]
+    if len(pages) == 1:
+        return pages
+    return [
+        f"{text}\n\n{strings('organiser.page', page=n, pages=len(pages))}"
+        for n, text in enumerate(pages, start=1)
+    ]
+
+
+def _session_pages(
+    session: SessionSettings, here: list[Registration], strings: Strings, when: str
+) -> list[str]:
+    seated = [r for r in here if r.status is not RegistrationStatus.WAITLISTED]
+    waiting = [r for r in here if r.status is RegistrationStatus.WAITLISTED]
+    lines = [
+        (False, strings("organiser.seated", number=n, name=r.details.name, email=r.details.email))
+        for n, r in enumerate(seated, start=1)
+    ] + [
+        (
+            True,
             strings(
-                "organiser.person",
-                position=r.position or "",
+                "organiser.waiting",
+                position=r.position or n,
                 name=r.details.name,
                 email=r.details.email,
-            )
-            for r in everyone[:LISTED]
-        ]
-        replies.append(
-            Reply(
-                strings(
-                    "organiser.registrations",
-                    title=session.title,
-                    when=Markup(desk.when(session, strings)),
-                    registered=len(seated),
-                    capacity=session.capacity or "∞",
-                    waitlisted=len(waiting),
-                    people=Markup("\n".join(lines) or strings("organiser.nobody")),
-                )
-            )
+            ),
         )
-    await respond(update, context, replies or [Reply(strings("registration.none_open"))])
+        for n, r in enumerate(waiting, start=1)
+    ]
+
+    def page(chunk: list[tuple[bool, str]]) -> str:
+        shown = [line for _, line in chunk]
+        starts = next((i for i, (on_waitlist, _) in enumerate(chunk) if on_waitlist), None)
+        if starts is not None:  # the waitlist begins on this page, or the page begins in it
+            shown.insert(starts, ("\n" if starts else "") + strings("organiser.waiting_head"))
+        return strings(
+            "organiser.registrations",
+            title=session.title,
+            when=Markup(when),
+            registered=len(seated),
+            capacity=session.capacity or "∞",
+            waitlisted=len(waiting),
+            people=Markup("\n".join(shown) or strings("organiser.nobody")),
+        )
+
+    pages: list[str] = []
+    chunk: list[tuple[bool, str]] = []
+    for line in lines:
+        if chunk and (len(chunk) == PER_PAGE or not _fits(page([*chunk, line]), strings)):
+            pages.append(page(chunk))
+            chunk = []
+        chunk.append(line)
+    pages.append(page(chunk))
+    return pages
+
+
+def _fits(text: str, strings: Strings) -> bool:
+    """Within Telegram's 4096 with the page line still to come."""
+    return shown_length(text) + len(strings.plain("organiser.page")) + 16 <= MAX_TEXT
+
+
+def _page_buttons(strings: Strings, number: int, pages: int) -> tuple[tuple[Button, ...], ...]:
+    row = []
+    if number > 0:
+        row.append(Button(strings.plain("organiser.previous"), f"{PAGE_PREFIX}{number - 1}"))
+    if number < pages - 1:
+        row.append(Button(strings.plain("organiser.next"), f"{PAGE_PREFIX}{number + 1}"))
+    return (tuple(row),) if row else ()

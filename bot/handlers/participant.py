@@ -31,9 +31,10 @@ async def start(update: Update, context: BotContext) -> None:
     participant = context.participant
     assert participant is not None
     returning = not context.participant_is_new
-    await respond(
-        update, context, [welcome(context.strings, participant.first_name, returning=returning)]
-    )
+    greeting = welcome(context.strings, participant.first_name, returning=returning)
+    # An organiser's alerts wait for them until they write (Telegram lets no bot write first).
+    alerts = await context.bot_data.desk.waiting_alerts(participant, context.clock.now())
+    await respond(update, context, [greeting, *alerts])
 
 
 async def show_menu(update: Update, context: BotContext) -> None:
@@ -69,11 +70,16 @@ async def show_status(update: Update, context: BotContext) -> None:
     if live and session is not None:
         if live[0].status is RegistrationStatus.WAITLISTED:
             registration = Markup(
-                strings("status.waitlisted", position=live[0].position or 0, title=session.title)
+                strings(
+                    "status.waitlisted",
+                    position=live[0].position or 0,
+                    title=session.title_in(strings.language),
+                )
             )
         else:
             when = Markup(desk.when(session, strings))
-            registration = Markup(strings("status.registered", title=session.title, when=when))
+            title = session.title_in(strings.language)
+            registration = Markup(strings("status.registered", title=title, when=when))
     code = await logins.code_for(context.store, participant.telegram_id)
     if code or not live or session is None:
         login = code or strings.plain("status.login_none")
@@ -85,6 +91,7 @@ async def show_status(update: Update, context: BotContext) -> None:
         name=participant.first_name,
         language=participant.language,
         joined=participant.joined_at,
+        zone=context.settings.zone,
         sections_read=len(progress.finished & {s.id for s in sections}),
         sections=len(sections),
         answered=len(answered),

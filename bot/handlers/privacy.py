@@ -6,22 +6,62 @@ from telegram import Update
 
 from bot import privacy
 from bot.context import BotContext
+from bot.drip import load_progress
 from bot.handlers.common import respond
 from bot.handlers.participant import stale_button
 from flows.replies import Button, ClearButtons, Document, Reply
-from store import registrations
+from store import answers, logins, registrations
 from store.privacy import erase
 
 __all__ = ["forget", "forget_button", "my_data"]
 
 
 async def my_data(update: Update, context: BotContext) -> None:
-    """/mydata: everything held about the sender, as mydata.json."""
+    """/mydata: what is held about the sender, readable in the chat, and all of it as
+    mydata.json."""
     participant = context.participant
     assert participant is not None
     data = await privacy.my_data(context.store, participant.telegram_id, context.clock.now())
+    summary = await _summary(context)
     await respond(
-        update, context, [Document("mydata.json", data, context.strings("privacy.mydata"))]
+        update,
+        context,
+        [Reply(summary), Document("mydata.json", data, context.strings("privacy.mydata"))],
+    )
+
+
+async def _summary(context: BotContext) -> str:
+    """The kinds of data held about the participant, one line each."""
+    participant = context.participant
+    assert participant is not None
+    strings, store, who = context.strings, context.store, participant.telegram_id
+    content = context.bot_data.content
+    sections = {s.id for s in content.course(participant.language).sections}
+    progress = await load_progress(store, who)
+    given = await answers.latest(store, who, "reflection")
+    answered = {a.question for a in given.values() if a.value}
+    titles = {s.id: s.title_in(strings.language) for s in context.settings.sessions}
+    seats = [
+        strings.plain("privacy.seat").format(
+            title=titles.get(r.session_id, r.session_id),
+            status=strings.plain(f"privacy.status_{r.status.value}"),
+        )
+        for r in await registrations.live(store, who)
+    ]
+    code = await logins.code_for(store, who)
+    name = " ".join(n for n in (participant.first_name, participant.last_name) if n)
+    return strings(
+        "privacy.summary",
+        name=name,
+        username=f"@{participant.username}" if participant.username else "—",
+        language=strings.plain(f"languages.{participant.language}"),
+        read=len(progress.finished & sections),
+        sections=len(sections),
+        answered=len(answered),
+        questions=len(content.question_ids),
+        registration="; ".join(seats) or strings.plain("privacy.no_registration"),
+        login=strings.plain("privacy.yes" if code else "privacy.no"),
+        reminders=strings.plain("privacy.no" if participant.drips_paused else "privacy.yes"),
     )
 
 

@@ -68,7 +68,13 @@ async def reflect_now(update: Update, context: BotContext) -> None:
     if _closed(context):
         await respond(update, context, [Reply(context.strings("flow.closed"))])
         return
-    await run_flow(update, context, flow, Begin(step=step), first=(ClearButtons(),))
+    assert context.participant is not None
+    course = context.bot_data.content.course(context.participant.language)
+    part = next((s for s in course.sections if s.question == question), None)
+    # After the last part there is no more course to go back to: the questions go on.
+    last = part is not None and course.after(part.id) is None
+    begin = Begin(step=step, pause=not last)
+    await run_flow(update, context, flow, begin, first=(ClearButtons(),))
 
 
 async def my_answers(update: Update, context: BotContext) -> None:

@@ -13,6 +13,8 @@ from bot.settings import SessionSettings
 from flows.engine import Begin, FlowState, Phase, Press
 from flows.menu import greeting
 from flows.replies import Button, ClearButtons, Out, Reply
+from flows.strings import Markup
+from flows.when import short_date_time
 from store import registrations
 from store.registrations import Details
 
@@ -39,6 +41,14 @@ async def _start(update: Update, context: BotContext, session: SessionSettings) 
         return
     state = await load_flow_state(context, flow)
     first: tuple[Out, ...] = (ClearButtons(),) if update.callback_query else ()
+    seats = await context.bot_data.desk.seats(session)
+    if seats.full:
+        # Before the form, not after it: six questions only to hear "waitlist" would sting.
+        title = session.title_in(context.strings.language)
+        notice = context.strings(
+            "registration.full_notice", title=title, position=seats.waiting + 1
+        )
+        first = (*first, Reply(notice))
     if state.phase is Phase.DONE:
         # Signed up before and cancelled since: their details are ready for a new confirm.
         state = replace(state, phase=Phase.REVIEW, step="", extra={"session": session.id})
@@ -64,7 +74,10 @@ async def start_registration(update: Update, context: BotContext) -> None:
     open_sessions = desk.open_sessions(now)
     strings = context.strings
     if not open_sessions:
-        closed = [strings("registration.closed", title=s.title) for s in context.settings.sessions]
+        closed = [
+            strings("registration.closed", title=s.title_in(strings.language))
+            for s in context.settings.sessions
+        ]
         await respond(
             update, context, [Reply(m) for m in closed or [strings("registration.none_open")]]
         )
@@ -72,11 +85,23 @@ async def start_registration(update: Update, context: BotContext) -> None:
     if len(open_sessions) == 1:
         await _start(update, context, open_sessions[0])
         return
-    buttons = tuple(
-        (Button(f"{s.title} · {s.starts_at.astimezone(s.zone):%d-%m %H:%M}", f"reg:s:{s.id}"),)
-        for s in open_sessions
+    lines = [strings("registration.pick_session")]
+    for s in open_sessions:
+        seats = (await desk.seats(s)).line(strings)
+        title = s.title_in(strings.language)
+        when = Markup(desk.when(s, strings))
+        lines.append(strings("registration.pick_line", title=title, when=when, seats=seats))
+    buttons = tuple((_session_button(context, s),) for s in open_sessions)
+    await respond(update, context, [Reply("\n\n".join(lines), buttons)])
+
+
+def _session_button(context: BotContext, session: SessionSettings) -> Button:
+    strings = context.strings
+    date = short_date_time(session.starts_at, session.zone, strings)
+    label = strings.plain("registration.pick_button").format(
+        title=session.title_in(strings.language), date=date
     )
-    await respond(update, context, [Reply(strings("registration.pick_session"), buttons)])
+    return Button(label, f"reg:s:{session.id}")
 
 
 async def deep_link(update: Update, context: BotContext) -> None:
@@ -89,19 +114,36 @@ async def deep_link(update: Update, context: BotContext) -> None:
 
 
 async def pick_session(update: Update, context: BotContext) -> None:
-    """The participant chose a session to sign up for."""
+    """The participant chose a session (`reg:s:`), or its waitlist over the others (`reg:w:`)."""
     query = update.callback_query
     assert query is not None
-    session = context.bot_data.desk.session((query.data or "").removeprefix("reg:s:"))
-    if session is None or not session.is_open(context.clock.now()):
-        title = session.title if session else "?"
+    data = query.data or ""
+    desk = context.bot_data.desk
+    strings = context.strings
+    now = context.clock.now()
+    session = desk.session(data[len("reg:s:") :])
+    if session is None or not session.is_open(now):
+        title = session.title_in(strings.language) if session else "?"
         await respond(
-            update,
-            context,
-            [ClearButtons(), Reply(context.strings("registration.closed", title=title))],
+            update, context, [ClearButtons(), Reply(strings("registration.closed", title=title))]
         )
         return
-    await _start(update, context, session)
+    seats = await desk.seats(session)
+    roomy = [
+        s for s in desk.open_sessions(now) if s.id != session.id and not (await desk.seats(s)).full
+    ]
+    if data.startswith("reg:w:") or not seats.full or not roomy:
+        await _start(update, context, session)
+        return
+    # Full, but others have room: offer them first; the waitlist stays one tap away.
+    text = strings(
+        "registration.full_offer",
+        title=session.title_in(strings.language),
+        position=seats.waiting + 1,
+    )
+    wait = Button(strings.plain("registration.waitlist_button"), f"reg:w:{session.id}")
+    buttons = (*((_session_button(context, s),) for s in roomy), (wait,))
+    await respond(update, context, [ClearButtons(), Reply(text, buttons)])
 
 
 def _session_of(context: BotContext, state: FlowState) -> SessionSettings | None:
@@ -113,7 +155,7 @@ async def guard(update: Update, context: BotContext, press: Press) -> bool:
     flow = context.bot_data.content.flows[REGISTRATION]
     session = _session_of(context, await load_flow_state(context, flow))
     if press.action in ("k", "e") and (session is None or not session.is_open(context.clock.now())):
-        title = session.title if session else "?"
+        title = session.title_in(context.strings.language) if session else "?"
         await respond(update, context, [Reply(context.strings("registration.closed", title=title))])
         return False
     return True
@@ -164,25 +206,42 @@ async def cancel_registration(update: Update, context: BotContext) -> None:
         (Button(strings.plain("registration.cancel_yes"), f"reg:x:{session.id}"),),
         (Button(strings.plain("registration.cancel_no"), "reg:k"),),
     )
-    text = strings("registration.cancel_confirm", title=session.title)
+    text = strings("registration.cancel_confirm", title=session.title_in(strings.language))
     await respond(update, context, [Reply(text, buttons)])
 
 
 async def cancel_button(update: Update, context: BotContext) -> None:
-    """Cancels (moving up the waitlist) or keeps the registration."""
+    """Asks 'Cancel your place?' from a reminder's "Can't make it" (`reg:c:`), then cancels
+    (`reg:x:`: the waitlist moves up, the calendar event is cancelled) or keeps it."""
     query = update.callback_query
     participant = context.participant
     assert query is not None
     assert participant is not None
     strings = context.strings
-    if query.data == "reg:k":
+    desk = context.bot_data.desk
+    data = query.data or ""
+    now = context.clock.now()
+    stale = ClearButtons(stale=strings.plain("registration.cancel_stale"))
+    if data == "reg:k":
         await respond(update, context, [ClearButtons(), Reply(strings("registration.kept"))])
         return
-    session = context.bot_data.desk.session((query.data or "").removeprefix("reg:x:"))
-    desk = context.bot_data.desk
-    if session is None or not await desk.cancel(participant, session, context.clock.now()):
-        await respond(
-            update, context, [ClearButtons(), Reply(strings("registration.not_registered"))]
+    if data.startswith("reg:c:"):
+        seat = await desk.seat(participant.telegram_id, data.removeprefix("reg:c:"))
+        if seat is None or now >= seat[0].starts_at:
+            await respond(update, context, [stale])  # cancelled already, or an old reminder
+            return
+        seated = seat[0]
+        buttons = (
+            (Button(strings.plain("registration.cancel_yes"), f"reg:x:{seated.id}"),),
+            (Button(strings.plain("registration.cancel_no"), "reg:k"),),
         )
+        text = strings("registration.cancel_confirm", title=seated.title_in(strings.language))
+        await respond(update, context, [Reply(text, buttons)])
         return
-    await respond(update, context, [ClearButtons(), Reply(strings("registration.cancelled"))])
+    session = desk.session(data.removeprefix("reg:x:"))
+    if session is None or not await desk.cancel(participant, session, now):
+        await respond(update, context, [stale])  # a double tap, or cancelled meanwhile
+        return
+    ics = await desk.cancellation(participant, session, now)
+    cancelled = Reply(strings("registration.cancelled"))
+    await respond(update, context, [ClearButtons(), cancelled, ics])

@@ -68,10 +68,14 @@ def sandbox_settings(
     database: Path,
     organisers: tuple[int, ...] = (),
     sessions: tuple[SessionSettings, ...] = (),
+    facilitators: tuple[int, ...] = (),
 ) -> Settings:
     """The settings with the sandbox's token, server and own database."""
     roles = settings.roles.model_copy(
-        update={"organisers": [*settings.roles.organisers, *organisers]}
+        update={
+            "organisers": [*settings.roles.organisers, *organisers],
+            "facilitators": [*settings.roles.facilitators, *facilitators],
+        }
     )
     return settings.model_copy(
         update={
@@ -96,19 +100,23 @@ class Sandbox:
         faults: Faults | None = None,
         clock: Clock | None = None,
         organisers: tuple[int, ...] = (),
+        facilitators: tuple[int, ...] = (),
         poll_timeout: float = 5,
         rate_limited: bool = True,
         with_demo_session: bool = False,
+        sessions: tuple[SessionSettings, ...] = (),
     ) -> None:
         self.server = BotApiServer(SANDBOX_TOKEN, limits=limits, faults=faults)
         self._base_settings = settings
         self._database = database
         self._clock = clock
         self._organisers = organisers
+        self._facilitators = facilitators
         self._poll_timeout = poll_timeout
         self._rate_limited = rate_limited
         now = clock.now() if clock is not None else datetime.now(UTC)
-        self._extra_sessions = (demo_session(now),) if with_demo_session else ()
+        demo = (demo_session(now),) if with_demo_session else ()
+        self._extra_sessions = (*demo, *sessions)  # the first is the one to register for
         self._stack = AsyncExitStack()
         self._bot_stack = AsyncExitStack()
         self.app: BotApp | None = None
@@ -125,6 +133,7 @@ class Sandbox:
             self._database,
             self._organisers,
             self._extra_sessions,
+            self._facilitators,
         )
 
     @property

@@ -6,47 +6,75 @@ import asyncio
 import logging
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from rich.console import Console
+from rich.text import Text
+
+from bot.logs import setup_logging
+from bot.sandbox.demo import PRESETS, past_session, seat_past_session
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.server import BotApiServer
+from bot.sandbox.styled import styled
 from bot.sandbox.users import Person
 from bot.sandbox.world import SimMessage
 from bot.settings import Settings
 
 __all__ = ["Terminal", "run_sandbox"]
 
-ORGANISER_ID = 9000001
 HELP = (
     "Type a message or a /command and press Enter. A number presses that button.\n"
-    "/as NAME switches person ({names}); /who lists them; /quit ends."
+    "/as NAME switches person; any other name is a new participant. /who lists them; "
+    "/quit ends.\n"
+    "People: {people}."
 )
+ROLE_NOTE = {
+    "organiser": "organiser: /broadcast, /registrations",
+    "facilitator": "facilitator: /answers, /attendance, /export",
+}
+
+
+def _roles(kind: str) -> tuple[int, ...]:
+    return tuple(p.user_id for p in PRESETS if p.role == kind and p.user_id is not None)
+
+
+def _who() -> str:
+    """The preset people as the banner lists them."""
+    seated = [p.name for p in PRESETS if p.attended is not None]
+    named = [f"{p.name} ({ROLE_NOTE[p.role]})" for p in PRESETS if p.role in ROLE_NOTE]
+    past = f"{', '.join(seated)} (seated in the past session; Ann attended)"
+    return ", ".join([f"{PRESETS[0].name} (you, a participant)", *named, past])
 
 
 class Terminal:
     """Prints what the current person sees and turns typed lines into their actions."""
 
-    def __init__(self, server: BotApiServer, files_dir: Path, out: TextIO) -> None:
+    def __init__(
+        self, server: BotApiServer, files_dir: Path, out: TextIO, console: Console | None = None
+    ) -> None:
         self.world = server.world
         self.files_dir = files_dir
-        self.out = out
+        # Styles on a terminal (or with FORCE_COLOR), plain text into a pipe; never wrapped.
+        self.console = console or Console(
+            file=out, soft_wrap=True, markup=False, highlight=False, emoji=False
+        )
         self.people = {
-            "alex": Person.create(self.world, "Alex", last_name="Jansen", language_code="en"),
-            "olivia": Person.create(
-                self.world,
-                "Olivia",
-                last_name="(organiser)",
-                language_code="en",
-                user_id=ORGANISER_ID,
-            ),
+            p.name.lower(): Person.create(
+                self.world, p.name, last_name=p.last_name, language_code="en", user_id=p.user_id
+            )
+            for p in PRESETS
         }
-        self.me = self.people["alex"]
+        self.me = self.people[PRESETS[0].name.lower()]
+        for person in self.people.values():  # they wrote to the bot before: it may write back
+            self.world.private_chat(person.user)
         self.numbered: list[str] = []
         self.world.listeners.append(self._show)
 
-    def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+    def say(self, text: str | Text) -> None:
+        self.console.print(text)
+        self.console.file.flush()
 
     def _show(self, event: str, message: SimMessage) -> None:
         if message.chat.id != self.me.user.id:
@@ -64,8 +92,8 @@ class Terminal:
             self.say("   (a message was deleted)")
             return
         prefix = "🤖 (edited) " if event == "edit" else "🤖 "
-        lines = message.shown_text.splitlines() or [""]
-        self.say(prefix + lines[0] + "".join(f"\n   {line}" for line in lines[1:]))
+        shown = styled(message.shown_text, message.entities)
+        self.say(Text(prefix).append_text(Text("\n   ").join(shown.split("\n"))))
         for file, icon in ((message.document, "📎"), (message.photo, "🖼")):
             if file is not None:
                 self.files_dir.mkdir(parents=True, exist_ok=True)
@@ -134,11 +162,17 @@ async def run_sandbox(
 ) -> None:
     """Start the local Telegram and the bot, then chat in the terminal until /quit."""
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
-    handler = logging.FileHandler(data_dir / "bot.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().handlers[:] = [handler]
+    setup_logging(settings.logging.level, handler=logging.FileHandler(data_dir / "bot.log"))
+    database = data_dir / "sandbox.sqlite3"
+    past = await asyncio.to_thread(past_session, data_dir, datetime.now(UTC))
+    await seat_past_session(database, past)
     sandbox = Sandbox(
-        settings, data_dir / "sandbox.sqlite3", organisers=(ORGANISER_ID,), with_demo_session=True
+        settings,
+        database,
+        organisers=_roles("organiser"),
+        facilitators=_roles("facilitator"),
+        with_demo_session=True,
+        sessions=(past,),
     )
     terminal = Terminal(sandbox.server, data_dir / "files", out)
     async with sandbox:
@@ -146,8 +180,7 @@ async def run_sandbox(
         terminal.say(f"Local Bot API server: {sandbox.server.url}")
         terminal.say(f"Sandbox database: {sandbox.settings.database_path}")
         terminal.say(f"Bot log: {data_dir / 'bot.log'}")
-        names = ", ".join(p.user.first_name for p in terminal.people.values())
-        terminal.say(HELP.format(names=names))
+        terminal.say(HELP.format(people=_who()))
         terminal.say(f"— you are {terminal.me.user.first_name}, a participant —")
         terminal.me.send("/start")
         queue = await _lines(stdin)

@@ -67,10 +67,7 @@ async def test_register_with_every_step_and_get_a_calendar_file(tg: Sandbox) -> 
     assert "<SoL> & Partners" in review.shown_text
     ann.press("✅ Confirm", review)
     confirmed = await ann.expect("You're registered for")
-    assert (
-        "Thursday 21 January 2027, 16:00–17:30 (UTC+01:00, Europe/Amsterdam)"
-        in confirmed.shown_text
-    )
+    assert "Thursday 21 January 2027, 16:00–17:30 (Amsterdam time, UTC+1)" in confirmed.shown_text
     assert "https://meet.example.org/learning-culture" in confirmed.shown_text
     invitation = await ann.expect("Add it to your calendar")
     assert invitation.document is not None

@@ -166,7 +166,7 @@ def test_an_answer_longer_than_a_page_goes_on_and_is_marked() -> None:
     c = collected([("Ann", "🎉" * 2500)])  # 5,000 units: more than one message holds
     one, two = (question_page(c, STRINGS, QUESTION, n) for n in (0, 1))
     assert "continues on the next page" in one.html
-    assert "1Ann</b> · 01 Dec 2026 · 🕶 anonymously · <i>continued</i>" in two.html
+    assert "1Ann</b> · 1 Dec 2026 · 🕶 anonymously · <i>continued</i>" in two.html
     assert pieces_of([parse_html(r.html)[0] for r in (one, two)]) == {"1Ann": "🎉" * 2500}
 
 

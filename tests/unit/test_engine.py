@@ -270,7 +270,7 @@ def test_done_on_a_prefilled_one_message_answer_checks_it() -> None:
     too_long = FlowState(registration.id, answers={"name": "x" * 150})
     state, replies = run(registration, Begin(), Press("d", "name"), state=too_long)
     assert state.step == "name"
-    assert "limit here is 100" in texts(replies)
+    assert "50 over the limit of 100. Please cut 50" in texts(replies)
 
 
 WITH_ACTION = replace(ALL_KINDS, review_actions=(("test", "broadcast.test"),))
@@ -300,3 +300,17 @@ def test_review_action_outside_the_review_or_undeclared_is_stale() -> None:
         assert review_action(WITH_ACTION, earlier, Press("a", "review", "test")) == ""
         assert run(WITH_ACTION, Press("a", "review", "test"), state=earlier) == (earlier, stale)
     assert review_action(ALL_KINDS, state, Press("a", "review", "test")) == ""
+
+
+def test_a_typed_choice_in_any_flow_is_taken_by_label_or_number_else_named() -> None:
+    registration = CONTENT.flows["registration"]
+    at_knows = FlowState(registration.id, step="knows", started=True)
+    state, _ = run(registration, Text("2"), state=at_knows)
+    assert state.answers["knows"] == "practice"
+    state, _ = run(registration, Text("  both!! "), state=at_knows)
+    assert state.answers["knows"] == "both"
+    # No written follow-up and nothing written later: the buttons are named, nothing kept.
+    state, replies = run(registration, Text("From my daily practice, mostly"), state=at_knows)
+    assert state == at_knows
+    assert "From interest, From daily practice or Both" in texts(replies)
+    assert "kept" not in texts(replies)
