@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from bot.followup import attendance_session, emails_in
 from bot.logins_import import read_codes
 from bot.logs import setup_logging
 from bot.registration import hand_out_waiting_logins
-from bot.serve import GIVE_UP_AFTER, StartupError, serve
+from bot.serve import GIVE_UP_AFTER, StartupError, check_database, serve
 from bot.settings import Settings, SettingsError, load_settings
 from flows.content import Content
 from store import audit, inbox, logins, outbox, registrations
@@ -33,6 +34,21 @@ from store.roles import Role
 __all__ = ["main"]
 
 EXIT_CONFIG = 2
+# The commands that open the database (`run` checks it in serve; `db backup` only reads).
+OPEN_THE_DATABASE = frozenset(
+    ("broadcast", "roles", "attendance", "outbox", "logins", "export", "digest", "stats", "purge")
+)
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds, 0 or more: nan or inf would mean never giving up."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds (got {text!r})")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--give-up-after",
-        type=float,
+        type=_seconds,
         default=GIVE_UP_AFTER,
         metavar="SECONDS",
         help=f"keep trying to reach the Bot API at start this long (default {GIVE_UP_AFTER:g})",
@@ -130,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for warning in settings.warnings:  # works, but probably not what was meant
             print(warning, file=sys.stderr)
     try:
+        if command in OPEN_THE_DATABASE:
+            # Before the store opens: aiosqlite's failed connect leaves its thread to
+            # report to a closed event loop ("Event loop is closed" tracebacks).
+            check_database(settings.database_path)
         if command == "check-config":
             print(
                 f"{settings.settings}: OK ({len(settings.sessions)} session(s), "
@@ -192,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except StartupError as exc:
+        return _report([f"error: {exc}"])
     except KeyboardInterrupt:
         return 0
 

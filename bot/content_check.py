@@ -16,6 +16,9 @@ from flows.course import Course
 __all__ = ["ContentReport", "check_content", "check_template"]
 
 MAX_TEXT = 4096
+# The flows some code asks for by id (bot/handlers/registration.py, reflection.py,
+# broadcast.py, bot/followup.py): without the file, that command fails for every user.
+NEEDED_FLOWS = ("registration", "reflection", "broadcast", "after")
 # Placeholder values long enough to catch a template that only fits when empty.
 SAMPLE = {
     "name": "Alexandra-Maria",
@@ -108,6 +111,11 @@ def check_content(languages: list[str], default_language: str, root: Path) -> Co
     except ContentError as exc:
         report.errors.extend(exc.lines)
         return report
+    for flow in NEEDED_FLOWS:
+        if flow not in content.flows:
+            report.errors.append(
+                f"{root / 'flows' / f'{flow}.toml'}: missing (the bot needs the {flow} flow)"
+            )
     for language in content.languages:
         strings = content.strings(language)
         path = root / language / "strings.toml"

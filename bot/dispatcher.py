@@ -4,8 +4,10 @@ APScheduler (PTB's JobQueue) is only the clock: a one-shot job wakes the
 dispatcher at the next due time (and a slow safety tick in case the clock was
 moved). Each run claims due rows, asks the row's kind what to send *now* (the
 participant may have moved on, paused or blocked the bot), sends it and records
-the outcome. Telegram's 429 reschedules, a 403 marks the participant blocked and
-cancels their other rows, network trouble retries with backoff and then fails.
+the outcome. Telegram's 429 reschedules, a 403 "blocked by the user" marks the
+participant blocked and cancels their other rows (a 403 "can't initiate conversation"
+only means no chat yet: their rows stay), network trouble retries with backoff and then
+fails.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from telegram.ext import JobQueue
 from bot.clock import Clock
 from bot.http import NotSent
 from bot.pacing import Pacer
-from bot.render import Pressed, send_replies
+from bot.render import Pressed, Sent, send_unread
+from flows.engine import flow_code
 from flows.replies import ClearButtons, Out, decode
-from store import outbox, participants
+from store import outbox, participants, prompts
 from store.db import Store
 from store.outbox import REPLY, OutboxItem, OutboxStatus
 from store.participants import Participant, ParticipantStatus
@@ -236,20 +239,20 @@ class Dispatcher:
         done_before = int(item.payload.get(DELIVERED, 0))
         delivered = done_before
         pressed = _pressed(item)
+        changed: list[Sent] = []  # messages whose buttons are now on or off
         try:
             for message in list(outcome)[done_before:]:
                 if not isinstance(message, ClearButtons):
                     # The row's first message keeps its chat's second; the rest follow it.
                     first = delivered == done_before
                     await self.pacer.wait(item.chat_id if first else None, urgent=urgent)
-                await send_replies(
+                changed += await send_unread(
                     self.bot,
                     item.chat_id,
                     [message],
                     pressed=pressed,
                     patient=urgent or delivered > done_before,
                     paid=item.kind in self.paid_kinds,
-                    receipts=False,
                 )
                 delivered += 1
                 if urgent and delivered < len(outcome):
@@ -259,7 +262,11 @@ class Dispatcher:
                         self.store, item.id, {**item.payload, DELIVERED: delivered}
                     )
         except Forbidden as exc:
-            if item.chat_id == item.participant_id:
+            if item.chat_id == item.participant_id and _never_started(exc):
+                # Not blocked: they never opened the chat (Telegram lets no bot write first).
+                # Their other rows stay; each waits or fails on its own.
+                log.info("chat %s has not started the bot: %s", item.chat_id, exc)
+            elif item.chat_id == item.participant_id:
                 # They blocked the bot: keep their data, send them nothing more (not an error).
                 log.info(
                     "chat %s blocked the bot; its pending messages are cancelled", item.chat_id
@@ -302,7 +309,7 @@ class Dispatcher:
             return await self._failed_attempt(item, self.clock.now(), exc)
         # The window: Telegram accepted the message, the row is not yet marked sent. A kill
         # exactly here sends it again after the restart; the next write keeps it short.
-        await self._sent.record(item.id, self.clock.now())
+        await self._sent.record(item.id, self.clock.now(), _prompts(item, changed))
         if kind is not None and participant is not None:
             await kind.sent(item, participant, now)
         return 1
@@ -333,10 +340,27 @@ class Dispatcher:
         return 0
 
 
+def _never_started(exc: Forbidden) -> bool:
+    """Telegram's "bot can't initiate conversation with a user": no chat yet, not a block
+    ("bot was blocked by the user")."""
+    return "can't initiate conversation" in exc.message.lower()
+
+
 def _refused(exc: NetworkError) -> bool:
     """The Bot API refused it (a 5xx: PTB raises it without a cause) or no connection
     was made: it certainly did not arrive. A timeout or a lost answer may have."""
     return exc.__cause__ is None or isinstance(exc, NotSent)
+
+
+def _prompts(item: OutboxItem, changed: Sequence[Sent]) -> list[prompts.Shown]:
+    """Which dialogue's buttons these messages carry now, in a private chat (a typed
+    answer there takes the newest prompt's buttons off, bot/handlers/flows.py)."""
+    if item.chat_id != item.participant_id:
+        return []
+    return [
+        prompts.Shown(item.participant_id, sent.message_id, flow_code(sent.callbacks))
+        for sent in changed
+    ]
 
 
 def _pressed(item: OutboxItem) -> Pressed | None:
@@ -359,12 +383,17 @@ class SentRecords:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._waiting: list[tuple[int, datetime, asyncio.Future[None]]] = []
+        self._shown: list[prompts.Shown] = []  # written with the records they came with
         self._writer: asyncio.Task[None] | None = None
 
-    async def record(self, item_id: int, when: datetime) -> None:
-        """Return once the row is recorded as sent (or raise what the write raised)."""
+    async def record(
+        self, item_id: int, when: datetime, shown: Sequence[prompts.Shown] = ()
+    ) -> None:
+        """Return once the row is recorded as sent, with the dialogue buttons its
+        messages carry now (or raise what the write raised)."""
         done = asyncio.get_running_loop().create_future()
         self._waiting.append((item_id, when, done))
+        self._shown.extend(shown)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="outbox-sent-records")
         await done
@@ -373,11 +402,12 @@ class SentRecords:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                shown, self._shown = self._shown, []
                 records = [(i, when) for i, when, _ in batch]
                 for attempt in range(1, RECORD_TRIES + 1):
                     # These were delivered: a record given up on would send them again.
                     try:
-                        await outbox.mark_sent(self.store, records)
+                        await outbox.mark_sent(self.store, records, shown)
                     except Exception as exc:
                         if attempt == RECORD_TRIES:
                             _settle(batch, exc)
@@ -389,7 +419,7 @@ class SentRecords:
                         break
         except asyncio.CancelledError:
             _settle(self._waiting, asyncio.CancelledError())
-            self._waiting = []
+            self._waiting, self._shown = [], []
             raise
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime
 from functools import partial
@@ -55,14 +56,23 @@ Cell = str | int | None
 Rows = Callable[[], Iterable[list[Cell]]]  # called twice: row heights, then the rows
 _SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 _STARTS = frozenset(FORMULA_STARTS)
+_WIDE = frozenset("＝＋－＠﹦﹢﹣﹫")  # full-width and small forms of = + - @
 
 
 def guard_formula(value: str) -> str:
     """`value` as CSV text a spreadsheet will not run as a formula (CSV has no cell
-    types): a leading apostrophe where it could start one, otherwise unchanged."""
+    types): a leading apostrophe where it could start one, otherwise unchanged. Looked
+    past leading spaces and invisible characters (a bidi mark, a zero-width space, which
+    an importer may drop), and full-width forms count as the signs they look like."""
     head = value[:1]
-    if head in _STARTS or (head.isspace() and value.lstrip()[:1] in _STARTS):
+    if head in _STARTS:
         return "'" + value
+    if not head:
+        return value
+    if head.isspace() or unicodedata.category(head) == "Cf" or head in _WIDE:
+        first = next((c for c in value if not (c.isspace() or unicodedata.category(c) == "Cf")), "")
+        if first in _STARTS or first in _WIDE:
+            return "'" + value
     return value
 
 

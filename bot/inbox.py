@@ -30,6 +30,7 @@ from bot import turn as turns
 from bot.logs import event
 from bot.render import Pressed, cosmetic, send_replies
 from bot.turn import Turn
+from bot.update_json import INT64, problem, scrubbed
 from flows.replies import Out, Reply, encode
 from flows.strings import Strings
 from store import inbox, outbox, participants
@@ -82,7 +83,7 @@ class Inbox:
             try:
                 update = Update.de_json(row.payload, self.app.bot)
             except Exception as exc:  # stored by another version of the bot, perhaps
-                await self._park_unreadable(row.update_id, exc)
+                await self._park_unreadable(row.update_id, f"unreadable: {exc!r}")
                 continue
             self._enqueue(row.update_id, row.person, update)
         if rows:
@@ -91,23 +92,37 @@ class Inbox:
 
     async def receive_raw(self, raw: Sequence[dict[str, Any]]) -> list[int]:
         """Updates as Telegram sent them: each read on its own, so one that cannot be
-        read (a newer Bot API) is stored and parked instead of stopping the others."""
+        read (a newer Bot API) or stored as it is (an integer past 64 bits, a lone
+        surrogate) is stored scrubbed and parked instead of stopping the others."""
         updates: list[Update] = []
-        unreadable: list[tuple[int, dict[str, Any], Exception]] = []
+        aside: list[tuple[int, int, dict[str, Any], str]] = []  # id, person, JSON, why
         for item in raw:
+            update_id = item.get("update_id")
+            if not isinstance(update_id, int) or update_id not in INT64:
+                # No row can hold it, so none can refuse it again: confirmed, not kept.
+                log.error("update %r cannot be stored (its update_id); dropped", update_id)
+                continue
             try:
-                updates.append(Update.de_json(item, self.app.bot))
+                update = Update.de_json(item, self.app.bot)
             except Exception as error:
-                unreadable.append((int(item["update_id"]), item, error))
-        if unreadable:
+                aside.append((update_id, 0, scrubbed(item), f"unreadable: {error!r}"))
+                continue
+            reason = problem(item)
+            if reason is not None:
+                person = person_of(update)
+                person = person if person in INT64 else 0
+                aside.append((update_id, person, scrubbed(item), f"unstorable: {reason}"))
+                continue
+            updates.append(update)
+        if aside:
             data = self.app.bot_data
             now = data.clock.now()
             fresh = await inbox.receive(
-                data.store, [Incoming(uid, 0, item) for uid, item, _ in unreadable], now
+                data.store, [Incoming(uid, person, item) for uid, person, item, _ in aside], now
             )
-            for update_id, _, exc in unreadable:
+            for update_id, _, _, reason in aside:
                 if update_id in fresh:
-                    await self._park_unreadable(update_id, exc)
+                    await self._park_unreadable(update_id, reason)
         return await self.receive(updates)
 
     async def receive(self, updates: Sequence[Update]) -> list[int]:
@@ -311,10 +326,10 @@ class Inbox:
             language = known.language if known else content.pick_language(user.language_code)
         return content.strings(language)
 
-    async def _park_unreadable(self, update_id: int, exc: Exception) -> None:
+    async def _park_unreadable(self, update_id: int, reason: str) -> None:
         data = self.app.bot_data
-        log.error("update %s in the inbox cannot be read (%s); parked", update_id, exc)
-        await inbox.park(data.store, update_id, 0, f"unreadable: {exc!r}", data.clock.now())
+        log.error("update %s cannot be handled (%s); parked", update_id, reason)
+        await inbox.park(data.store, update_id, 0, reason, data.clock.now())
 
 
 class Poller:

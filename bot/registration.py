@@ -19,10 +19,12 @@ from flows.replies import Document, Out, Reply
 from flows.sessions import session_when
 from flows.strings import Markup, Strings
 from store import logins, outbox, registrations
+from store import roles as role_store
 from store.db import Store
 from store.outbox import OutboxItem, OutboxStatus
 from store.participants import Participant
 from store.registrations import Details, Registration, RegistrationStatus
+from store.roles import Role
 
 __all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk", "Seats", "hand_out_waiting_logins"]
 
@@ -210,9 +212,13 @@ class Desk:
         await self.dispatcher.wake()
 
     async def alert_organisers(self, now: datetime) -> None:
-        """Tell organisers the pool is empty — once per pool size, not per participant."""
+        """Tell every organiser (of settings.toml and granted) the pool is empty, once each —
+        once per pool size, not per participant."""
         size = await logins.total(self.store)
-        for organiser in self.settings.roles.organisers:
+        granted = [
+            g.telegram_id for g in await role_store.grants(self.store) if g.role is Role.ORGANISER
+        ]
+        for organiser in dict.fromkeys([*self.settings.roles.organisers, *granted]):
             await outbox.enqueue(
                 self.store,
                 dedup_key=f"{ALERT}:logins-empty:{size}:{organiser}",

@@ -24,10 +24,12 @@ from flows.replies import Button, ClearButtons, Document, Out, Photo, Reply
 __all__ = [
     "MAX_TEXT",
     "Pressed",
+    "Sent",
     "cosmetic",
     "keyboard",
     "plain_cut",
     "send_replies",
+    "send_unread",
     "shown_length",
     "split_html",
     "utf16_len",
@@ -68,6 +70,19 @@ class Pressed:
         if message is None:
             return None
         return cls(message.message_id, message.reply_markup is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A message a reply sent, edited or took the buttons off, with the callback data of
+    the buttons it carries now (none after `ClearButtons`)."""
+
+    message_id: int
+    callbacks: tuple[str, ...] = ()
+
+
+def _callbacks(rows: Sequence[Sequence[Button]]) -> tuple[str, ...]:
+    return tuple(button.data for row in rows for button in row if button.data and not button.url)
 
 
 async def cosmetic(what: str, call: Callable[[], Awaitable[object]]) -> bool:
@@ -297,26 +312,57 @@ async def send_replies(
     pressed: Pressed | None = None,
     patient: bool = True,
     paid: bool = False,
-    receipts: bool = True,
 ) -> list[Message]:
     """Show replies in a chat; an `edit` reply replaces the message whose button was pressed,
-    and `ClearButtons` takes the buttons off it (so an old card cannot be pressed again).
+    and `ClearButtons` takes the buttons off it (or off the message it names), so an old
+    card cannot be pressed again.
 
     `patient`: on a 429, wait and retry (a person is waiting for this answer); the
     outbox dispatcher passes False and reschedules instead — but once a row's first
     message is out, the rest of it waits too, so a retry never repeats that message.
-    `receipts=False`: nobody needs the sent messages back (the outbox), so text goes
-    out without building PTB `Message` objects from Telegram's answers.
     """
+    shown, _ = await _show(bot, chat_id, replies, pressed, patient, paid, receipts=True)
+    return shown
+
+
+async def send_unread(
+    bot: Bot,
+    chat_id: int,
+    replies: Sequence[Out],
+    *,
+    pressed: Pressed | None = None,
+    patient: bool = True,
+    paid: bool = False,
+) -> list[Sent]:
+    """`send_replies` for the outbox, which needs no `Message` back: text goes out without
+    building PTB's objects from Telegram's answers. Returns the messages that were sent
+    with buttons, edited, or had their buttons taken off (to know which prompt is live)."""
+    _, changed = await _show(bot, chat_id, replies, pressed, patient, paid, receipts=False)
+    return changed
+
+
+async def _show(
+    bot: Bot,
+    chat_id: int,
+    replies: Sequence[Out],
+    pressed: Pressed | None,
+    patient: bool,
+    paid: bool,
+    *,
+    receipts: bool,
+) -> tuple[list[Message], list[Sent]]:
     sent = 0  # messages out so far: after the first, a 429 is waited out (see `patient`)
     shown: list[Message] = []
+    changed: list[Sent] = []
     for reply in replies:
         if isinstance(reply, ClearButtons):
-            if pressed is not None and pressed.has_buttons:
-                clear = partial(
-                    bot.edit_message_reply_markup, chat_id, pressed.message_id, reply_markup=None
-                )
+            target = reply.message_id
+            if not target and pressed is not None and pressed.has_buttons:
+                target = pressed.message_id
+            if target:
+                clear = partial(bot.edit_message_reply_markup, chat_id, target, reply_markup=None)
                 await cosmetic("taking old buttons off", clear)
+                changed.append(Sent(target))
             continue
         if isinstance(reply, Document | Photo):
             caption, rest = _caption(reply.caption)
@@ -349,11 +395,12 @@ async def send_replies(
                 sent += 1
                 if isinstance(edited, Message):
                     shown.append(edited)
+                changed.append(Sent(pressed.message_id, _callbacks(reply.buttons)))
                 continue
         chunks = split_html(reply.html)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            send: Callable[[], Awaitable[Message | None]]
+            send: Callable[[], Awaitable[Message | int]]
             if receipts:
                 send = partial(
                     bot.send_message,
@@ -365,11 +412,14 @@ async def send_replies(
                 )
             else:
                 send = partial(_send_unread, bot, chat_id, chunk, markup if last else None, paid)
-            message = await _patiently(send, patient or sent > 0)
+            message: Message | int = await _patiently(send, patient or sent > 0)
             sent += 1
-            if message is not None:
+            if isinstance(message, Message):
                 shown.append(message)
-    return shown
+                message = message.message_id
+            if last and reply.buttons:
+                changed.append(Sent(message, _callbacks(reply.buttons)))
+    return shown, changed
 
 
 def _caption(html: str) -> tuple[str, str]:
@@ -393,8 +443,9 @@ async def _send_file(bot: Bot, chat_id: int, file: Document | Photo) -> Message:
 
 async def _send_unread(
     bot: Bot, chat_id: int, html: str, markup: InlineKeyboardMarkup | None, paid: bool
-) -> None:
-    """sendMessage without turning Telegram's answer into a `Message` nobody reads.
+) -> int:
+    """sendMessage without turning Telegram's answer into a `Message` nobody reads; the
+    sent message's id, read from the answer's JSON.
 
     At a thousand broadcast messages a second, building PTB's `Message` objects
     was a sixth of the bot's time. The request, its limits and its errors
@@ -405,4 +456,5 @@ async def _send_unread(
         kwargs["reply_markup"] = markup
     if paid:
         kwargs["allow_paid_broadcast"] = True
-    await bot.do_api_request(SEND_MESSAGE, api_kwargs=kwargs)
+    answer = await bot.do_api_request(SEND_MESSAGE, api_kwargs=kwargs)
+    return int(answer["message_id"]) if isinstance(answer, dict) else 0

@@ -27,9 +27,10 @@ import logging
 import os
 import secrets
 import signal
+import stat
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -45,6 +46,7 @@ from bot.context import BotApp
 from bot.http import why
 from bot.logs import event
 from bot.settings import BotMode, Settings
+from bot.update_json import MAX_DEPTH, problem
 from store import outbox
 
 __all__ = [
@@ -64,10 +66,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 POLL_TIMEOUT = 10
 GIVE_UP_AFTER = 300.0  # seconds of trying to reach the Bot API at start (run --give-up-after)
 LONGEST_WAIT = 60.0  # seconds between two tries, at most
-# Telegram's updates are a few kilobytes and nest about a dozen deep. Deeper JSON makes
-# json and PTB recurse until Python gives up (a RecursionError, a 500: sent again forever).
+# Telegram's updates are a few kilobytes and nest about a dozen deep (bot.update_json).
 MAX_UPDATE_BYTES = 1024 * 1024
-MAX_UPDATE_DEPTH = 64
+MAX_UPDATE_DEPTH = MAX_DEPTH
 
 
 class StartupError(Exception):
@@ -108,8 +109,14 @@ def check_database(path: Path) -> None:
 
 def _database_problem(path: Path) -> str | None:
     try:
-        if path.is_dir():
+        try:
+            mode = path.stat().st_mode  # follows links: a loop of them raises ELOOP
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
             return "is a directory"
+        if mode is not None and not stat.S_ISREG(mode):  # a FIFO, a device, a socket
+            return "is not a regular file"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)  # as Store.open would
         except FileExistsError:  # a file stands where the folder should be
@@ -283,7 +290,8 @@ class BadUpdate(ValueError):
 
 def read_update(body: bytes) -> dict[str, Any]:
     """The update a webhook body holds: a JSON object with an integer update_id, at
-    most MAX_UPDATE_BYTES long and MAX_UPDATE_DEPTH deep; else BadUpdate."""
+    most MAX_UPDATE_BYTES long and MAX_UPDATE_DEPTH deep, whose integers fit in 64 bits
+    and whose strings have UTF-8 (SQLite would refuse the rest); else BadUpdate."""
     if len(body) > MAX_UPDATE_BYTES:
         raise BadUpdate("too large")
     try:
@@ -297,27 +305,10 @@ def read_update(body: bytes) -> dict[str, Any]:
     update_id = data.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         raise BadUpdate("no integer update_id")
-    if _too_deep(data):
-        raise BadUpdate("nested too deep")
+    reason = problem(data)
+    if reason is not None:
+        raise BadUpdate(reason)
     return data
-
-
-def _too_deep(data: object) -> bool:
-    """Deeper than MAX_UPDATE_DEPTH, measured without recursion."""
-    stack: list[tuple[object, int]] = [(data, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children: Iterable[object]
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > MAX_UPDATE_DEPTH:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
 
 
 def _bad_update(reason: str) -> web.Response:

@@ -19,6 +19,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -33,14 +34,18 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as SourceError
 
 from bot.settings_checks import (
     ENV_PREFIX,
     describe,
     duration,
     known_zone,
+    not_a_bool,
     optional_duration,
+    representable_time,
     toml_line,
+    unreadable_variable,
     web_address,
 )
 from flows.content import CONTENT_DIR
@@ -61,6 +66,9 @@ DEFAULT_API_URL = "https://api.telegram.org"
 _SECRET_KEYS = {"token", "bot_token", "webhook_secret"}
 # "" (none) or an http(s) address: a javascript: or mailto: link never reaches a button.
 WebAddress = Annotated[str, AfterValidator(web_address)]
+# A number, never true/false (which pydantic would read as 1 and 0).
+Number = BeforeValidator(not_a_bool)
+SessionTime = Annotated[AwareDatetime, AfterValidator(representable_time)]
 
 
 class SettingsError(Exception):
@@ -114,10 +122,10 @@ class CourseSettings(_Section):
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(
         default_factory=lambda: ["en", "nl"], min_length=1
     )
-    drip_interval_hours: Annotated[int, Field(gt=0, le=24 * 365)] = 24
+    drip_interval_hours: Annotated[int, Number, Field(gt=0, le=24 * 365)] = 24
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
-    max_nudges: Annotated[int, Field(ge=0, le=1000)] = 3
+    max_nudges: Annotated[int, Number, Field(ge=0, le=1000)] = 3
 
     @model_validator(mode="after")
     def _default_is_offered(self) -> CourseSettings:
@@ -140,14 +148,14 @@ class SessionSettings(_Section):
     title: Annotated[str, Field(min_length=1)]
     description: str = ""
     translations: dict[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")], SessionText] = {}
-    starts_at: AwareDatetime
+    starts_at: SessionTime
     timezone: Annotated[str, AfterValidator(known_zone)] = "Europe/Amsterdam"
-    duration_minutes: Annotated[int, Field(gt=0, le=7 * 24 * 60)] = 90
-    capacity: Annotated[int, Field(gt=0, le=1_000_000)] | None = None
+    duration_minutes: Annotated[int, Number, Field(gt=0, le=7 * 24 * 60)] = 90
+    capacity: Annotated[int, Number, Field(gt=0, le=1_000_000)] | None = None
     join_url: WebAddress = ""
     # "now": the join URL comes with the confirmation; "hour_before": with the last reminder.
     join_url_timing: Literal["now", "hour_before"] = "now"
-    registration_closes_at: AwareDatetime | None = None
+    registration_closes_at: SessionTime | None = None
     mooc_url: WebAddress = ""
     # The recording or the slides, sent with the thank-you to those who attended.
     recording_url: WebAddress = ""
@@ -224,7 +232,7 @@ class FollowupSettings(_Section):
 
 
 # A Telegram user id: a positive number that fits in 52 bits, as Telegram promises.
-TelegramId = Annotated[int, Field(gt=0, lt=2**52)]
+TelegramId = Annotated[int, Number, Field(gt=0, lt=2**52)]
 
 
 class RoleSettings(_Section):
@@ -235,11 +243,11 @@ class RoleSettings(_Section):
 class BroadcastSettings(_Section):
     # Telegram allows about 30 a second for free; more only makes sense against a
     # self-hosted Bot API server (or the benchmarks' local one).
-    rate_per_second: Annotated[float, Field(gt=0, le=1000)] = 25
+    rate_per_second: Annotated[float, Number, Field(gt=0, le=1000)] = 25
     # Telegram's paid broadcasts (Stars are charged per message beyond the free rate):
     # up to 1000 messages a second for broadcast messages.
     allow_paid_broadcast: bool = False
-    paid_rate_per_second: Annotated[float, Field(gt=0, le=1000)] = 1000
+    paid_rate_per_second: Annotated[float, Number, Field(gt=0, le=1000)] = 1000
 
     @property
     def rate(self) -> float:
@@ -251,7 +259,7 @@ class PrivacySettings(_Section):
     anonymise_answers: bool = False
     # Personal data and answers are deleted this many days after the participant's
     # session ended (`mooc-bot purge`, and daily in the bot); none: kept until /forget.
-    delete_after_days: Annotated[int, Field(gt=0, le=3650)] | None = None
+    delete_after_days: Annotated[int, Number, Field(gt=0, le=3650)] | None = None
     # How an answer may be quoted in the live session until its author chooses:
     # "name", "anonymous" or "private" (for the organisers only).
     quote_default: Literal["name", "anonymous", "private"] = "anonymous"
@@ -400,13 +408,19 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         text = path.read_bytes().decode("utf-8")
         data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
         raise SettingsError([read_problem(path, exc, text)]) from None
 
     class _FromFile(Settings):
         toml_path = path
 
     try:
-        return _FromFile(settings=path)
+        settings = _FromFile(settings=path)
     except ValidationError as exc:
         raise SettingsError([describe(e, path, text, data) for e in exc.errors()]) from None
+    except SourceError as exc:  # a variable (or .env line) that is not the JSON it must be
+        raise SettingsError([unreadable_variable(exc, Settings)]) from None
+    if settings.token is not None and not settings.has_token:
+        # Unset means the sandbox; set but empty is a mistake (a template's `TOKEN=`).
+        raise SettingsError([f"{ENV_PREFIX}TOKEN is set but empty"])
+    return settings

@@ -11,20 +11,25 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import HttpUrl, TypeAdapter, ValidationError
+from pydantic import BaseModel, HttpUrl, TypeAdapter, ValidationError
+from pydantic_settings import BaseSettings, EnvSettingsSource
+from pydantic_settings import SettingsError as SourceError
 
 __all__ = [
     "ENV_PREFIX",
     "describe",
     "duration",
     "known_zone",
+    "not_a_bool",
     "optional_duration",
+    "representable_time",
     "toml_line",
+    "unreadable_variable",
     "web_address",
 ]
 
@@ -36,6 +41,9 @@ _HTTP: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 _ARRAY = re.compile(r"^\s*\[\[\s*([^\[\]]+?)\s*\]\]")
 _TABLE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]")
 _MISSING = object()
+# Reminders, digests and follow-ups are up to 3650 days either side of a session: a year
+# near 1 or 9999 would overflow a datetime only when the bot runs, so it is refused here.
+_YEARS = range(1900, 9001)
 
 
 def duration(item: Any) -> Any:
@@ -59,6 +67,20 @@ def optional_duration(value: Any) -> Any:
         return duration(value)
     except ValueError as exc:
         raise ValueError(f'{exc}, or "off"') from None
+
+
+def not_a_bool(value: Any) -> Any:
+    """A number must not be written as true/false (pydantic would read true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+def representable_time(value: datetime) -> datetime:
+    """A session time from 1900 to 9000: its end and reminders must fit in a datetime."""
+    if value.year not in _YEARS:
+        raise ValueError(f"must be in a year from {_YEARS.start} to {_YEARS.stop - 1}")
+    return value
 
 
 def known_zone(value: str) -> str:
@@ -194,3 +216,43 @@ def _location(loc: tuple[Any, ...]) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text
+
+
+def unreadable_variable(exc: SourceError, settings_cls: type[BaseSettings]) -> str:
+    """pydantic-settings' "error parsing value for field" as one line naming the variable.
+
+    It names only the top-level field, so each variable under it is parsed alone, by
+    pydantic-settings itself, to find the one that is not JSON.
+    """
+    source = EnvSettingsSource(settings_cls)
+    field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else ""
+    prefix = (ENV_PREFIX + field).lower()
+    found = {k: v for k, v in source.env_vars.items() if k == prefix or k.startswith(prefix + "__")}
+    for key, value in sorted(found.items()):
+        source.env_vars = {key: value}
+        try:
+            source()
+        except SourceError:
+            name = next((n for n in os.environ if n.lower() == key), key.upper())
+            return f"{name}: not valid JSON ({_json_example(settings_cls, key)})"
+    variable = (ENV_PREFIX + field).upper()
+    return f"{variable}: cannot be read: {exc.__cause__ or exc} (in the environment or .env)"
+
+
+def _json_example(settings_cls: type[BaseModel], key: str) -> str:
+    """What the JSON for the setting at environment variable `key` looks like."""
+    annotation: Any = settings_cls
+    for part in key[len(ENV_PREFIX) :].split("__"):
+        fields = getattr(annotation, "model_fields", {})
+        if part not in fields:
+            return 'a table looks like {"key": "value"}'
+        annotation = fields[part].annotation
+    items = getattr(annotation, "__args__", ())
+    if getattr(annotation, "__origin__", None) is not list:
+        return 'a table looks like {"key": "value"}'
+    item = getattr(items[0], "__origin__", items[0]) if items else str
+    if item is int:
+        return "a list of ids looks like [1, 2]"
+    if isinstance(item, type) and issubclass(item, BaseModel):
+        return 'a list of tables looks like [{"key": "value"}]'
+    return 'a list looks like ["a", "b"]'

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from flows import callbacks
 from flows.markdown import to_telegram_html
 from flows.replies import Button, ClearButtons, Out, Reply
 from flows.strings import ContentError, Strings, read_problem
@@ -84,7 +85,7 @@ def _front_matter(path: Path, lines: list[str]) -> tuple[dict[str, Any], int]:
     front = "\n".join(lines[1:end])
     try:
         data = tomllib.loads(front)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ContentError([read_problem(path, exc, front, first_line=2)]) from None
     return data, end + 1
 
@@ -181,9 +182,8 @@ class CourseAction:
         if len(parts) < 2 or parts[0] != "c" or parts[1] not in kinds:
             return None
         section = parts[2] if len(parts) > 2 else ""
-        try:
-            card = int(parts[3]) if len(parts) > 3 else -1
-        except ValueError:
+        card = callbacks.number(parts[3]) if len(parts) > 3 else -1
+        if card is None:
             return None
         return cls(kinds[parts[1]], section, card)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -36,6 +37,7 @@ __all__ = [
     "Step",
     "Text",
     "advance",
+    "flow_code",
     "review_action",
     "shown_value",
 ]
@@ -193,6 +195,16 @@ def _next_step(flow: Flow, after: str, answers: dict[str, str]) -> str:
 
 def _data(flow: Flow, action: str, step: str = "", value: str = "") -> str:
     return f"f:{flow.code}:{action}:{step}:{value}"
+
+
+def flow_code(data: Sequence[str]) -> str:
+    """The code of the flow whose buttons carry these callback data (`f:<code>:…`), or
+    "" for a message with none of a dialogue's buttons."""
+    for item in data:
+        parts = item.split(":")
+        if len(parts) == 5 and parts[0] == "f" and parts[1]:
+            return parts[1]
+    return ""
 
 
 def _label(strings: Strings, flow: Flow, step: Step, value: str) -> str:

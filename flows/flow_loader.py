@@ -190,7 +190,7 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
     try:
         text = path.read_bytes().decode("utf-8")
         raw = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ContentError([read_problem(path, exc, text)]) from None
     problems = [f"{path}:1: unknown key {key}" for key in sorted(set(raw) - _FLOW_KEYS)]
     for key in ("id", "code", "strings"):

@@ -34,13 +34,15 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class ClearButtons:
-    """Remove the buttons from the message whose button was pressed.
+    """Remove the buttons from the message whose button was pressed, or from the
+    message `message_id` (an earlier prompt that a typed answer has answered).
 
     With `stale`, the press came from an outdated button: the text is shown as a
     short notice (a toast) and nothing else changes.
     """
 
     stale: str = ""
+    message_id: int = 0  # 0: the pressed message
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,7 @@ def encode(replies: Sequence[Out]) -> list[dict[str, Any]]:
             rows = [[[b.label, b.data, b.url] for b in row] for row in reply.buttons]
             encoded.append({"t": "reply", "html": reply.html, "buttons": rows, "edit": reply.edit})
         elif isinstance(reply, ClearButtons):
-            encoded.append({"t": "clear", "stale": reply.stale})
+            encoded.append({"t": "clear", "stale": reply.stale, "message_id": reply.message_id})
         else:
             encoded.append(
                 {
@@ -97,7 +99,7 @@ def decode(encoded: Sequence[dict[str, Any]]) -> list[Out]:
             )
             replies.append(Reply(item["html"], buttons, edit=bool(item["edit"])))
         elif kind == "clear":
-            replies.append(ClearButtons(item["stale"]))
+            replies.append(ClearButtons(item["stale"], int(item.get("message_id", 0))))
         elif kind == "document":
             data = base64.b64decode(item["data"])
             replies.append(Document(item["filename"], data, item["caption"]))

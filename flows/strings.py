@@ -50,6 +50,8 @@ def read_problem(path: Path, exc: Exception, text: str = "", first_line: int = 1
             return f"{path}:{line}: not valid TOML: {what} (at the end)"
         line = first_line + int(at.group(1)) - 1
         return f"{path}:{line}: not valid TOML: {what} (column {at.group(2)})"
+    if isinstance(exc, RecursionError):  # tomllib recurses once per [ or {
+        return f"{path}: not valid TOML: nested too deep"
     if isinstance(exc, FileNotFoundError):
         return f"{path}: file not found"
     if isinstance(exc, OSError):

@@ -20,6 +20,7 @@ import enum
 import heapq
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -43,6 +44,10 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 5000
+# After an erase, every commit for this long is followed by a truncating checkpoint: what
+# was in flight then (a reply quoting the person to an organiser, the reply to /forget
+# itself) is deleted once delivered, and that deletion's WAL copy must not outlive it.
+SCRUB_WINDOW_S = 600.0
 PRAGMAS = (
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys = ON",
@@ -164,7 +169,8 @@ class Store:
         self._state = StoreState.UNOPENED
         self._write_lock = WriteLock()
         self._writer: asyncio.Task[object] | None = None  # in a write transaction now
-        self._scrub = False
+        self._scrub_until = 0.0  # monotonic; see scrub_after_commit
+        self._scrub_owed = False  # a scrub that could not finish yet
         self._serial = 0  # names the savepoints
 
     @property
@@ -202,11 +208,28 @@ class Store:
         self._state = StoreState.OPEN
 
     async def close(self) -> None:
+        if self._conn is not None and self._scrub_owed:
+            await self._last_scrub(self._conn)
         for conn in (self._reader, self._conn):
             if conn is not None:
                 await conn.close()
         self._conn = self._reader = None
         self._state = StoreState.CLOSED
+
+    async def _last_scrub(self, conn: aiosqlite.Connection) -> None:
+        """Before closing (a command that erased, say): keep trying for a while, for
+        another process's reader may hold the WAL; then say plainly what is left."""
+        for wait in (0.5, 1, 2, 4, 8):
+            async with self._write_lock.held():
+                if await _checkpoint(conn, quiet=True):
+                    self._scrub_owed = False
+                    return
+            await asyncio.sleep(wait)
+        log.error(
+            "%s: the WAL still holds erased data (another process keeps reading it); it is "
+            "truncated when the bot next erases someone or starts",
+            self.path,
+        )
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -238,9 +261,16 @@ class Store:
         return self._writer is not None and self._writer is asyncio.current_task()
 
     def scrub_after_commit(self) -> None:
-        """Inside a write transaction that erases someone: once it is committed, copy
-        the WAL into the database and truncate it, so the erased pages' old copies go."""
-        self._scrub = True
+        """Inside a write transaction that erases someone: once it is committed, and
+        after every commit for `SCRUB_WINDOW_S` more, copy the WAL into the database and
+        truncate it, so the erased pages' old copies go."""
+        self._scrub_owed = True
+        self._scrub_until = time.monotonic() + SCRUB_WINDOW_S
+
+    async def _after_write(self, conn: aiosqlite.Connection) -> None:
+        """With the write lock still held and no transaction open: the scrub, if owed."""
+        if self._scrub_owed or time.monotonic() < self._scrub_until:
+            self._scrub_owed = not await _checkpoint(conn)
 
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")
@@ -300,8 +330,7 @@ class Store:
                 raise
         finally:
             self._writer = None
-        if self._scrub:
-            self._scrub = not await _checkpoint(conn)
+        await self._after_write(conn)
 
     @asynccontextmanager
     async def paused(self) -> AsyncIterator[None]:
@@ -357,6 +386,7 @@ class Store:
             return cursor.rowcount
         async with self._write_lock.held(priority=priority):
             cursor = await self.conn.execute(sql, params)
+            await self._after_write(self.conn)
             return cursor.rowcount
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
@@ -446,9 +476,13 @@ def backup(source: Path, target: Path) -> None:
     if target.resolve() == source.resolve():
         raise StoreError("the backup must go to another file than the database")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
         src.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         src.backup(dst)
-    # sqlite3's context manager commits but does not close
-    src.close()
-    dst.close()
+    except sqlite3.Error as exc:  # not a database, locked past the timeout, a disk error
+        raise StoreError(f"{source}: cannot back up ({exc})") from None
+    finally:
+        src.close()
+        dst.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from store import prompts
 from store.db import Store, from_db, to_db
 
 __all__ = [
@@ -220,13 +221,18 @@ async def mark(
     )
 
 
-async def mark_sent(store: Store, sent: Sequence[tuple[int, datetime]]) -> None:
-    """Several rows delivered, in one transaction (the dispatcher groups its records).
+async def mark_sent(
+    store: Store, sent: Sequence[tuple[int, datetime]], shown: Sequence[prompts.Shown] = ()
+) -> None:
+    """Several rows delivered, in one transaction (the dispatcher groups its records),
+    with which of their messages now carry a dialogue's buttons (`shown`).
 
     A delivered reply leaves no row: what it said may echo what a person typed, and
     the inbox already records that its update was handled. Ahead of other writers:
     until it is written, a crash would send these again."""
     async with store.transaction(priority=True) as conn:
+        if shown:
+            await prompts.note(store, shown, max(when for _, when in sent))
         await conn.executemany(
             "DELETE FROM outbox WHERE id = ? AND kind = 'reply'", [(i,) for i, _ in sent]
         )

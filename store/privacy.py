@@ -20,6 +20,7 @@ PERSONAL = (
     ("course_progress", "participant_id"),
     ("sections_read", "participant_id"),
     ("flow_states", "participant_id"),
+    ("flow_prompts", "participant_id"),
     ("answers", "participant_id"),
     ("quote_consent", "participant_id"),
     ("registrations", "participant_id"),
@@ -65,6 +66,7 @@ async def erase(store: Store, telegram_id: int, now: datetime) -> None:
     async with store.transaction() as conn:
         store.scrub_after_commit()
         await conn.execute("DELETE FROM outbox WHERE participant_id = ?", (telegram_id,))
+        await conn.execute("DELETE FROM flow_prompts WHERE participant_id = ?", (telegram_id,))
         await conn.execute(
             "UPDATE mooc_logins SET participant_id = -rowid WHERE participant_id = ?",
             (telegram_id,),
@@ -95,9 +97,14 @@ async def erase(store: Store, telegram_id: int, now: datetime) -> None:
             (telegram_id,),
         )
         # Handled updates keep their id (a redelivery stays refused) but no longer whose;
-        # a parked one still holds what they typed.
+        # a parked one still holds what they typed. Anyone else's parked update may quote
+        # them too (a facilitator's press on an /answers page carries that page): those
+        # keep their error, not their text.
         await conn.execute(
             "DELETE FROM inbox WHERE person = ? AND status = 'parked'", (telegram_id,)
+        )
+        await conn.execute(
+            "UPDATE inbox SET payload = NULL WHERE status = 'parked' AND payload IS NOT NULL"
         )
         await conn.execute("UPDATE inbox SET person = 0 WHERE person = ?", (telegram_id,))
         await conn.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))

@@ -14,6 +14,7 @@ from bot.followup import attendance_session
 from bot.handlers.common import respond
 from bot.handlers.participant import stale_button
 from bot.settings import SessionSettings
+from flows.callbacks import number
 from flows.replies import Button, Reply
 from flows.strings import Strings
 from store import audit, registrations
@@ -49,19 +50,22 @@ async def attendance_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    session = next((s for s in context.settings.sessions if s.id == parts[1]), None)
-    if session is None or len(parts) not in (4, 5) or not parts[3].isdigit():
+    page = number(parts[3]) if len(parts) in (4, 5) else None
+    sessions = context.settings.sessions if page is not None else ()
+    session = next((s for s in sessions if s.id == parts[1]), None)
+    if session is None or page is None:
         await stale_button(update, context)
         return
     if session.starts_at > context.clock.now():  # a forged press before the start
         await stale_button(update, context)
         return
     if len(parts) == 5:
-        if parts[4] not in ("0", "1") or not parts[2].lstrip("-").isdigit():
+        person = number(parts[2], signed=True)
+        if parts[4] not in ("0", "1") or person is None:
             await stale_button(update, context)
             return
         now = context.clock.now()
-        person, present = int(parts[2]), parts[4] == "1"
+        present = parts[4] == "1"
         changed = await registrations.set_attended(context.store, person, session.id, present, now)
         if changed and context.participant is not None:
             await audit.record(
@@ -75,7 +79,7 @@ async def attendance_button(update: Update, context: BotContext) -> None:
     elif parts[2] != "p":
         await stale_button(update, context)
         return
-    reply = await _page(context, context.strings, session, int(parts[3]), edit=True)
+    reply = await _page(context, context.strings, session, page, edit=True)
     await respond(update, context, [reply])
 
 

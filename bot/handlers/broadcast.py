@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from telegram import Update
 
@@ -12,6 +14,7 @@ from bot.context import BotContext
 from bot.handlers.common import respond
 from bot.handlers.flows import load_flow_state, run_flow
 from bot.roles import has_role
+from flows.callbacks import number, parts
 from flows.engine import Begin, FlowState, Phase, Press, advance
 from flows.replies import Button, ClearButtons, Out, Reply
 from flows.when import long_date_time
@@ -216,12 +219,29 @@ def _skip_label(context: BotContext, reply: Reply) -> Reply:
     return Reply(reply.html, tuple(rows), edit=reply.edit)
 
 
+async def _resolved_at(context: BotContext) -> tuple[str, str] | None:
+    """The review's At line as the engine writes it (what was typed) and as organisers
+    read it (the day and time it resolves to), for a scheduled broadcast."""
+    state = await load_flow_state(context, context.bot_data.content.flows[BROADCAST])
+    typed = state.answers.get("at", "")
+    due = parse_when(typed, context.clock.now(), context.settings)
+    if state.answers.get("when") != "later" or due is None:
+        return None  # unreadable or past: shown as typed, and Confirm says why not
+    label = context.strings.plain("broadcast.at_label")
+    line = partial(context.strings, "flow.review_line", label=label)
+    return line(answer=typed), line(answer=_when(context, due))
+
+
 async def audience_view(context: BotContext, replies: Sequence[Out]) -> list[Out]:
-    """The engine's replies as organisers see them: the audiences grouped, with counts."""
+    """The engine's replies as organisers see them: the audiences grouped, with counts,
+    and the review's At line as the day and time it goes out, not "tomorrow 09:00"."""
+    resolved = await _resolved_at(context)
     shown: list[Out] = []
     for reply in replies:
         if isinstance(reply, Reply) and reply.buttons:
             reply = _skip_label(context, await _audience_keyboard(context, reply, "basic"))
+        if isinstance(reply, Reply) and resolved and resolved[0] in reply.html:
+            reply = replace(reply, html=reply.html.replace(*resolved))
         shown.append(reply)
     return shown
 
@@ -277,9 +297,14 @@ async def control_button(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert query is not None
     assert user is not None
-    _, action, number = (query.data or "bcx:?:0").split(":", 2)
-    broadcast = await store.get(context.store, int(number)) if number.isdigit() else None
     strings = context.strings
+    fields = parts(query.data or "", 3)  # bcx:<action>:<broadcast id>
+    broadcast_id = number(fields[2]) if fields is not None else None
+    if fields is None or broadcast_id is None:  # forged: no such button was ever sent
+        await respond(update, context, [ClearButtons(stale=strings.plain("flow.stale"))])
+        return
+    action = fields[1]
+    broadcast = await store.get(context.store, broadcast_id)
     finished = (BroadcastStatus.DONE, BroadcastStatus.CANCELLED)
     if broadcast is None or broadcast.status in finished:
         await respond(update, context, [ClearButtons(), Reply(strings("broadcast.unknown"))])

@@ -85,9 +85,16 @@ async def respond(update: Update, context: BotContext, replies: Sequence[Out]) -
 
 
 async def remember_participant(update: Update, context: BotContext) -> None:
-    """Records who wrote (new or returning) so every later handler knows them."""
+    """Records who wrote (new or returning) so every later handler knows them.
+
+    Only a message or a press is writing: someone who used /forget and then blocks
+    the bot, or edits an old message, is not stored again for it."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or chat.type != ChatType.PRIVATE or user.is_bot:
+        return
+    if update.message is None and update.callback_query is None:
+        context.participant = await participants.get(context.store, user.id)
+        context.participant_is_new = False
         return
     language = context.bot_data.content.pick_language(user.language_code)
     participant, context.participant_is_new = await participants.seen(

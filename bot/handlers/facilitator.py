@@ -26,6 +26,7 @@ from bot.export import roster_xlsx, write_exports
 from bot.handlers.common import respond
 from bot.handlers.participant import stale_button
 from bot.stats import funnel, funnel_chart, funnel_text
+from flows.callbacks import number
 from flows.replies import Button, Document, Out, Photo, Reply
 from flows.strings import Markup, Strings
 from flows.when import short_date
@@ -85,15 +86,16 @@ async def answers_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":", 3)
+    page = number(parts[3] if parts[1:2] == ["q"] else parts[2]) if len(parts) == 4 else None
     c = await _collected(context)
     strings = context.strings
     reply: Reply | None = None
-    if parts[1:2] == ["l"]:
+    if parts[1:] == ["l"]:
         reply = _questions(c, strings, edit=True)
-    elif len(parts) == 4 and parts[1] == "q" and parts[2] in c.entries and parts[3].isdigit():
-        reply = question_page(c, strings, parts[2], int(parts[3]))
-    elif len(parts) == 4 and parts[1] == "s" and parts[2].isdigit() and parts[3]:
-        reply = search_page(c, strings, parts[3], int(parts[2]), edit=True)
+    elif page is not None and parts[1] == "q" and parts[2] in c.entries:
+        reply = question_page(c, strings, parts[2], page)
+    elif page is not None and parts[1] == "s" and parts[3]:
+        reply = search_page(c, strings, parts[3], page, edit=True)
     if reply is None:
         await stale_button(update, context)
         return

@@ -21,7 +21,7 @@ from flows.engine import (
     review_action,
 )
 from flows.replies import ClearButtons, Out, Reply
-from store import answers
+from store import answers, prompts
 
 __all__ = [
     "flow_button",
@@ -104,6 +104,12 @@ async def run_flow(
     if act is not None:
         extra = [*extra, *await act(update, context, before, action)]
     clears = [r for r in replies if isinstance(r, ClearButtons)]
+    if isinstance(event, Text) and (after != before or _asks_again(replies)):
+        # The typed text answered the prompt (or a newer one follows): its Skip, Back or
+        # Done no longer looks pressable. Only this flow's own buttons are taken off.
+        answered = await prompts.last(context.store, participant.telegram_id, flow.code)
+        if answered is not None:
+            clears.insert(0, ClearButtons(message_id=answered))
     others = [r for r in replies if not isinstance(r, ClearButtons)]
     view = context.bot_data.flow_views.get(flow.id)
     if view is not None:
@@ -114,6 +120,11 @@ async def run_flow(
         others = [r for r in others if not (isinstance(r, Reply) and after.phase is Phase.DONE)]
     await respond(update, context, [*first, *clears, *extra, *others, *outcome])
     return before, after
+
+
+def _asks_again(replies: list[Out]) -> bool:
+    """Whether the replies bring a new message with the flow's buttons."""
+    return any(isinstance(r, Reply) and r.buttons and not r.edit for r in replies)
 
 
 async def flow_button(update: Update, context: BotContext) -> None:

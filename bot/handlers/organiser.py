@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
 from functools import partial
 
 from telegram import Update
 
+from bot.collected import staff_ids
 from bot.context import BotContext
 from bot.handlers.common import respond
 from bot.handlers.participant import stale_button
@@ -16,6 +17,7 @@ from bot.render import MAX_TEXT, shown_length
 from bot.roles import refresh_menus
 from bot.settings import SessionSettings
 from bot.turn import after_commit
+from flows.callbacks import number
 from flows.replies import Button, Reply
 from flows.strings import Markup, Strings
 from store import audit, collected
@@ -108,11 +110,11 @@ async def registrations_button(update: Update, context: BotContext) -> None:
     button after cancellations still shows a page)."""
     query = update.callback_query
     assert query is not None
-    number = (query.data or "").removeprefix(PAGE_PREFIX)
-    if not number.isdigit():
+    page = number((query.data or "").removeprefix(PAGE_PREFIX))
+    if page is None:
         await stale_button(update, context)
         return
-    await respond(update, context, [await _registrations_page(context, int(number), edit=True)])
+    await respond(update, context, [await _registrations_page(context, page, edit=True)])
 
 
 async def _registrations_page(context: BotContext, number: int, *, edit: bool) -> Reply:
@@ -121,8 +123,14 @@ async def _registrations_page(context: BotContext, number: int, *, edit: bool) -
     if not sessions:
         return Reply(strings("registration.none_open"), edit=edit)
     live = await collected.registrations(context.store)
+    roles = context.settings.roles
+    staff = await staff_ids(context.store, [*roles.organisers, *roles.facilitators])
     pages = registration_pages(
-        sessions, live, strings, lambda session: context.bot_data.desk.when(session, strings)
+        sessions,
+        live,
+        strings,
+        lambda session: context.bot_data.desk.when(session, strings),
+        staff=staff,
     )
     number = min(max(number, 0), len(pages) - 1)
     return Reply(pages[number], _page_buttons(strings, number, len(pages)), edit=edit)
@@ -133,14 +141,17 @@ def registration_pages(
     live: Sequence[Registration],
     strings: Strings,
     when: Callable[[SessionSettings], str],
+    *,
+    staff: Collection[int] = (),
 ) -> list[str]:
     """Every session's registrations as pages: each page a session's heading with its
-    counts, then at most PER_PAGE people (fewer when long: within Telegram's 4096)."""
+    counts, then at most PER_PAGE people (fewer when long: within Telegram's 4096).
+    Staff (organisers, facilitators) who registered are listed, marked: they hold seats."""
     pages = [
         page
         for session in sessions
         for page in _session_pages(
-            session, [r for r in live if r.session_id == session.id], strings, when(session)
+            session, [r for r in live if r.session_id == session.id], strings, when(session), staff
         )
     ]
     if len(pages) == 1:
@@ -152,12 +163,24 @@ def registration_pages(
 
 
 def _session_pages(
-    session: SessionSettings, here: list[Registration], strings: Strings, when: str
+    session: SessionSettings,
+    here: list[Registration],
+    strings: Strings,
+    when: str,
+    staff: Collection[int],
 ) -> list[str]:
     seated = [r for r in here if r.status is not RegistrationStatus.WAITLISTED]
     waiting = [r for r in here if r.status is RegistrationStatus.WAITLISTED]
+
+    def mark(r: Registration) -> str:
+        return strings("organiser.staff_mark") if r.participant_id in staff else ""
+
     lines = [
-        (False, strings("organiser.seated", number=n, name=r.details.name, email=r.details.email))
+        (
+            False,
+            strings("organiser.seated", number=n, name=r.details.name, email=r.details.email)
+            + mark(r),
+        )
         for n, r in enumerate(seated, start=1)
     ] + [
         (
@@ -167,7 +190,8 @@ def _session_pages(
                 position=r.position or n,
                 name=r.details.name,
                 email=r.details.email,
-            ),
+            )
+            + mark(r),
         )
         for n, r in enumerate(waiting, start=1)
     ]

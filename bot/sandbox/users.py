@@ -98,8 +98,23 @@ class Person:
         self.world.push_update(callback_query=query)
 
     def block(self, blocked: bool = True) -> None:
+        """Block (or unblock) the bot: Telegram tells the bot with a my_chat_member update."""
+        was = "member" if blocked else "kicked"
+        now = "kicked" if blocked else "member"
         self.user.blocked_bot = blocked
-        self.world.touch()
+        self.world.push_update(
+            my_chat_member={
+                "chat": self.chat.to_api(),
+                "from": self.user.to_api(),
+                "date": int(self.world.clock()),
+                "old_chat_member": {"user": self.world.bot.to_api(), "status": was},
+                "new_chat_member": {
+                    "user": self.world.bot.to_api(),
+                    "status": now,
+                    **({"until_date": 0} if blocked else {}),  # as Telegram sends a ban
+                },
+            }
+        )
 
     # --- seeing ----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ version per language, and staff never count as participants.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,14 @@ from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
 from bot.settings import Settings
 from flows.when import long_date_time
-from store import audit
+from store import audit, registrations
 from store import broadcasts as broadcast_store
 from store import roles as role_store
 from store.broadcasts import BroadcastStatus
+from store.registrations import RegistrationStatus
 from store.roles import Role
 from tests.e2e.test_organisers import choose_audience
+from tests.e2e.test_registration import sign_up
 
 ORGANISER = 9100001
 FACILITATOR = 9100002
@@ -200,3 +203,57 @@ async def test_progress_message_pauses_resumes_and_cancels_with_its_own_buttons(
             (ORGANISER, "broadcast.cancelled"),
         ]
     )
+
+
+async def test_review_shows_the_resolved_day_and_time_not_what_was_typed(
+    tg: Sandbox, clock: ManualClock
+) -> None:
+    olivia = await started(tg, "Olivia", user_id=ORGANISER)
+    await started(tg, "Ann")
+    olivia.send("/broadcast")
+    await choose_audience(olivia, await olivia.expect("Who should receive it?"), "Everyone")
+    await schedule(olivia, dutch=False)
+    review = await olivia.expect("Your broadcast")
+    zone = tg.settings.zone
+    tomorrow = (clock.now().astimezone(zone) + timedelta(days=1)).date()
+    nine = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, 0, tzinfo=zone)
+    assert f"At\n{long_date_time(nine, zone, 'en')}" in review.shown_text
+    assert "tomorrow 09:00" not in review.shown_text
+
+    later = (clock.now().astimezone(zone) + timedelta(days=3)).date()
+    olivia.press("✏️ At", review)
+    await olivia.expect("When should it go out?")
+    olivia.send(f"{later.isoformat()} 14:15")
+    again = await olivia.expect("Your broadcast")
+    moment = datetime(later.year, later.month, later.day, 14, 15, tzinfo=zone)
+    when = long_date_time(moment, zone, "en")
+    assert f"At\n{when}" in again.shown_text
+    assert later.isoformat() not in again.shown_text
+    olivia.press("✅ Confirm", again)
+    assert f"Scheduled for {when}" in (await olivia.expect("Scheduled for")).shown_text
+    [broadcast] = await broadcast_store.recent(tg.store)
+    assert broadcast.due_at == moment
+    assert broadcast.status is BroadcastStatus.SCHEDULED
+
+
+async def test_registrations_marks_staff_who_hold_seats(tg: Sandbox, clock: ManualClock) -> None:
+    olivia = await started(tg, "Olivia", user_id=ORGANISER)
+    fay = await started(tg, "Fay", user_id=FACILITATOR)
+    gus = await started(tg, "Gus")  # a facilitator by a role granted in the chat
+    await role_store.grant(tg.store, gus.user.id, Role.FACILITATOR, ORGANISER, clock.now())
+    ann = await started(tg, "Ann")
+    for person in (olivia, fay, gus, ann):
+        await sign_up(person, f"{person.user.first_name.lower()}@example.org")
+        await person.expect("You're registered")
+    olivia.send("/registrations")
+    listing = (await olivia.expect("Registered: 4 of")).shown_text
+    assert "1. Olivia — olivia@example.org · staff" in listing
+    assert "2. Fay — fay@example.org · staff" in listing
+    assert "3. Gus — gus@example.org · staff" in listing
+    assert "4. Ann — ann@example.org\n" in f"{listing}\n"
+    assert "ann@example.org · staff" not in listing
+    seats = await registrations.live(tg.store, ann.user.id)
+    assert [r.status for r in seats] == [RegistrationStatus.REGISTERED]
+    for person in (olivia, fay, gus):
+        held = await registrations.live(tg.store, person.user.id)
+        assert [r.status for r in held] == [RegistrationStatus.REGISTERED]  # a seat each

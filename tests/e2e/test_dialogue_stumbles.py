@@ -136,3 +136,35 @@ async def test_the_last_part_goes_on_to_the_questions_and_mydata_says_what_is_he
     assert document.name == "mydata.json"
     held = json.loads(document.data)
     assert held["telegram_id"] == bea.user.id
+
+
+async def test_a_typed_answer_takes_the_buttons_off_the_prompt_it_answered(tg: Sandbox) -> None:
+    cas = tg.person("Cas")
+    cas.send("/reflect")
+    q1 = await cas.expect("1/5")
+    cas.press("Partly", q1)
+    why = await cas.expect("What do you recognise")
+    assert {"◀ Back", "Skip ▶"} <= set(why.button_labels)
+    # Typed at the text step: the question's Skip and Back go, the new Done is there.
+    cas.send("Our team never shares what it learns.")
+    noted = await cas.expect("Noted ✓")
+    assert why.buttons == []
+    assert noted.button_labels == ["Done ✓"]
+    # More of the same answer: only the newest Done can be pressed.
+    cas.send("We meet, we nod.")
+    more = await cas.expect("Noted ✓")
+    assert noted.buttons == []
+    assert more.button_labels == ["Done ✓"]
+    cas.press("Done ✓", more)
+    q2 = await cas.expect("2/5")
+    assert {"Yes", "Partly", "No"} <= set(q2.button_labels)
+    # A choice typed instead of tapped answers its prompt too.
+    cas.send("yes")
+    q2why = await cas.expect("Why (or why not)?")
+    assert q2.buttons == []
+    assert {"◀ Back", "Skip ▶"} <= set(q2why.button_labels)
+    assert await latest(tg, cas) == {
+        "q1": "partly",
+        "q1why": "Our team never shares what it learns.\nWe meet, we nod.",
+        "q2": "yes",
+    }

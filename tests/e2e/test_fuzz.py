@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from bot.clock import ManualClock
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
+from store import inbox
 from store.privacy import everything
 from tests.conftest import ROOT
 from tests.e2e.conftest import MORNING
@@ -167,3 +168,41 @@ def test_random_updates_never_crash_strand_or_touch_anyone_else(
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         asyncio.run(play(steps, Path(folder)))
+
+
+FORGED_PAGES = {  # digits int() refuses ("²") or takes ("١"), too many, parts missing
+    "facilitator": [
+        "ans:q:q1:²", "ans:s:²:word", "ans:q:q1:١", "ans:q:q1:-1", "ans:q:q1: 1",
+        "ans:s:99999999999999999999:word", "ans:q", "ans:s:1", "ans:",
+    ],
+    "organiser": ["bcx:p:²", "bcx:p", "bcx:x:١", "bcx:r:+1", "bcx:p:99999999999999999999", "bcx:"],
+}  # fmt: skip
+
+
+async def test_forged_page_and_broadcast_presses_get_a_toast_and_park_nothing(
+    settings: Settings, tmp_path: Path, clock: ManualClock
+) -> None:
+    fenna_id, olivia_id = 9200001, 9200002
+    roles = settings.roles.model_copy(
+        update={"facilitators": [fenna_id], "organisers": [olivia_id]}
+    )
+    configured = settings.model_copy(update={"roles": roles})
+    async with Sandbox(configured, tmp_path / "f.sqlite3", clock=clock, poll_timeout=1) as tg:
+        fenna, olivia = tg.person("Fenna", user_id=fenna_id), tg.person("Olivia", user_id=olivia_id)
+        fenna.send("/answers")
+        olivia.send("/broadcasts")
+        pages = {
+            "facilitator": (fenna, await fenna.expect()),
+            "organiser": (olivia, await olivia.expect()),
+        }
+        for role, forged_data in FORGED_PAGES.items():
+            person, page = pages[role]
+            for data in forged_data:
+                toasts = len(person.user.toasts)
+                person.press_data(page, data)
+                await tg.world.wait_for(lambda p=person, n=toasts: len(p.user.toasts) > n)  # type: ignore[misc]
+        await tg.world.wait_for(lambda: not tg.world.updates)
+        await tg.dispatch()
+        for person in (fenna, olivia):
+            assert not any("went wrong" in m.shown_text for m in person.bot_messages())
+        assert await inbox.parked(tg.store) == []

@@ -188,6 +188,11 @@ async def test_webhook_bodies_that_are_not_one_update_get_400_and_the_bot_goes_o
         "update_id not an integer": b'{"update_id": "424245"}',
         "update_id a boolean": b'{"update_id": true}',
         "over 1 MiB": json.dumps(big).encode(),
+        "update_id past 64 bits": b'{"update_id": 9223372036854775808}',
+        "from.id past 64 bits": b'{"update_id": 424246, "message": {"message_id": 1, "date": 1,'
+        b' "chat": {"id": 1, "type": "private"}, "from": {"id": 9223372036854775808,'
+        b' "is_bot": false, "first_name": "X"}, "text": "hi"}}',
+        "a lone surrogate": b'{"update_id": 424247, "message": {"text": "\\ud800"}}',
     }
     db, port = tmp_path / "webhook.sqlite3", free_port()
     hook = f"http://127.0.0.1:{port}/hook"
@@ -214,3 +219,20 @@ async def test_webhook_bodies_that_are_not_one_update_get_400_and_the_bot_goes_o
     with sqlite3.connect(db) as conn:
         stored = [row[0] for row in conn.execute("SELECT update_id FROM inbox")]
     assert stored == [max(server.world.history)]  # only Ann's /start: nothing of the rest
+
+
+async def test_an_update_sqlite_cannot_take_is_parked_scrubbed_and_polling_goes_on(
+    tg: Sandbox,
+) -> None:
+    ann = tg.person("Ann")
+    chat = {"id": ann.user.id, "type": "private"}
+    giant = {"id": 2**63, "is_bot": False, "first_name": "Giant"}  # past SQLite's 64 bits
+    tg.world.push_update(message={"message_id": 2, "date": 1, "chat": chat, "from": giant})
+    ann.send("/start")
+    await ann.expect("What would you like to do?")
+    await tg.settle()
+    [parked] = await inbox.parked(tg.store)
+    assert parked.last_error == "unstorable: integer out of range"
+    assert parked.payload is not None
+    assert parked.payload["message"]["from"]["id"] == str(2**63)  # for an operator to read
+    assert not tg.world.updates  # confirmed: Telegram does not send it again

@@ -26,9 +26,12 @@ TOKEN = "777:OUTBOX-crash-test"
 REMINDERS = 200
 
 
-async def queue_due_reminders(store: Store, people: list[Person], session_id: str) -> None:
-    """Participants, each registered and owed one reminder that is already due."""
-    now = datetime.now(UTC)
+async def queue_due_reminders(
+    store: Store, people: list[Person], session_id: str, now: datetime | None = None
+) -> None:
+    """Participants, each registered and owed one reminder that is already due at `now`
+    (the bot's clock: the wall clock unless a test moves its own)."""
+    now = now or datetime.now(UTC)
     await known(store, people, now)
     for person in people:
         await store.execute(
@@ -117,7 +120,7 @@ async def test_every_reminder_once_despite_429s_and_500s(
         people = [tg.person(f"F{i:03d}") for i in range(60)]
         for person in people:
             tg.world.private_chat(person.user)
-        await queue_due_reminders(tg.store, people, settings.sessions[0].id)
+        await queue_due_reminders(tg.store, people, settings.sessions[0].id, clock.now())
         for _ in range(40):  # each round: time moves past every retry-after and backoff
             clock.advance(timedelta(minutes=10))
             await tg.dispatch()

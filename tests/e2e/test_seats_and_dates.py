@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from icalendar import Calendar
 
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
@@ -91,3 +92,21 @@ async def test_full_session_offers_room_elsewhere_and_says_waitlist_plainly(tg: 
     assert "Tweede sessie · do 28 jan, 16:00" in picker.button_labels
     cas.press("Tweede sessie · do 28 jan, 16:00", picker)
     await cas.expect("Welke naam mogen we gebruiken")
+    cas.press("Klaar ✓")
+    await cas.expect("Je e-mailadres?")
+    cas.send("cas@example.org")
+    await cas.expect("Bij welke organisatie")
+    cas.press("Overslaan ▶")
+    await cas.expect("En wat is je rol daar?")
+    cas.press("Overslaan ▶")
+    cas.press("Allebei", await cas.expect("Hoe ken je het onderwerp"))
+    cas.press("Ja, akkoord", await cas.expect("Mogen we je antwoorden"))
+    cas.press("✅ Bevestigen", await cas.expect("Je aanmelding"))
+    confirmed = await cas.expect("Je bent aangemeld voor Tweede sessie")
+    assert "donderdag 28 januari 2027, 16:00–17:30 (tijd in Amsterdam, UTC+1)" in (
+        confirmed.shown_text
+    )
+    calendar = await cas.expect("Zet het in je agenda")
+    assert calendar.document is not None
+    event = next(iter(Calendar.from_ical(calendar.document.data).walk("VEVENT")))
+    assert str(event["SUMMARY"]) == "Tweede sessie"

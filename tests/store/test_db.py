@@ -206,3 +206,10 @@ async def test_another_task_waits_for_the_turn_and_a_pause_lets_it_write(tmp_pat
         assert order == ["other", "turn"]
         rows = [r["v"] for r in await store.fetch_all("SELECT v FROM t ORDER BY rowid")]
         assert rows == ["turn", "other", "after"]
+
+
+def test_backing_up_a_file_that_is_no_database_is_one_clear_error(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.sqlite3"
+    notes.write_text("shopping list: eggs, flour\n" * 100)
+    with pytest.raises(StoreError, match=r"notes\.sqlite3: cannot back up"):
+        backup(notes, tmp_path / "copy.sqlite3")

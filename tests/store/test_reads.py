@@ -109,3 +109,21 @@ def test_an_erase_cut_short_by_a_crash_leaves_nothing_once_the_bot_starts(
     wal = db.with_name(db.name + "-wal")
     assert b"Quibblethwaite" in wal.read_bytes()
     assert asyncio.run(start()) == []
+
+
+async def test_what_is_deleted_soon_after_an_erase_leaves_no_copy_either(tmp_path: Path) -> None:
+    """An organiser's reply quoting the person was in flight at the erase: once it is
+    delivered (its row deleted), no copy of it stays in the files."""
+    db = tmp_path / "w.sqlite3"
+
+    def holding() -> list[str]:
+        return [p.name for p in tmp_path.iterdir() if b"Quibblethwaite" in p.read_bytes()]
+
+    async with Store(db) as store:
+        await add(store, "Quibblethwaite in flight")
+        async with store.transaction() as conn:
+            store.scrub_after_commit()
+            await conn.execute("DELETE FROM audit_log WHERE action = 'nobody'")
+        assert holding()  # the reply is still owed: it is there, and may be
+        await store.execute("DELETE FROM audit_log")  # …delivered and deleted
+        assert holding() == []

@@ -380,3 +380,123 @@ async def test_run_logs_the_warning_of_an_empty_settings_file(tmp_path: Path) ->
     text = line.decode()
     assert "level=WARNING" in text
     assert f"{path}: warning: no session is configured" in text
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "what"),
+    [
+        ("MOOC_BOT_ROLES__ORGANISERS", "1,2", "a list of ids looks like [1, 2]"),
+        ("MOOC_BOT_ROLES__ORGANISERS", "abc", "a list of ids looks like [1, 2]"),
+        ("MOOC_BOT_ROLES__ORGANISERS", "{", "a list of ids looks like [1, 2]"),
+        ("MOOC_BOT_SESSIONS", "garbage", 'a list of tables looks like [{"key": "value"}]'),
+        ("MOOC_BOT_ROLES", "{", 'a table looks like {"key": "value"}'),
+    ],
+)
+def test_a_variable_that_is_not_json_names_the_variable(
+    tmp_path: Path, variable: str, value: str, what: str
+) -> None:
+    code, err = mooc_bot(tmp_path, "check-config", env={variable: value})
+    assert code == 2
+    assert one_line(err) == f"{variable}: not valid JSON ({what})"
+
+
+NESTED = "x = " + "[" * 5000 + "]" * 5000 + "\n"
+
+
+@pytest.mark.parametrize(
+    "where", ["settings.toml", "en/strings.toml", "nl/strings.toml", "flows/reflection.toml"]
+)
+def test_toml_nested_too_deep_is_one_line(tmp_path: Path, content: Path, where: str) -> None:
+    path = tmp_path / where if where == "settings.toml" else content / where
+    path.write_text((SHIPPED if where == "settings.toml" else path.read_text()) + NESTED)
+    settings = ["--settings", str(path)] if where == "settings.toml" else []
+    code, err = mooc_bot(tmp_path, *settings, "check-config")
+    assert code == 2
+    assert one_line(err) == f"{path}: not valid TOML: nested too deep"
+
+
+def test_toml_nested_too_deep_in_front_matter_is_one_line(tmp_path: Path, content: Path) -> None:
+    path = content / "en" / "course" / "2-why.md"
+    path.write_text(path.read_text().replace("order = 2", "order = 2\n" + NESTED.strip(), 1))
+    code, err = mooc_bot(tmp_path, "check-content")
+    assert code == 2
+    assert one_line(err) == f"{path}: not valid TOML: nested too deep"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("starts_at", "9999-12-31T23:00:00-23:59"),  # its end overflowed in `run`
+        ("starts_at", "0001-01-01T00:00:00+00:00"),  # its reminders would
+        ("registration_closes_at", "9999-12-31T23:00:00-23:59"),
+    ],
+)
+def test_a_session_time_a_datetime_cannot_reach_is_refused(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    old = next(line for line in SHIPPED.splitlines() if line.startswith(f"{key} ="))
+    path = settings_with(tmp_path, old, f"{key} = {value}")
+    code, err = mooc_bot(tmp_path, "--settings", str(path), "check-config")
+    assert code == 2
+    assert one_line(err) == (
+        f"{path}:{line_of(path, key)}: sessions[0].{key}: "
+        f"must be in a year from 1900 to 9000 (got {value})"
+    )
+
+
+@pytest.mark.parametrize("flow", ["registration", "reflection", "broadcast", "after"])
+@pytest.mark.parametrize("command", ["check-config", "check-content"])
+def test_a_flow_the_bot_needs_must_be_there(
+    tmp_path: Path, content: Path, flow: str, command: str
+) -> None:
+    path = content / "flows" / f"{flow}.toml"
+    path.unlink()
+    code, err = mooc_bot(tmp_path, command)
+    assert code == 2
+    assert one_line(err) == f"{path}: missing (the bot needs the {flow} flow)"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "what"),
+    [
+        ("nan", "must be 0 or more seconds (got 'nan')"),  # was: never gave up
+        ("inf", "must be 0 or more seconds (got 'inf')"),
+        ("-1", "must be 0 or more seconds (got '-1')"),
+        ("soon", "not a number of seconds: 'soon'"),
+    ],
+)
+def test_give_up_after_must_be_a_finite_number_of_seconds(
+    capsys: pytest.CaptureFixture[str], seconds: str, what: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", "--give-up-after", seconds])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"mooc-bot run: error: argument --give-up-after: {what}"
+    )
+
+
+@pytest.mark.parametrize("token", ["", "  "])
+def test_a_token_set_but_empty_is_refused(tmp_path: Path, token: str) -> None:
+    code, err = mooc_bot(tmp_path, "check-config", env={"MOOC_BOT_TOKEN": token})
+    assert code == 2
+    assert one_line(err) == "MOOC_BOT_TOKEN is set but empty"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where"),
+    [
+        ("capacity = 100", "capacity = true", "sessions[0].capacity"),
+        ("duration_minutes = 90", "duration_minutes = false", "sessions[0].duration_minutes"),
+        ("organisers = []", "organisers = [true]", "roles.organisers[0]"),
+    ],
+)
+def test_true_or_false_is_not_a_number(tmp_path: Path, old: str, new: str, where: str) -> None:
+    path = settings_with(tmp_path, old, new)
+    code, err = mooc_bot(tmp_path, "--settings", str(path), "check-config")
+    assert code == 2
+    got = new.split("= ")[1].strip("[]").capitalize()
+    assert one_line(err) == (
+        f"{path}:{line_of(path, new.split(' =')[0])}: {where}: "
+        f"must be a number, not true or false (got {got})"
+    )

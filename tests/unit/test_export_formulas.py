@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,9 +49,16 @@ FLOWS = (CONTENT.flows["reflection"], CONTENT.flows["after"])
 TYPED_STEPS = {s.id for flow in FLOWS for s in flow.steps if s.question and s.kind is Kind.TEXT}
 
 
+WIDE = ("＝", "＋", "－", "＠", "﹦", "﹢", "﹣", "﹫")
+
+
 def could_run(cell: str) -> bool:
-    """What a spreadsheet may read as a formula: a trigger first, or after spaces."""
-    return cell.startswith(STARTS) or cell.lstrip().startswith(STARTS)
+    """What a spreadsheet may read as a formula: a trigger (or its full-width form)
+    first, or after spaces and invisible characters (a bidi mark, a zero-width space)."""
+    if cell.startswith(STARTS):
+        return True
+    visible = "".join(c for c in cell if not (c.isspace() or unicodedata.category(c) == "Cf"))
+    return bool(cell) and not cell.startswith("'") and visible.startswith(STARTS + WIDE)
 
 
 def unescaped(text: str) -> str:
@@ -68,6 +76,9 @@ def unescaped(text: str) -> str:
 @example("\u00a0-1")
 @example("\0")
 @example("")
+@example("\u202e=1")
+@example("\u200b+1")
+@example("＝1+1")
 def test_no_guarded_text_can_start_a_formula_and_it_only_ever_gains_an_apostrophe(
     text: str,
 ) -> None:
@@ -77,7 +88,7 @@ def test_no_guarded_text_can_start_a_formula_and_it_only_ever_gains_an_apostroph
     assert guard_formula(guarded) == guarded  # guarding twice adds nothing
 
 
-@given(st.text(alphabet="=+-@\t\r\0 \n\u3000'abc,;\"", max_size=8))
+@given(st.text(alphabet="=+-@\t\r\0 \n\u3000'abc,;\"\u202e\u200b＝﹫", max_size=8))
 def test_text_made_of_the_triggers_themselves_is_guarded_too(text: str) -> None:
     assert not could_run(guard_formula(text))
 

@@ -51,8 +51,20 @@ def test_the_deepest_update_allowed_is_read_one_deeper_is_not() -> None:
         (b'{"update_id": 1.5}', "no integer update_id"),
         (b'{"update_id": true}', "no integer update_id"),
         (b'{"update_id": 1, "x": "' + b"y" * MAX_UPDATE_BYTES + b'"}', "too large"),
+        (b'{"update_id": 9223372036854775808}', "integer out of range"),  # 2**63
+        (b'{"update_id": -9223372036854775809}', "integer out of range"),
+        (b'{"update_id": 1, "message": {"from": {"id": 9223372036854775808}}}', "out of range"),
+        (b'{"update_id": 1, "x": [1, 2, 99999999999999999999999]}', "integer out of range"),
+        (b'{"update_id": 1, "message": {"text": "\\ud800"}}', "not UTF-8"),  # a lone surrogate
+        (b'{"update_id": 1, "x": ["ok", "\\udfff"]}', "not UTF-8"),
+        (b'{"update_id": 1, "\\ud83d": 1}', "not UTF-8"),  # in a key too
     ],
 )
 def test_anything_else_is_refused_with_its_reason(body: bytes, reason: str) -> None:
     with pytest.raises(BadUpdate, match=reason):
         read_update(body)
+
+
+def test_the_edges_of_64_bits_and_a_whole_surrogate_pair_are_read() -> None:
+    body = b'{"update_id": 9223372036854775807, "a": -9223372036854775808, "b": "\\ud83c\\udf31"}'
+    assert read_update(body)["b"] == "🌱"
