@@ -88,11 +88,9 @@ class FollowUps:
                 due = session.ends_at + delay if delay and session else row.due_at
                 if row.due_at != due:
                     await outbox.move(store, row.id, due)
-        rows = await store.fetch_all(
-            "SELECT dedup_key FROM outbox WHERE kind IN (?, ?)", (FOLLOWUP, AFTER)
-        )
+        keys = await outbox.keys_of_kinds(store, (FOLLOWUP, AFTER))
         # kind:session:participant:start (session ids hold no colon)
-        owed = {tuple(row["dedup_key"].split(":")[1:3]) for row in rows}
+        owed = {tuple(key.split(":")[1:3]) for key in keys}
         added = 0
         for session in self.desk.settings.sessions:
             for registration in await registrations.for_session(store, session.id):

@@ -15,7 +15,7 @@ from bot.registration import Desk
 from bot.settings import Settings
 from store import audit, participants, registrations
 from store import privacy as store
-from store.db import Store, from_db
+from store.db import Store
 
 __all__ = ["due_for_deletion", "forget", "my_data", "purge"]
 
@@ -63,17 +63,15 @@ async def due_for_deletion(db: Store, settings: Settings, now: datetime) -> list
     ends = {s.id: s.starts_at + timedelta(minutes=s.duration_minutes) for s in settings.sessions}
     last = max(ends.values())
     their_end: dict[int, datetime] = {}
-    for row in await db.fetch_all("SELECT participant_id, session_id FROM registrations"):
-        end = ends.get(row["session_id"])
+    for pid, session_id in await registrations.every_session_of_everyone(db):
+        end = ends.get(session_id)
         if end is not None:
-            pid = row["participant_id"]
             their_end[pid] = max(their_end.get(pid, end), end)
-    due = []
-    for row in await db.fetch_all("SELECT telegram_id, joined_at FROM participants"):
-        end = their_end.get(row["telegram_id"], last)
-        if end <= cutoff and from_db(row["joined_at"]) <= cutoff:
-            due.append(int(row["telegram_id"]))
-    return due
+    return [
+        pid
+        for pid, joined in await participants.joined_times(db)
+        if their_end.get(pid, last) <= cutoff and joined <= cutoff
+    ]
 
 
 async def purge(desk: Desk, settings: Settings, now: datetime) -> int:

@@ -17,8 +17,8 @@ from bot.registration import Desk
 from bot.settings import SessionSettings
 from flows.replies import Button, Document, Out, Reply
 from flows.strings import Markup, Strings
-from store import answers, outbox, registrations
-from store.db import from_db, to_db
+from store import answers, outbox, registrations, session_times
+from store.db import to_db
 from store.outbox import OutboxItem
 from store.participants import Participant
 from store.registrations import RegistrationStatus
@@ -92,11 +92,9 @@ class Reminders:
 
         The new start is recorded last, so a crash half-way is redone at the next start.
         """
-        row = await self.store.fetch_one(
-            "SELECT starts_at FROM session_times WHERE session_id = ?", (session.id,)
-        )
+        last = await session_times.last_start(self.store, session.id)
         told = 0
-        if row is not None and from_db(row["starts_at"]) != session.starts_at:
+        if last is not None and last != session.starts_at:
             await outbox.cancel_keys(self.store, f"{REMINDER}:{session.id}:")
             await outbox.cancel_keys(self.store, f"{NUDGE}:{session.id}:")
             for registration in await registrations.for_session(self.store, session.id):
@@ -114,11 +112,7 @@ class Reminders:
                     for hook in self.desk.on_seated:  # reminders, follow-ups: anew
                         await hook(pid, session, now)
             await self.desk.dispatcher.wake()
-        await self.store.execute(
-            "INSERT INTO session_times (session_id, starts_at) VALUES (?, ?)"
-            " ON CONFLICT (session_id) DO UPDATE SET starts_at = excluded.starts_at",
-            (session.id, to_db(session.starts_at)),
-        )
+        await session_times.remember(self.store, session.id, session.starts_at)
         return told
 
 

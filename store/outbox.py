@@ -371,3 +371,10 @@ async def waiting_for_chat(store: Store) -> list[OutboxItem]:
         (WAITING_FOR_CHAT,),
     )
     return [_item(row) for row in rows]
+
+
+async def keys_of_kinds(store: Store, kinds: Sequence[str]) -> list[str]:
+    """The dedup keys of every row of these kinds, whatever their status."""
+    marks = ", ".join("?" * len(kinds))
+    rows = await store.fetch_all(f"SELECT dedup_key FROM outbox WHERE kind IN ({marks})", kinds)
+    return [row["dedup_key"] for row in rows]

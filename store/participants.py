@@ -170,3 +170,9 @@ async def count_nudge(store: Store, telegram_id: int) -> None:
         "UPDATE participants SET nudges_sent = nudges_sent + 1 WHERE telegram_id = ?",
         (telegram_id,),
     )
+
+
+async def joined_times(store: Store) -> list[tuple[int, datetime]]:
+    """When each participant first wrote."""
+    rows = await store.fetch_all("SELECT telegram_id, joined_at FROM participants")
+    return [(int(row["telegram_id"]), from_db(row["joined_at"])) for row in rows]

@@ -307,3 +307,9 @@ async def calendar_changes(store: Store, participant_id: int, session_id: str) -
         ),
     )
     return int(row[0]) if row else 0
+
+
+async def every_session_of_everyone(store: Store) -> list[tuple[int, str]]:
+    """(participant, session) of every registration, cancelled ones too."""
+    rows = await store.fetch_all("SELECT participant_id, session_id FROM registrations")
+    return [(int(row["participant_id"]), str(row["session_id"])) for row in rows]
