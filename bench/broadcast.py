@@ -142,7 +142,7 @@ async def run(mode: str, recipients: int, limit: int) -> Result:
 # The bot as a child process that reports its own peak RSS (MB) when it stops.
 _CHILD = """
 import resource, sys
-from bot.cli import main
+from bot.cli.main import main
 code = main(sys.argv[1:])
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, flush=True)
 sys.exit(code)

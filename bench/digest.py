@@ -15,15 +15,15 @@ from bench.export import in_child
 _CHILD = """
 import json, resource, sqlite3, sys, time
 from pathlib import Path
-from bot.settings import load_settings
-from bot.facilitator_cli import run_digest
+from bot.base.settings import load_settings
+from bot.cli.facilitator import run_digest
 from flows.content import load_content
 
 db, out = Path(sys.argv[1]), Path(sys.argv[2])
 settings = load_settings(None)
 content = load_content(settings.course.languages, settings.course.default_language,
                        root=settings.content_dir)
-import jinja2, bot.digest  # imported before the clock starts, as in a running bot
+import jinja2, bot.services.digest  # imported before the clock starts, as in a running bot
 began = time.perf_counter()
 run_digest(settings, content, out, None)
 digest = time.perf_counter() - began

@@ -110,15 +110,15 @@ async def seed(db: Path, people: int) -> None:
 _CHILD = """
 import asyncio, json, resource, sqlite3, sys, time
 from pathlib import Path
-from bot.settings import load_settings
-from bot.facilitator_cli import run_export
+from bot.base.settings import load_settings
+from bot.cli.facilitator import run_export
 from flows.content import load_content
 
 db, out = Path(sys.argv[1]), Path(sys.argv[2])
 settings = load_settings(None)
 content = load_content(settings.course.languages, settings.course.default_language,
                        root=settings.content_dir)
-import rustpy_xlsxwriter, bot.export  # imported before the clock starts, as in a running bot
+import rustpy_xlsxwriter, bot.reports.export  # imported before the clock starts
 began = time.perf_counter()
 run_export(settings, content, out, False)
 export = time.perf_counter() - began

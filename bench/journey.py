@@ -37,12 +37,12 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bot.logs import setup_logging
+from bot.base.settings import Settings, load_settings
 from bot.sandbox import BotApiServer, Person
 from bot.sandbox.harness import SANDBOX_TOKEN, Sandbox
 from bot.sandbox.limits import Limits
 from bot.sandbox.world import SimMessage
-from bot.settings import Settings, load_settings
+from bot.shell.logs import setup_logging
 from store import answers
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -39,12 +39,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.logs import setup_logging
+from bot.base.settings import Settings, load_settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox, known
 from bot.sandbox.limits import Faults, Limits
 from bot.sandbox.world import SimMessage, World
-from bot.settings import Settings, load_settings
+from bot.shell.logs import setup_logging
 from store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot.base.settings import load_settings
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Limits
 from bot.sandbox.world import SimMessage
-from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

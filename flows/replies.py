@@ -1,4 +1,4 @@
-"""What a flow answers, as plain values: bot/render.py turns them into Telegram calls."""
+"""What a flow answers, as plain values: bot/shell/render.py turns them into Telegram calls."""
 
 from __future__ import annotations
 

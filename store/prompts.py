@@ -1,7 +1,7 @@
 """Which message of a dialogue carries its buttons, per person (the newest one sent).
 
 The outbox notes it as it records a delivery (`outbox.mark_sent`, one write); a typed
-answer then takes those buttons off (bot/handlers/flows.py).
+answer then takes those buttons off (bot/shell/handlers/flows.py).
 """
 
 from __future__ import annotations

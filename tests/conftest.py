@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.settings import Settings, load_settings
+from bot.base.settings import Settings, load_settings
 from store.db import Store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.settings import SessionSettings
+from bot.base.settings import SessionSettings
 from store import participants, registrations
 from store.db import Store
 from store.registrations import Details

@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from bot.app import build_application, running
-from bot.clock import Clock
-from bot.context import BotApp
+from bot.base.clock import Clock
+from bot.base.settings import SessionSettings, Settings
 from bot.sandbox.limits import Faults, Limits
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import Person
 from bot.sandbox.world import SimChat, World
-from bot.settings import SessionSettings, Settings
+from bot.shell.app import build_application, running
+from bot.shell.context import BotApp
 from store import participants
 from store.db import Store
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp.web_request import FileField
 
+from bot.base.telegram_html import utf16_len
 from bot.sandbox.limits import RateGate
 from bot.sandbox.params import ApiError, Params, bad_request, formatted, keyboard
-from bot.sandbox.telegram_html import utf16_len
 from bot.sandbox.world import GROUP_TYPES, QUERY_TIMEOUT, SimChat, SimMessage, World
 
 __all__ = ["METHODS", "Context"]

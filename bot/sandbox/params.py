@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from aiohttp.web_request import FileField
 
-from bot.sandbox.telegram_html import HtmlError, parse_html, utf16_len
+from bot.base.telegram_html import HtmlError, parse_html, utf16_len
 
 __all__ = ["ApiError", "Params", "bad_request", "formatted", "keyboard"]
 

@@ -13,14 +13,14 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from bot.logs import setup_logging
+from bot.base.settings import Settings
 from bot.sandbox.demo import PRESETS, past_session, seat_past_session
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.styled import styled
 from bot.sandbox.users import Person
 from bot.sandbox.world import SimMessage
-from bot.settings import Settings
+from bot.shell.logs import setup_logging
 
 __all__ = ["Terminal", "run_sandbox"]
 

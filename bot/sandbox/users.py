@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from bot.base.telegram_html import utf16_len
 from bot.sandbox.limits import Faults, Limits
-from bot.sandbox.telegram_html import utf16_len
 from bot.sandbox.world import SimChat, SimMessage, SimUser, World
 
 __all__ = ["Person", "add_sim_routes", "message_view"]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
 
 # A weekday morning in Amsterdam (10:00): daytime, before the shipped session.
 MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
+from bot.cli.main import main
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
 from store import audit, registrations
 from store.registrations import RegistrationStatus
 from tests.conftest import ROOT

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from telegram.error import Forbidden
 
-from bot.cli import _outbox
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
+from bot.cli.main import _outbox
 from bot.sandbox.harness import Sandbox, known
-from bot.settings import Settings
 from store import logins, outbox, participants
 from store import roles as role_store
 from store.outbox import WAITING_FOR_CHAT, OutboxStatus

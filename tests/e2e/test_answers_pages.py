@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
+from bot.base.telegram_html import utf16_len
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.sandbox.telegram_html import utf16_len
-from bot.settings import Settings
 from tests.e2e.test_facilitators import configured, facilitator
 
 # 18 code points, 28 UTF-16 units: a person at a laptop (4 code points, 7 units), party

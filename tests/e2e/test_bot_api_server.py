@@ -2,7 +2,7 @@
 
 Most checks go through python-telegram-bot's own Bot, so they prove the library
 maps our answers to the exceptions it raises against Telegram. Each runs over
-PTB's own httpx requests and over the bot's aiohttp requests (`bot/http.py`), so
+PTB's own httpx requests and over the bot's aiohttp requests (`bot/shell/http.py`), so
 the two are proven to behave alike.
 """
 
@@ -35,10 +35,10 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.clock import ManualClock
-from bot.http import AiohttpRequest
+from bot.base.clock import ManualClock
 from bot.sandbox import BotApiServer, Person, SimMessage, World
 from bot.sandbox.harness import SANDBOX_TOKEN
+from bot.shell.http import AiohttpRequest
 
 QUERY_TOO_OLD = {
     "ok": False,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
 from flows.when import long_date_time
 from store import audit, registrations
 from store import broadcasts as broadcast_store

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from icalendar import Calendar
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person, SimMessage
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
 from store import outbox, registrations
 from store.outbox import OutboxStatus
 from store.registrations import RegistrationStatus

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person, SimMessage
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
 from store import outbox, participants
 from store.outbox import OutboxStatus
 

@@ -7,11 +7,11 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from bot.clock import ManualClock
-from bot.facilitator_cli import run_digest
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
+from bot.cli.facilitator import run_digest
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
 from flows.content import load_content
 from store import outbox
 from tests.e2e.test_facilitators import FACILITATOR, configured, text_answer

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.privacy import purge
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
+from bot.services.privacy import purge
 from store import participants
 from tests.e2e.test_facilitators import configured, reflect
 from tests.e2e.test_registration import sign_up

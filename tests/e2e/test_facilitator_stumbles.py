@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.clock import ManualClock
-from bot.render import shown_length
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
+from bot.shell.render import shown_length
 from store import participants, registrations
 from store import roles as role_store
 from store.registrations import Details

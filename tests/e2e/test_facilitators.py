@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from bot.clock import ManualClock
-from bot.privacy import purge
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
+from bot.services.privacy import purge
 from store import audit, participants, registrations
 from store.privacy import everything
 from store.registrations import RegistrationStatus

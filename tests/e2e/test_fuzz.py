@@ -22,10 +22,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings, load_settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings, load_settings
 from store import inbox
 from store.privacy import everything
 from tests.conftest import ROOT

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
 from store import audit
 from store import roles as role_store
 from store.audit import AuditEntry

@@ -19,10 +19,10 @@ import pytest
 from icalendar import Calendar
 from openpyxl import load_workbook
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
 from store import logins, participants, registrations
 from store.registrations import RegistrationStatus
 from tests.e2e.test_course import CARDS_PER_SECTION, read_section

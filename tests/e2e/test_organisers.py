@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.world import SimMessage
-from bot.settings import Settings
 from store import audit, outbox
 from store import broadcasts as broadcast_store
 from store.broadcasts import BroadcastStatus

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.dispatcher import SENDERS
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import BotApiServer, Person
 from bot.sandbox.harness import Sandbox, known
 from bot.sandbox.limits import Faults, Limits
-from bot.settings import Settings
+from bot.services.dispatcher import SENDERS
 from store import broadcasts as broadcast_store
 from store import outbox
 from store.db import Store

@@ -21,10 +21,10 @@ from bench.people_first import (
     queue_broadcast,
     seed,
 )
+from bot.base.settings import Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Faults, Limits
-from bot.settings import Settings
 
 TIMEOUT = 60.0  # per answer: generous, a stuck reply fails the test, a slow one does not
 RECIPIENTS = 1000  # at 25 a second: 40 s of broadcast, far more than the people need

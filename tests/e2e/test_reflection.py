@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import Settings
 from store import answers
 
 TRICKY = "It's 🌱 <b>partly</b> & שלום עולם — مرحبا\n  indented line"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from icalendar import Calendar
 
-from bot.clock import ManualClock
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox import Person, SimMessage
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Limits
-from bot.settings import Settings
 from store import logins, outbox, registrations
 from store.registrations import RegistrationStatus
 
@@ -137,7 +137,7 @@ async def test_empty_pool_alerts_the_organisers_once_and_logins_follow_after_imp
         await tg.dispatch()
         assert sum("pool of MOOC login" in m.shown_text for m in olivia.bot_messages()) == 1
         await logins.add_codes(tg.store, ["NEW-1", "NEW-2"], clock.now())
-        from bot.registration import hand_out_waiting_logins
+        from bot.services.registration import hand_out_waiting_logins
 
         assert await hand_out_waiting_logins(tg.store, clock.now()) == 2
         clock.advance(timedelta(minutes=1))

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.inbox import TRIES
-from bot.render import PATIENCE
+from bot.base.clock import ManualClock
+from bot.base.settings import Settings
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Faults
-from bot.settings import Settings
+from bot.shell.inbox import TRIES
+from bot.shell.render import PATIENCE
 from store import inbox, participants
 from store.participants import ParticipantStatus
 
@@ -52,7 +52,7 @@ async def test_an_update_whose_handler_keeps_failing_is_parked_and_the_next_one_
     ann.send("/start")
     await ann.expect("What would you like to do?")
     await tg.store.execute(BROKEN)  # every update of hers now fails in its handler
-    with caplog.at_level(logging.WARNING, logger="bot.inbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.shell.inbox"):
         ann.send("/help")
         sorry = await ann.expect("Sorry, something went wrong")
     assert "your progress is saved" in sorry.shown_text
@@ -75,7 +75,7 @@ async def test_refused_set_my_commands_is_a_warning_not_a_crash(
     settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     faults = Faults(fail_methods={"setMyCommands"})
-    with caplog.at_level(logging.WARNING, logger="bot.app"):
+    with caplog.at_level(logging.WARNING, logger="bot.shell.app"):
         async with Sandbox(settings, tmp_path / "db.sqlite3", faults=faults, poll_timeout=1) as tg:
             ann = tg.person("Ann")
             ann.send("/start")

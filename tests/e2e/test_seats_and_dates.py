@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from icalendar import Calendar
 
+from bot.base.settings import SessionText, Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.settings import SessionText, Settings
 from store import registrations
 from store.registrations import RegistrationStatus
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.content_check import check_content
+from bot.cli.content_check import check_content
+from bot.cli.main import main
 from tests.conftest import ROOT
 
 

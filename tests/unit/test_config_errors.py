@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.sandbox import BotApiServer
 from tests.conftest import ROOT
 
@@ -202,7 +202,7 @@ def test_a_broken_expression_in_the_digest_template_names_file_and_line(
     assert code == 2
     assert one_line(err) == (
         f"{path}:{line}: fails on sample data: "
-        "'bot.digest.QuestionDigest object' has no attribute 'titel'"
+        "'bot.services.digest.QuestionDigest object' has no attribute 'titel'"
     )
 
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.render import keyboard, split_html
-from bot.sandbox.telegram_html import HtmlError, parse_html, utf16_len
+from bot.base.telegram_html import HtmlError, parse_html, utf16_len
+from bot.shell.render import keyboard, split_html
 from flows.content import ContentError, load_content
 from flows.menu import main_menu, welcome
 from flows.replies import Button

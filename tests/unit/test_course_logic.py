@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sandbox.telegram_html import parse_html
+from bot.base.telegram_html import parse_html
 from flows.content import load_content
 from flows.course import CourseAction, Progress, navigate
 from flows.drip import QuietHours, drip_offer

@@ -12,7 +12,7 @@ import re
 import shlex
 import tomllib
 
-from bot.cli import _parser
+from bot.cli.main import _parser
 from tests.conftest import ROOT
 
 GUIDE = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
@@ -62,7 +62,7 @@ def test_the_unit_runs_the_installed_bot_and_stops_it_with_sigterm() -> None:
 
 
 def test_the_webhook_settings_in_the_guide_are_valid() -> None:
-    from bot.settings import BotSettings
+    from bot.base.settings import BotSettings
 
     block = re.search(r"```toml\n(.*?)```", GUIDE, flags=re.S)
     assert block is not None

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 
-from bot.collected import Collected, collect
-from bot.export import guard_formula, roster_xlsx, write_exports
+from bot.reports.collected import Collected, collect
+from bot.reports.export import guard_formula, roster_xlsx, write_exports
 from flows.content import Content, load_content
 from flows.engine import Kind
 from store import answers, course, participants, registrations

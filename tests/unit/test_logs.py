@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.logs import RedactSecrets
+from bot.shell.logs import RedactSecrets
 
 
 def test_secret_is_redacted_in_messages_and_tracebacks() -> None:
@@ -27,10 +27,10 @@ def test_secret_is_redacted_in_messages_and_tracebacks() -> None:
 
 
 def test_fields_of_an_event_are_redacted_and_quoted() -> None:
-    from bot.logs import LogfmtFormatter
+    from bot.shell.logs import LogfmtFormatter
 
     secret = "123:ABCDEF"
-    record = logging.LogRecord("bot.serve", logging.INFO, __file__, 1, "started", None, None)
+    record = logging.LogRecord("bot.shell.serve", logging.INFO, __file__, 1, "started", None, None)
     record.fields = {"url": f"https://bot.example.org/{secret}", "note": 'a "b" c'}
     RedactSecrets([secret]).filter(record)
     line = LogfmtFormatter().format(record)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.telegram_html import parse_html, utf16_len
+from bot.base.telegram_html import parse_html, utf16_len
 from flows.content import load_content
 from flows.menu import MenuAction, greeting, main_menu, welcome
 from flows.replies import Reply

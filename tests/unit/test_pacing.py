@@ -10,7 +10,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.pacing import LATE, MARGIN, PER_CHAT_INTERVAL, WINDOW, Pacer, PacerCore
+from bot.services.pacing import LATE, MARGIN, PER_CHAT_INTERVAL, WINDOW, Pacer, PacerCore
 
 # (seconds after the previous request, chat, urgent)
 Plan = list[tuple[float, int, bool]]

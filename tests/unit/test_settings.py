@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import BotMode, SettingsError, load_settings
+from bot.base.settings import BotMode, SettingsError, load_settings
 from tests.conftest import ROOT
 
 SHIPPED = (ROOT / "settings.toml").read_text()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.base.telegram_html import parse_html
 from bot.sandbox.styled import styled
-from bot.sandbox.telegram_html import parse_html
 
 
 def spans(html: str) -> tuple[str, dict[str, str]]:

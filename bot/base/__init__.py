@@ -1,0 +1,1 @@
+"""What every layer of bot/ shares, without Telegram: settings, the clock, Telegram-HTML checks."""

@@ -1,0 +1,1 @@
+"""The facilitators' read side (no telegram import): what was collected, exports, statistics."""

@@ -1,0 +1,1 @@
+"""The application services, with no telegram import: registration, reminders, drips, the outbox."""

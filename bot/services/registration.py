@@ -1,0 +1,362 @@
+"""The registration desk: registering, confirming, MOOC logins, waitlist promotions.
+
+What is said right away (the confirmation) is returned as replies; what is owed
+to someone else or later (a promotion, a login that follows, an alert to the
+organisers) is an outbox row, so it survives a restart and is sent once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.base.settings import SessionSettings, Settings
+from bot.services.calendar import cancelled_ics, session_ics
+from bot.services.dispatcher import Dispatcher, PatientKind, Postpone, QuietKind
+from flows.content import Content
+from flows.replies import Document, Out, Reply
+from flows.sessions import session_when
+from flows.strings import Markup, Strings
+from store import logins, outbox, registrations
+from store import roles as role_store
+from store.db import Store
+from store.outbox import OutboxItem, OutboxStatus
+from store.participants import Participant
+from store.registrations import Details, Registration, RegistrationStatus
+from store.roles import Role
+
+__all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk", "Seats", "hand_out_waiting_logins"]
+
+SeatHook = Callable[[int, SessionSettings, datetime], Awaitable[None]]
+PROMOTED = "promoted"
+LOGIN = "login"
+ALERT = "alert"
+
+
+@dataclass(frozen=True)
+class Seats:
+    """What is left of a session: free places (None: no limit) and who waits."""
+
+    free: int | None
+    waiting: int
+
+    @property
+    def full(self) -> bool:
+        return self.free == 0
+
+    def line(self, strings: Strings) -> str:
+        """'12 places left' or 'full: waitlist, you would be number 4'."""
+        if self.free is None:
+            return strings("registration.seats_open")
+        if self.full:
+            return strings("registration.seats_full", position=self.waiting + 1)
+        if self.free == 1:
+            return strings("registration.seats_one")
+        return strings("registration.seats_left", n=self.free)
+
+
+class Desk:
+    """Registration logic shared by the handlers, the outbox and the command line."""
+
+    def __init__(
+        self, settings: Settings, store: Store, content: Content, dispatcher: Dispatcher
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.content = content
+        self.dispatcher = dispatcher
+        # Called when someone gets a seat (reminders start) or loses it (they stop).
+        self.on_seated: list[SeatHook] = []
+        self.on_unseated: list[SeatHook] = []
+
+    # --- sessions -----------------------------------------------------------------
+
+    def session(self, session_id: str) -> SessionSettings | None:
+        return next((s for s in self.settings.sessions if s.id == session_id), None)
+
+    async def seat(
+        self, participant_id: int, session_id: str
+    ) -> tuple[SessionSettings, Registration] | None:
+        """The session and the participant's seat in it, if they hold one (not waitlisted)."""
+        session = self.session(session_id)
+        if session is None:
+            return None
+        for registration in await registrations.live(self.store, participant_id):
+            if registration.session_id == session.id and registration.status in (
+                RegistrationStatus.REGISTERED,
+                RegistrationStatus.ATTENDED,  # marked early: still seated, still reminded
+            ):
+                return session, registration
+        return None
+
+    def open_sessions(self, now: datetime) -> list[SessionSettings]:
+        return [s for s in self.settings.sessions if s.is_open(now)]
+
+    async def seats(self, session: SessionSettings) -> Seats:
+        counts = await registrations.counts(self.store, session.id)
+        seated = counts.get(RegistrationStatus.REGISTERED, 0)
+        seated += counts.get(RegistrationStatus.ATTENDED, 0)
+        waiting = counts.get(RegistrationStatus.WAITLISTED, 0)
+        if session.capacity is None:
+            return Seats(None, waiting)
+        return Seats(max(session.capacity - seated, 0), waiting)
+
+    def when(self, session: SessionSettings, strings: Strings) -> str:
+        return session_when(
+            session.starts_at, session.ends_at - session.starts_at, session.zone, strings
+        )
+
+    # --- registering ------------------------------------------------------------------
+
+    async def register(
+        self, participant: Participant, session: SessionSettings, details: Details, now: datetime
+    ) -> list[Out]:
+        """Register (or waitlist); the replies: confirmation, calendar file, login."""
+        strings = self.content.strings(participant.language)
+        registration, created = await registrations.register(
+            self.store,
+            participant_id=participant.telegram_id,
+            session_id=session.id,
+            capacity=session.capacity,
+            details=details,
+            now=now,
+        )
+        if not created:
+            return [Reply(strings("registration.updated"), edit=True)]
+        if registration.status is RegistrationStatus.REGISTERED:
+            for hook in self.on_seated:
+                await hook(participant.telegram_id, session, now)
+        pid = participant.telegram_id
+        changes = await registrations.calendar_changes(self.store, pid, session.id)
+        replies = self.confirmation(participant, registration, session, now, changes=changes)
+        return [*replies, *await self.login(participant, session, now)]
+
+    def confirmation(
+        self,
+        participant: Participant,
+        registration: Registration,
+        session: SessionSettings,
+        now: datetime,
+        *,
+        changes: int = 0,
+    ) -> list[Out]:
+        strings = self.content.strings(participant.language)
+        when = self.when(session, strings)
+        if registration.status is RegistrationStatus.WAITLISTED:
+            text = strings(
+                "registration.waitlisted",
+                title=session.title_in(strings.language),
+                position=registration.position or 0,
+                when=Markup(when),
+            )
+            return [Reply(text)]
+        join_now = session.join_url_timing == "now" and bool(session.join_url)
+        join = (
+            strings("registration.join_now", url=session.join_url)
+            if join_now
+            else strings("registration.join_later")
+        )
+        text = strings(
+            "registration.confirmed",
+            title=session.title_in(strings.language),
+            when=Markup(when),
+            join=Markup(join),
+        )
+        ics = session_ics(
+            session,
+            participant.telegram_id,
+            now,
+            with_join_url=join_now,
+            language=strings.language,
+            changes=changes,
+        )
+        return [
+            Reply(text),
+            Document(f"{session.id}.ics", ics, strings("registration.ics_caption")),
+        ]
+
+    async def login(
+        self, participant: Participant, session: SessionSettings, now: datetime
+    ) -> list[Out]:
+        """Their MOOC login: a code from the pool, the URL alone without a pool, or 'follows'."""
+        strings = self.content.strings(participant.language)
+        code = await logins.assign(self.store, participant.telegram_id, now)
+        if code is not None:
+            return [Reply(strings("registration.login", code=code, url=session.mooc_url))]
+        if await logins.total(self.store) == 0:
+            return [Reply(strings("registration.login_url_only", url=session.mooc_url))]
+        await self.alert_organisers(now)
+        return [Reply(strings("registration.login_follows"))]
+
+    async def restore_promises(self, participant: Participant, now: datetime) -> None:
+        """They had blocked the bot (which cancelled what was owed) and are back: owe it again."""
+        for registration in await registrations.live(self.store, participant.telegram_id):
+            session = self.session(registration.session_id)
+            if session is None or registration.status is not RegistrationStatus.REGISTERED:
+                continue
+            for hook in self.on_seated:
+                await hook(participant.telegram_id, session, now)
+        owed = await outbox.for_participant(self.store, participant.telegram_id)
+        cancelled_login = any(r.kind == LOGIN and r.status is OutboxStatus.CANCELLED for r in owed)
+        if cancelled_login:
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{LOGIN}:{participant.telegram_id}",
+                participant_id=participant.telegram_id,
+                chat_id=participant.chat_id,
+                kind=LOGIN,
+                due_at=now,
+                now=now,
+            )
+        await self.dispatcher.wake()
+
+    async def alert_organisers(self, now: datetime) -> None:
+        """Tell every organiser (of settings.toml and granted) the pool is empty, once each —
+        once per pool size, not per participant."""
+        size = await logins.total(self.store)
+        granted = [
+            g.telegram_id for g in await role_store.grants(self.store) if g.role is Role.ORGANISER
+        ]
+        for organiser in dict.fromkeys([*self.settings.roles.organisers, *granted]):
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{ALERT}:logins-empty:{size}:{organiser}",
+                participant_id=organiser,
+                kind=ALERT,
+                due_at=now,
+                now=now,
+                payload={"alert": "logins_exhausted"},
+            )
+        await self.dispatcher.wake()
+
+    async def cancel(
+        self, participant: Participant, session: SessionSettings, now: datetime
+    ) -> bool:
+        """Cancel; whoever moves up from the waitlist is told through the outbox."""
+        cancelled, promoted = await registrations.cancel(
+            self.store, participant.telegram_id, session.id, session.capacity, now
+        )
+        if cancelled is not None:
+            for hook in self.on_unseated:
+                await hook(participant.telegram_id, session, now)
+        await self.announce_promotions(promoted, now)
+        return cancelled is not None
+
+    async def cancellation(
+        self, participant: Participant, session: SessionSettings, now: datetime
+    ) -> Document:
+        """The calendar file that takes the event out of their calendar (after `cancel`)."""
+        strings = self.content.strings(participant.language)
+        pid = participant.telegram_id
+        changes = await registrations.calendar_changes(self.store, pid, session.id)
+        ics = cancelled_ics(session, pid, now, changes=changes, language=strings.language)
+        return Document(f"{session.id}.ics", ics, strings("registration.ics_cancel_caption"))
+
+    async def waiting_alerts(self, participant: Participant, now: datetime) -> list[Out]:
+        """Alerts kept for an organiser who had not written to the bot: shown now, once."""
+        taken = await outbox.take_pending(self.store, participant.telegram_id, ALERT, now)
+        alert = AlertKind(self)
+        replies: list[Out] = []
+        for item in taken:
+            shown = await alert.render(item, participant, now)
+            if isinstance(shown, Sequence):
+                replies.extend(shown)
+        return replies
+
+    async def announce_promotions(self, promoted: Sequence[Registration], now: datetime) -> None:
+        for registration in promoted:
+            session = self.session(registration.session_id)
+            if session is not None:
+                for hook in self.on_seated:
+                    await hook(registration.participant_id, session, now)
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{PROMOTED}:{registration.id}",
+                participant_id=registration.participant_id,
+                kind=PROMOTED,
+                due_at=now,
+                now=now,
+                payload={"session": registration.session_id},
+            )
+        if promoted:
+            await self.dispatcher.wake()
+
+
+async def hand_out_waiting_logins(store: Store, now: datetime) -> int:
+    """After an import: a code for everyone still waiting, sent through the outbox.
+
+    Safe from another process (the command line): the running bot's dispatcher
+    picks the rows up within a minute.
+    """
+    handed = 0
+    for participant_id in await logins.waiting(store):
+        if await logins.assign(store, participant_id, now) is None:
+            break
+        await outbox.enqueue(
+            store,
+            dedup_key=f"{LOGIN}:{participant_id}",
+            participant_id=participant_id,
+            kind=LOGIN,
+            due_at=now,
+            now=now,
+        )
+        handed += 1
+    return handed
+
+
+class PromotedKind(QuietKind):
+    """Outbox kind: 'a place came free and you're in', with the full confirmation."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | None:
+        seat = await self.desk.seat(participant.telegram_id, str(item.payload.get("session")))
+        if seat is None:
+            return None  # cancelled again in the meantime
+        session, registration = seat
+        strings = self.desk.content.strings(participant.language)
+        changes = await registrations.calendar_changes(
+            self.desk.store, participant.telegram_id, session.id
+        )
+        return [
+            Reply(strings("registration.promoted")),
+            *self.desk.confirmation(participant, registration, session, now, changes=changes),
+        ]
+
+
+class LoginKind(QuietKind):
+    """Outbox kind: the MOOC login that 'follows' once codes were imported."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | None:
+        code = await logins.code_for(self.desk.store, participant.telegram_id)
+        if code is None:
+            return None
+        live = await registrations.live(self.desk.store, participant.telegram_id)
+        session = self.desk.session(live[0].session_id) if live else None
+        url = session.mooc_url if session else ""
+        strings = self.desk.content.strings(participant.language)
+        return [Reply(strings("registration.login", code=code, url=url))]
+
+
+class AlertKind(PatientKind):
+    """Outbox kind: a warning to an organiser (e.g. the login pool is empty); it waits for
+    an organiser who has not written to the bot yet, and comes at their /start."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | None:
+        strings = self.desk.content.strings(participant.language)
+        waiting = len(await logins.waiting(self.desk.store))
+        return [Reply(strings("registration.logins_exhausted", waiting=waiting))]

@@ -1,0 +1,209 @@
+"""Session reminders, the reflection nudge and 'the session has moved', all as outbox rows.
+
+Keys: `reminder:<session>:<participant>:<minutes before>`, `nudge:<session>:<participant>`,
+`moved:<session>:<new start>:<participant>`. Only reminders that still lie in
+the future are queued; a reminder that fell due while the bot was down is sent
+if the session has not started yet, and recorded as missed otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from bot.base.settings import SessionSettings
+from bot.services.calendar import session_ics
+from bot.services.dispatcher import Missed, Postpone, QuietKind
+from bot.services.registration import Desk
+from flows.replies import Button, Document, Out, Reply
+from flows.strings import Markup, Strings
+from store import answers, outbox, registrations, session_times
+from store.db import to_db
+from store.outbox import OutboxItem
+from store.participants import Participant
+from store.registrations import RegistrationStatus
+
+__all__ = ["MOVED", "NUDGE", "REMINDER", "Reminders"]
+
+REMINDER = "reminder"
+NUDGE = "nudge"
+MOVED = "moved"
+
+
+def _soon(strings: Strings, left: timedelta) -> str:
+    """How far off the start is, in words — from now, so a late reminder still tells the truth."""
+    minutes = max(1, round(left.total_seconds() / 60))
+    if minutes >= 36 * 60:
+        return strings("reminders.days", n=round(minutes / (24 * 60)))
+    if minutes >= 20 * 60:
+        return strings("reminders.tomorrow")
+    if 50 <= minutes <= 70:
+        return strings("reminders.hour")
+    if minutes > 70:
+        return strings("reminders.hours", n=round(minutes / 60))
+    return strings("reminders.minutes", n=minutes)
+
+
+class Reminders:
+    """Schedules, cancels and re-times a participant's reminders; renders them when due."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.store = desk.store
+        self.settings = desk.settings
+
+    async def schedule(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
+        """Queue each reminder that still lies in the future, and the nudge."""
+        # The start time is part of the key: a moved session gets its reminders anew.
+        stamp = int(session.starts_at.timestamp())
+        for offset in self.settings.reminders.offsets:
+            due = session.starts_at - offset
+            if due <= now:
+                continue
+            minutes = int(offset.total_seconds() // 60)
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{REMINDER}:{session.id}:{participant_id}:{minutes}:{stamp}",
+                participant_id=participant_id,
+                kind=REMINDER,
+                due_at=due,
+                now=now,
+                payload={"session": session.id, "minutes": minutes},
+            )
+        nudge_at = session.starts_at - self.settings.reminders.nudge_before
+        if nudge_at > now:
+            await outbox.enqueue(
+                self.store,
+                dedup_key=f"{NUDGE}:{session.id}:{participant_id}:{stamp}",
+                participant_id=participant_id,
+                kind=NUDGE,
+                due_at=nudge_at,
+                now=now,
+                payload={"session": session.id},
+            )
+        await self.desk.dispatcher.wake()
+
+    async def cancel(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
+        await outbox.cancel_keys(self.store, f"{REMINDER}:{session.id}:{participant_id}:")
+        await outbox.cancel_keys(self.store, f"{NUDGE}:{session.id}:{participant_id}:")
+
+    async def retime(self, session: SessionSettings, now: datetime) -> int:
+        """At start: if the session's time changed, re-queue its reminders and tell people once.
+
+        The new start is recorded last, so a crash half-way is redone at the next start.
+        """
+        last = await session_times.last_start(self.store, session.id)
+        told = 0
+        if last is not None and last != session.starts_at:
+            await outbox.cancel_keys(self.store, f"{REMINDER}:{session.id}:")
+            await outbox.cancel_keys(self.store, f"{NUDGE}:{session.id}:")
+            for registration in await registrations.for_session(self.store, session.id):
+                pid = registration.participant_id
+                told += await outbox.enqueue(
+                    self.store,
+                    dedup_key=f"{MOVED}:{session.id}:{to_db(session.starts_at)}:{pid}",
+                    participant_id=pid,
+                    kind=MOVED,
+                    due_at=now,
+                    now=now,
+                    payload={"session": session.id},
+                )
+                if registration.status is RegistrationStatus.REGISTERED:
+                    for hook in self.desk.on_seated:  # reminders, follow-ups: anew
+                        await hook(pid, session, now)
+            await self.desk.dispatcher.wake()
+        await session_times.remember(self.store, session.id, session.starts_at)
+        return told
+
+
+class ReminderKind(QuietKind):
+    def __init__(self, reminders: Reminders) -> None:
+        self.reminders = reminders
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | Missed | None:
+        desk = self.reminders.desk
+        seat = await desk.seat(participant.telegram_id, str(item.payload.get("session")))
+        if seat is None:
+            return None
+        session = seat[0]
+        if now >= session.starts_at:
+            return Missed()
+        strings = desk.content.strings(participant.language)
+        minutes = int(item.payload.get("minutes", 0))
+        text = strings(
+            "reminders.text",
+            title=session.title_in(strings.language),
+            soon=Markup(_soon(strings, session.starts_at - now)),
+            when=Markup(desk.when(session, strings)),
+        )
+        if minutes <= 60 and session.join_url:
+            text += "\n" + strings("reminders.join", url=session.join_url)
+        # The session id rides along and is checked at the press (an old reminder is stale).
+        cant = Button(strings.plain("reminders.cant_make_it"), f"reg:c:{session.id}")
+        return [Reply(text, ((cant,),))]
+
+
+class NudgeKind(QuietKind):
+    def __init__(self, reminders: Reminders) -> None:
+        self.reminders = reminders
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | Missed | None:
+        desk = self.reminders.desk
+        seat = await desk.seat(participant.telegram_id, str(item.payload.get("session")))
+        if seat is None or participant.drips_paused:
+            return None
+        session = seat[0]
+        if now >= session.starts_at:
+            return Missed()
+        answered = await answers.questions_answered(
+            desk.store, participant.telegram_id, "reflection"
+        )
+        questions = desk.content.question_ids
+        if len(answered) >= len(questions):
+            return None
+        strings = desk.content.strings(participant.language)
+        button = Button(strings.plain("reminders.nudge_button"), "menu:reflect")
+        text = strings("reminders.nudge", answered=len(answered), questions=len(questions))
+        return [Reply(text, ((button,),))]
+
+
+class MovedKind(QuietKind):
+    def __init__(self, reminders: Reminders) -> None:
+        self.reminders = reminders
+
+    async def render(
+        self, item: OutboxItem, participant: Participant, now: datetime
+    ) -> Sequence[Out] | Postpone | Missed | None:
+        desk = self.reminders.desk
+        session = desk.session(str(item.payload.get("session", "")))
+        if session is None or now >= session.starts_at:
+            return None
+        strings = desk.content.strings(participant.language)
+        text = strings(
+            "reminders.moved",
+            title=session.title_in(strings.language),
+            when=Markup(desk.when(session, strings)),
+        )
+        live = await registrations.live(desk.store, participant.telegram_id)
+        if not any(r.session_id == session.id for r in live):
+            return None  # cancelled since
+        if await desk.seat(participant.telegram_id, session.id) is None:
+            return [Reply(text)]  # waitlisted: told, but no event for their calendar yet
+        join_now = session.join_url_timing == "now"
+        pid = participant.telegram_id
+        changes = await registrations.calendar_changes(desk.store, pid, session.id)
+        ics = session_ics(
+            session,
+            pid,
+            now,
+            with_join_url=join_now,
+            language=strings.language,
+            changes=changes,
+            update=True,
+        )
+        caption = strings("reminders.moved_ics_caption")
+        return [Reply(text), Document(f"{session.id}.ics", ics, caption)]

@@ -1,0 +1,1 @@
+"""The Telegram shell: wiring, handlers, rendering, HTTP, serving (the only telegram imports)."""
