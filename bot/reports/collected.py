@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from bot.shell.render import MAX_TEXT, plain_cut, shown_length, utf16_len
+from bot.base.telegram_text import MAX_TEXT, plain_cut, shown_length, utf16_len
 from flows.content import Content
 from flows.engine import Kind, Step, shown_value
 from flows.strings import Strings

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.base.telegram_text import MAX_TEXT, shown_length
 from bot.reports.collected import Collected
-from bot.shell.render import MAX_TEXT, shown_length
 from flows.content import Content
 from flows.strings import Markup, Strings
 from store.registrations import RegistrationStatus

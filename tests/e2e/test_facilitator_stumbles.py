@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 
 from bot.base.clock import ManualClock
 from bot.base.settings import Settings
+from bot.base.telegram_text import shown_length
 from bot.sandbox.harness import Sandbox
-from bot.shell.render import shown_length
 from store import participants, registrations
 from store import roles as role_store
 from store.registrations import Details

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.base.telegram_html import HtmlError, parse_html, utf16_len
-from bot.shell.render import keyboard, split_html
+from bot.base.telegram_text import split_html
+from bot.shell.render import keyboard
 from flows.content import ContentError, load_content
 from flows.menu import main_menu, welcome
 from flows.replies import Button

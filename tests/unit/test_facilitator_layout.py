@@ -3,9 +3,9 @@ and chart (issue 18)."""
 
 from __future__ import annotations
 
+from bot.base.telegram_text import shown_length
 from bot.reports.export import TALLEST, _height, _sheet_name
 from bot.reports.stats import Funnel, Group, chart_panels, funnel_figure, funnel_text
-from bot.shell.render import shown_length
 from flows.content import load_content
 
 
