@@ -31,7 +31,7 @@ from pathlib import Path
 from bot.sandbox import BotApiServer, Person
 from bot.sandbox.harness import known
 from bot.sandbox.limits import Faults, Limits
-from bot.sandbox.world import SimMessage
+from bot.sandbox.records import SimMessage
 from store import broadcasts
 from store.db import Store
 

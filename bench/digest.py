@@ -23,7 +23,7 @@ db, out = Path(sys.argv[1]), Path(sys.argv[2])
 settings = load_settings(None)
 content = load_content(settings.course.languages, settings.course.default_language,
                        root=settings.content_dir)
-import jinja2, bot.services.digest  # imported before the clock starts, as in a running bot
+import jinja2, bot.reports.digest_page  # imported before the clock starts, as in a running bot
 began = time.perf_counter()
 run_digest(settings, content, out, None)
 digest = time.perf_counter() - began

@@ -42,9 +42,9 @@ STEPS = (
 async def seed(db: Path, people: int) -> None:
     """`people` participants, each with all five questions answered and a registration."""
     start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-    async with Store(db) as store, store.transaction() as conn:
+    async with Store(db) as store, store.transaction() as tx:
         ids = [7_000_000 + i for i in range(people)]
-        await conn.executemany(
+        await tx.execute_many(
             "INSERT INTO participants (telegram_id, chat_id, first_name, last_name, username,"
             " language, joined_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -61,7 +61,7 @@ async def seed(db: Path, people: int) -> None:
                 for i, pid in enumerate(ids)
             ],
         )
-        await conn.executemany(
+        await tx.execute_many(
             "INSERT INTO answers (participant_id, flow_id, step_id, question, value, version,"
             " answered_at) VALUES (?, 'reflection', ?, ?, ?, 1, ?)",
             [
@@ -77,7 +77,7 @@ async def seed(db: Path, people: int) -> None:
             ],
         )
         # One in five changed two answers later (/myanswers): the export shows both versions.
-        await conn.executemany(
+        await tx.execute_many(
             "INSERT INTO answers (participant_id, flow_id, step_id, question, value, version,"
             " answered_at) VALUES (?, 'reflection', ?, ?, ?, 2, ?)",
             [
@@ -88,7 +88,7 @@ async def seed(db: Path, people: int) -> None:
                 for edited in (start + timedelta(days=1, seconds=i),)
             ],
         )
-        await conn.executemany(
+        await tx.execute_many(
             "INSERT INTO registrations (participant_id, session_id, status, name, email,"
             " organisation, role, knows, consent_at, created_at, updated_at, queued_at)"
             " VALUES (?, ?, ?, ?, ?, 'An organisation', 'A role', 'practice', ?, ?, ?, ?)",

@@ -41,7 +41,7 @@ from bot.base.settings import Settings, load_settings
 from bot.sandbox import BotApiServer, Person
 from bot.sandbox.harness import SANDBOX_TOKEN, Sandbox
 from bot.sandbox.limits import Limits
-from bot.sandbox.world import SimMessage
+from bot.sandbox.records import SimMessage
 from bot.shell.logs import setup_logging
 from store import answers
 

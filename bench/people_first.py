@@ -43,7 +43,8 @@ from bot.base.settings import Settings, load_settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox, known
 from bot.sandbox.limits import Faults, Limits
-from bot.sandbox.world import SimMessage, World
+from bot.sandbox.records import SimMessage
+from bot.sandbox.world import World
 from bot.shell.logs import setup_logging
 from store.db import Store
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from bot.base.settings import load_settings
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Limits
-from bot.sandbox.world import SimMessage
+from bot.sandbox.records import SimMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 

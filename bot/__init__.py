@@ -1,4 +1,4 @@
-"""The Telegram shell of the facilitation bot."""
+"""The facilitation bot: its layers are the packages here (see docs/architecture.md)."""
 
 import os
 

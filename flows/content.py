@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from flows.course import Course, load_course
-from flows.engine import Flow
 from flows.flow_loader import load_flows
+from flows.model import Flow, FlowKind
 from flows.strings import FALLBACK, ContentError, Strings, flatten, read_problem
 
 __all__ = [
@@ -44,17 +44,35 @@ class Content:
     courses: Mapping[str, Course]
     flows: Mapping[str, Flow]
 
+    def flows_of(self, kind: FlowKind) -> tuple[Flow, ...]:
+        """The flows of a kind, in file order (e.g. the reflection flows, one per session)."""
+        return tuple(flow for flow in self.flows.values() if flow.kind is kind)
+
+    @property
+    def reflections(self) -> tuple[Flow, ...]:
+        return self.flows_of(FlowKind.REFLECTION)
+
+    @property
+    def reflection_ids(self) -> tuple[str, ...]:
+        """The ids of the reflection flows: where the course's answers are stored."""
+        return tuple(flow.id for flow in self.reflections)
+
+    def reflection_for(self, sessions: Iterable[str]) -> Flow:
+        """The reflection flow of someone in `sessions`: the one naming one of them, else
+        the one for every session (flows/flow_set.py allows one), else the first."""
+        wanted = set(sessions)
+        flows = self.reflections
+        named = next((flow for flow in flows if wanted & set(flow.sessions)), None)
+        return named or next((flow for flow in flows if not flow.sessions), flows[0])
+
     @property
     def question_ids(self) -> tuple[str, ...]:
-        """The reflection questions (q1…q5), from the reflection flow's steps."""
-        flow = self.flows.get("reflection")
-        steps = flow.steps if flow is not None else ()
-        return tuple(dict.fromkeys(s.question for s in steps if s.question))
+        """The reflection questions (q1…q5), from the reflection flows' steps."""
+        return tuple(dict.fromkeys(q for flow in self.reflections for q in flow.questions))
 
     def question_steps(self, strings: Strings) -> dict[str, list[tuple[str, str]]]:
         """question → [(step id, its label)], in order; the first label names the question."""
-        flow = self.flows.get("reflection")
-        steps = flow.steps if flow is not None else ()
+        steps = [step for flow in self.reflections for step in flow.steps]
         return {
             q: [(s.id, strings.plain(s.label or s.prompt)) for s in steps if s.question == q]
             for q in self.question_ids
@@ -162,8 +180,8 @@ def load_content(
     except ContentError as exc:
         problems += exc.lines
         flows = {}
-    reflection = flows.get("reflection")
-    question_ids = {s.question for s in reflection.steps} if reflection else set()
+    reflections = [flow for flow in flows.values() if flow.kind is FlowKind.REFLECTION]
+    question_ids = {s.question for flow in reflections for s in flow.steps}
     for language in wanted:
         folder = root / language
         try:

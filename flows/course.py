@@ -15,8 +15,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from flows import callbacks
+from flows.callback_data import decode, encode
 from flows.markdown import to_telegram_html
+from flows.participant_data import (
+    CourseJump,
+    CourseLater,
+    CourseNext,
+    CourseNextSection,
+    CourseResume,
+    ReflectNow,
+)
 from flows.replies import Button, ClearButtons, Out, Reply
 from flows.strings import ContentError, Strings, read_problem
 
@@ -176,34 +184,39 @@ class CourseAction:
 
     @classmethod
     def parse(cls, data: str) -> CourseAction | None:
-        """From callback data `c:<kind>[:<section>[:<card>]]`; None when malformed."""
-        parts = data.split(":")
-        kinds = {"r": "resume", "n": "next", "s": "next_section", "j": "jump", "t": "later"}
-        if len(parts) < 2 or parts[0] != "c" or parts[1] not in kinds:
-            return None
-        section = parts[2] if len(parts) > 2 else ""
-        card = callbacks.number(parts[3]) if len(parts) > 3 else -1
-        if card is None:
-            return None
-        return cls(kinds[parts[1]], section, card)
+        """From a course button's callback data; None when malformed."""
+        match decode(data):
+            case CourseResume():
+                return cls("resume")
+            case CourseNext(section, card):
+                return cls("next", section, card)
+            case CourseNextSection(section):
+                return cls("next_section", section)
+            case CourseJump(section):
+                return cls("jump", section)
+            case CourseLater(section):
+                return cls("later", section)
+        return None
 
 
 def card_reply(course: Course, strings: Strings, section: Section, card: int) -> Reply:
     """A card with the button that fits where it stands in its section."""
     last = card == len(section.cards) - 1
     if not last:
-        button = Button(strings.plain("course.next"), f"c:n:{section.id}:{card}")
+        button = Button(strings.plain("course.next"), encode(CourseNext(section.id, card)))
         return Reply(section.cards[card], ((button,),))
     rows: list[tuple[Button, ...]] = []
     if section.question:
-        rows.append((Button(strings.plain("reflection.reflect_now"), f"r:{section.question}"),))
+        rows.append(
+            (Button(strings.plain("reflection.reflect_now"), encode(ReflectNow(section.question))),)
+        )
     following = course.after(section.id)
     if following is not None:
         label = strings.plain("course.next_section").format(title=following.title)
-        rows.append((Button(label, f"c:s:{section.id}"),))
-        rows.append((Button(strings.plain("course.later"), f"c:t:{section.id}"),))
+        rows.append((Button(label, encode(CourseNextSection(section.id))),))
+        rows.append((Button(strings.plain("course.later"), encode(CourseLater(section.id))),))
     else:
-        rows.append((Button(strings.plain("course.all_sections"), "c:j:"),))
+        rows.append((Button(strings.plain("course.all_sections"), encode(CourseJump(""))),))
     return Reply(section.cards[card], tuple(rows))
 
 
@@ -269,7 +282,7 @@ def sections_reply(course: Course, strings: Strings, progress: Progress) -> Repl
         (
             Button(
                 f"{'✓' if s.id in progress.finished else '○'} {s.order}. {s.title}",
-                f"c:j:{s.id}",
+                encode(CourseJump(s.id)),
             ),
         )
         for s in course.sections

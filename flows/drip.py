@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flows.callback_data import encode
 from flows.course import Course, Progress
+from flows.participant_data import CourseResume
 from flows.replies import Button, Reply
 from flows.strings import Strings
 
@@ -44,7 +46,7 @@ class QuietHours:
 
 def drip_offer(course: Course, strings: Strings, progress: Progress) -> Reply | None:
     """Offer to continue the part they stopped in, or the next unread part; None when done."""
-    button = ((Button(strings.plain("course.drip_button"), "c:r"),),)
+    button = ((Button(strings.plain("course.drip_button"), encode(CourseResume())),),)
     current = course.section(progress.section_id or "")
     if current is not None and current.id not in progress.finished:
         return Reply(strings("course.drip_resume", title=current.title), button)

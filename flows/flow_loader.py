@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flows.engine import FORMATS, Flow, Kind, Step
+from flows.callback_data import encode
+from flows.flow_set import check_flow_set
+from flows.model import FORMATS, Flow, FlowKind, Kind, Step
+from flows.participant_data import FlowAction, FlowButton
 from flows.strings import ContentError, read_problem
 
 __all__ = ["load_flows"]
@@ -36,6 +39,8 @@ _STEP_KEYS = {
 }
 _FLOW_KEYS = {
     "id",
+    "kind",
+    "sessions",
     "code",
     "strings",
     "review",
@@ -49,6 +54,31 @@ _STEP_TYPES |= {"question": str, "format": str, "refused": str}
 _STEP_LISTS = ("options", "must_be")
 _FLOW_TYPES: dict[str, type] = {"review": bool, "cancellable": bool}
 MAX_CALLBACK = 64
+
+
+def _key_line(text: str, key: str) -> int:
+    """The line of a top-level `key = …` (it comes before the first table), else 1."""
+    found = re.search(rf"^{key}\s*=", text.split("[[", 1)[0], re.M)
+    return text.count("\n", 0, found.start()) + 1 if found else 1
+
+
+def _check_kind(raw: Mapping[str, Any], where: str) -> list[str]:
+    kind = raw.get("kind")
+    if kind in FlowKind.__members__.values():
+        return []
+    got = "missing" if kind is None else f"{kind!r}"
+    return [f"{where}: kind must be one of {', '.join(FlowKind)} (got {got})"]
+
+
+def _check_sessions(raw: Mapping[str, Any], where: str) -> list[str]:
+    """`sessions = ["s2"]`: the sessions whose participants get this reflection flow."""
+    if "sessions" not in raw:
+        return []
+    if not _strings(raw["sessions"]) or not raw["sessions"]:
+        return [f'{where}: sessions must be a list of session ids, like ["s2"]']
+    if raw.get("kind") != FlowKind.REFLECTION:
+        return [f"{where}: sessions is only for a flow of kind reflection"]
+    return []
 
 
 def _line(text: str, needle: str, start: int = 0) -> int:
@@ -197,6 +227,8 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         if not isinstance(raw.get(key), str) or not _ID.match(raw.get(key, "")):
             problems.append(f"{path}:1: {key} must be 1-16 lowercase letters, digits or _")
     problems += _wrong_types(raw, _FLOW_TYPES, f"{path}:1")
+    problems += _check_kind(raw, f"{path}:{_key_line(text, 'kind')}")
+    problems += _check_sessions(raw, f"{path}:{_key_line(text, 'sessions')}")
     raw_steps, wrong = _tables(raw, "steps", f"{path}:{_line(text, 'steps')}")
     exits, wrong_exits = _tables(raw, "exit_buttons", f"{path}:{_line(text, 'exit_buttons')}")
     problems += wrong + wrong_exits + _check_exits(exits, f"{path}:{_line(text, 'exit_buttons')}")
@@ -226,14 +258,17 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         bool(raw.get("cancellable", False)),
         exit_buttons,
         review_actions=actions,
+        kind=FlowKind(raw["kind"]),
+        sessions=tuple(raw.get("sessions", ())),
     )
     for key, step_id in _keys_used(flow):
         if key not in english:
             line = _line(text, f'id = "{step_id}"') if step_id else 1
             problems.append(f"{path}:{line}: strings key {key!r} is not in the English strings")
     for step in flow.steps:
-        longest = max((len(v) for v in step.values()), default=0)
-        if len(f"f:{flow.code}:c:{step.id}:") + longest > MAX_CALLBACK:
+        values = (*step.values(), "")  # "": the step's Back, Skip and Done
+        data = [encode(FlowButton(flow.code, FlowAction.CHOOSE, step.id, v)) for v in values]
+        if any(len(d.encode()) > MAX_CALLBACK for d in data):
             problems.append(f"{path}:{_line(text, step.id)}: button data would exceed 64 bytes")
     if problems:
         raise ContentError(problems)
@@ -243,6 +278,7 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
 def load_flows(folder: Path, english: Mapping[str, str]) -> dict[str, Flow]:
     problems: list[str] = []
     flows: dict[str, Flow] = {}
+    files: dict[Path, Flow] = {}
     for path in sorted(folder.glob("*.toml")):
         try:
             flow = load_flow(path, english)
@@ -251,7 +287,9 @@ def load_flows(folder: Path, english: Mapping[str, str]) -> dict[str, Flow]:
             continue
         if flow.id in flows:
             problems.append(f"{path}:1: flow id {flow.id!r} is used twice")
-        flows[flow.id] = flow
+        flows[flow.id] = files[path] = flow
+    if not problems:
+        problems = check_flow_set(files)
     if problems:
         raise ContentError(problems)
     return flows

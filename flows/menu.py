@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from flows.callback_data import encode
+from flows.participant_data import MenuItem, MenuPress
 from flows.replies import Button, Reply
 from flows.strings import Markup, Strings
 from flows.when import long_date
 
 __all__ = [
-    "MenuAction",
     "Status",
     "greeting",
     "help_reply",
@@ -22,16 +22,8 @@ __all__ = [
 ]
 
 
-class MenuAction(StrEnum):
-    """Callback data of the main menu's buttons (a feature not built yet has none)."""
-
-    COURSE = "menu:course"
-    REFLECT = "menu:reflect"
-    REGISTER = "menu:register"
-    CANCEL = "menu:cancel"
-    SECTIONS = "menu:sections"
-    STATUS = "menu:status"
-    HELP = "menu:help"
+def _button(strings: Strings, item: MenuItem, key: str) -> Button:
+    return Button(strings.plain(key), encode(MenuPress(item)))
 
 
 def main_menu(strings: Strings) -> Reply:
@@ -39,15 +31,15 @@ def main_menu(strings: Strings) -> Reply:
         strings("menu.prompt"),
         buttons=(
             (
-                Button(strings.plain("menu.course"), MenuAction.COURSE),
-                Button(strings.plain("menu.reflect"), MenuAction.REFLECT),
+                _button(strings, MenuItem.COURSE, "menu.course"),
+                _button(strings, MenuItem.REFLECT, "menu.reflect"),
             ),
-            (Button(strings.plain("menu.register"), MenuAction.REGISTER),),
+            (_button(strings, MenuItem.REGISTER, "menu.register"),),
             (
-                Button(strings.plain("menu.sections"), MenuAction.SECTIONS),
-                Button(strings.plain("menu.status"), MenuAction.STATUS),
+                _button(strings, MenuItem.SECTIONS, "menu.sections"),
+                _button(strings, MenuItem.STATUS, "menu.status"),
             ),
-            (Button(strings.plain("menu.help"), MenuAction.HELP),),
+            (_button(strings, MenuItem.HELP, "menu.help"),),
         ),
     )
 
@@ -107,5 +99,5 @@ def status_reply(strings: Strings, status: Status) -> Reply:
     )
     buttons: tuple[tuple[Button, ...], ...] = ()
     if status.registered:
-        buttons = ((Button(strings.plain("registration.menu_cancel"), MenuAction.CANCEL),),)
+        buttons = ((_button(strings, MenuItem.CANCEL, "registration.menu_cancel"),),)
     return Reply(text, buttons)

@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from store.db import Store, from_db, to_db
+from store.rows import Row
 
 __all__ = [
     "Answer",
@@ -32,7 +31,7 @@ class Answer:
     answered_at: datetime
 
 
-def _answer(row: aiosqlite.Row) -> Answer:
+def _answer(row: Row) -> Answer:
     return Answer(
         participant_id=row["participant_id"],
         flow_id=row["flow_id"],
@@ -76,14 +75,14 @@ async def save_step(
 
     `changed` maps step id to (question, value).
     """
-    async with store.transaction() as conn:
+    async with store.transaction() as tx:
         if listening:
             # Only one dialogue listens to typed text at a time.
-            await conn.execute(
+            await tx.execute(
                 "UPDATE flow_states SET listening = 0 WHERE participant_id = ? AND flow_id != ?",
                 (participant_id, flow_id),
             )
-        await conn.execute(
+        await tx.execute(
             "INSERT INTO flow_states (participant_id, flow_id, state, listening, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (participant_id, flow_id) DO UPDATE SET"
             " state = excluded.state, listening = excluded.listening,"
@@ -91,7 +90,7 @@ async def save_step(
             (participant_id, flow_id, state, int(listening), to_db(now)),
         )
         for step_id, (question, value) in changed.items():
-            await conn.execute(
+            await tx.execute(
                 "INSERT INTO answers (participant_id, flow_id, step_id, question, value, version,"
                 " answered_at) SELECT ?, ?, ?, ?, ?, COALESCE(MAX(version), 0) + 1, ? FROM answers"
                 " WHERE participant_id = ? AND flow_id = ? AND step_id = ?",

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import aiosqlite
-
 from store.db import Store, from_db, to_db
+from store.rows import Row
 
 __all__ = [
     "Broadcast",
@@ -72,7 +71,7 @@ class Figures:
     remaining: int
 
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     return Broadcast(
         id=row["id"],
         created_by=row["created_by"],
@@ -89,7 +88,11 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
     )
 
 
-# Audiences: SQL over participants (p) for the active people in each group.
+_LIVE = "SELECT participant_id FROM registrations WHERE status != 'cancelled'"
+_ANSWERED = "SELECT participant_id FROM answers WHERE flow_id IN ({flows}) AND value != ''"
+
+# Audiences: SQL over participants (p) for the active people in each group; the names
+# are bot/services/audiences.py's. {flows}: placeholders for the reflection flows' ids.
 _AUDIENCES = {
     "everyone": "1 = 1",
     "registered": "p.telegram_id IN (SELECT participant_id FROM registrations"
@@ -99,15 +102,24 @@ _AUDIENCES = {
     "unregistered": "p.telegram_id NOT IN (SELECT participant_id FROM registrations"
     " WHERE status != 'cancelled')",
     "unfinished": "p.telegram_id NOT IN (SELECT participant_id FROM flow_states"
-    " WHERE flow_id = 'reflection' AND json_extract(state, '$.phase') = 'done')",
+    " WHERE flow_id IN ({flows}) AND json_extract(state, '$.phase') = 'done')",
+    "not_started": f"p.telegram_id IN ({_LIVE}) AND p.telegram_id NOT IN ({_ANSWERED})",
+}
+# Audiences of a prefix and an argument (`session_<id>`): the argument is the last `?`.
+_BY_PREFIX = {
+    "missing_": f"p.telegram_id IN ({_LIVE}) AND p.telegram_id NOT IN ({_ANSWERED}"
+    " AND question = ?)",
+    "read_": "p.telegram_id IN (SELECT participant_id FROM sections_read WHERE section_id = ?)"
+    f" AND p.telegram_id NOT IN ({_LIVE})",
+    "lang_": "p.language = ?",
+    "session_": "p.telegram_id IN (SELECT participant_id FROM registrations"
+    " WHERE session_id = ? AND status != 'cancelled')",
 }
 
 
-_LIVE = "SELECT participant_id FROM registrations WHERE status != 'cancelled'"
-_ANSWERED = "SELECT participant_id FROM answers WHERE flow_id = 'reflection' AND value != ''"
-
-
-async def audience_ids(store: Store, audience: str, *, staff: Collection[int]) -> list[int]:
+async def audience_ids(
+    store: Store, audience: str, *, staff: Collection[int], reflections: Sequence[str]
+) -> list[int]:
     """Active participants (never the blocked, never staff) in an audience, oldest first.
 
     Staff are the `staff` ids (the settings' organisers and facilitators) and everyone
@@ -116,30 +128,15 @@ async def audience_ids(store: Store, audience: str, *, staff: Collection[int]) -
     Besides the fixed ones: lang_<code>, session_<id>, missing_<question> (registered
     or waitlisted, that question not answered), read_<section> (read that part of
     the course, not registered) and not_started (registered, no answer at all).
+    Answered and finished mean in one of the `reflections` (the reflection flows' ids).
     """
-    if audience == "not_started":
-        condition, params = f"p.telegram_id IN ({_LIVE}) AND p.telegram_id NOT IN ({_ANSWERED})", []
-    elif audience.startswith("missing_"):
-        condition = (
-            f"p.telegram_id IN ({_LIVE}) AND p.telegram_id NOT IN ({_ANSWERED} AND question = ?)"
-        )
-        params = [audience.removeprefix("missing_")]
-    elif audience.startswith("read_"):
-        condition = (
-            "p.telegram_id IN (SELECT participant_id FROM sections_read WHERE section_id = ?)"
-            f" AND p.telegram_id NOT IN ({_LIVE})"
-        )
-        params = [audience.removeprefix("read_")]
-    elif audience.startswith("lang_"):
-        condition, params = "p.language = ?", [audience.removeprefix("lang_")]
-    elif audience.startswith("session_"):
-        condition = (
-            "p.telegram_id IN (SELECT participant_id FROM registrations"
-            " WHERE session_id = ? AND status != 'cancelled')"
-        )
-        params = [audience.removeprefix("session_")]
+    prefix = next((p for p in _BY_PREFIX if audience.startswith(p)), None)
+    if prefix is not None:
+        sql, argument = _BY_PREFIX[prefix], [audience.removeprefix(prefix)]
     else:
-        condition, params = _AUDIENCES[audience], []
+        sql, argument = _AUDIENCES[audience], []
+    condition = sql.format(flows=", ".join("?" * len(reflections)))
+    params = [*(reflections if "{flows}" in sql else ()), *argument]
     excluded = sorted(set(staff))
     if excluded:
         condition += f" AND p.telegram_id NOT IN ({', '.join('?' * len(excluded))})"
@@ -167,8 +164,8 @@ async def create(
     """The broadcast and one outbox row per recipient, in one transaction."""
     label, url = button or ("", "")
     given = json.dumps({k: v for k, v in (versions or {}).items() if v}, ensure_ascii=False)
-    async with store.transaction() as conn:
-        cursor = await conn.execute(
+    async with store.transaction() as tx:
+        broadcast_id = await tx.insert(
             "INSERT INTO broadcasts (created_by, audience, html, versions, button_label,"
             " button_url, due_at, status, total, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?)",
@@ -184,10 +181,8 @@ async def create(
                 to_db(now),
             ),
         )
-        broadcast_id = cursor.lastrowid
-        assert broadcast_id is not None
         payload = json.dumps({"broadcast": broadcast_id})
-        await conn.executemany(
+        await tx.execute_many(
             "INSERT OR IGNORE INTO outbox (dedup_key, participant_id, chat_id, kind, payload,"
             " due_at, created_at) VALUES (?, ?, ?, 'broadcast', ?, ?, ?)",
             [
@@ -221,26 +216,26 @@ async def set_status(
     store: Store, broadcast: Broadcast, status: BroadcastStatus, now: datetime
 ) -> None:
     """Change state: pausing parks pending rows, resuming makes them due, cancelling ends them."""
-    async with store.transaction() as conn:
-        await conn.execute(
+    async with store.transaction() as tx:
+        await tx.execute(
             "UPDATE broadcasts SET status = ?, finished_at = CASE WHEN ? IN ('done', 'cancelled')"
             " THEN ? ELSE finished_at END WHERE id = ?",
             (status.value, status.value, to_db(now), broadcast.id),
         )
         prefix = broadcast.prefix
         if status is BroadcastStatus.PAUSED:
-            await conn.execute(
+            await tx.execute(
                 "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND " + MINE,
                 (FAR_FUTURE, len(prefix), prefix),
             )
         elif status in (BroadcastStatus.SENDING, BroadcastStatus.SCHEDULED):
             # Resuming: parked rows are due again, but never before the broadcast's own time.
-            await conn.execute(
+            await tx.execute(
                 "UPDATE outbox SET due_at = ? WHERE status = 'pending' AND due_at = ? AND " + MINE,
                 (to_db(max(now, broadcast.due_at)), FAR_FUTURE, len(prefix), prefix),
             )
         elif status is BroadcastStatus.CANCELLED:
-            await conn.execute(
+            await tx.execute(
                 "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND " + MINE,
                 (len(prefix), prefix),
             )

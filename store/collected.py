@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from store.db import Store, from_db
-from store.registrations import Registration, _registration
+from store.registrations import Registration, registration_of
 
 __all__ = [
     "Given",
@@ -118,7 +118,7 @@ async def registrations(store: Store) -> list[Registration]:
         position = None
         if row["status"] == "waitlisted":
             position = place[row["session_id"]] = place.get(row["session_id"], 0) + 1
-        found.append(_registration(row, position))
+        found.append(registration_of(row, position))
     return found
 
 

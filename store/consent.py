@@ -21,8 +21,8 @@ async def set_choice(
     store: Store, participant_id: int, questions: Iterable[str], choice: Quote, now: datetime
 ) -> None:
     """Record `choice` for each of `questions` (a later choice replaces an earlier one)."""
-    async with store.transaction() as conn:
-        await conn.executemany(
+    async with store.transaction() as tx:
+        await tx.execute_many(
             "INSERT INTO quote_consent (participant_id, question, choice, updated_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (participant_id, question)"
             " DO UPDATE SET choice = excluded.choice, updated_at = excluded.updated_at",

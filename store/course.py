@@ -44,15 +44,15 @@ async def save(
     now: datetime,
 ) -> None:
     """Store the new position and any newly finished sections, together."""
-    async with store.transaction() as conn:
-        await conn.execute(
+    async with store.transaction() as tx:
+        await tx.execute(
             "INSERT INTO course_progress (participant_id, section_id, card, updated_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (participant_id) DO UPDATE SET"
             " section_id = excluded.section_id, card = excluded.card,"
             " updated_at = excluded.updated_at",
             (participant_id, section_id, card, to_db(now)),
         )
-        await conn.executemany(
+        await tx.execute_many(
             "INSERT OR IGNORE INTO sections_read (participant_id, section_id, finished_at)"
             " VALUES (?, ?, ?)",
             [(participant_id, section, to_db(now)) for section in sorted(finished)],

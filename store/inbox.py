@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from store.db import Store, from_db, to_db
+from store.rows import Row
 
 __all__ = [
     "InboxItem",
@@ -61,7 +62,7 @@ class InboxItem:
     received_at: datetime
 
 
-def _item(row: Any) -> InboxItem:
+def _item(row: Row) -> InboxItem:
     return InboxItem(
         update_id=row["update_id"],
         person=row["person"],
@@ -80,9 +81,9 @@ async def receive(store: Store, updates: Sequence[Incoming], now: datetime) -> l
     fresh: list[int] = []
     if not updates:
         return fresh
-    async with store.transaction(priority=True) as conn:
+    async with store.transaction(priority=True) as tx:
         for update in updates:
-            cursor = await conn.execute(
+            changed = await tx.execute(
                 "INSERT INTO inbox (update_id, person, payload, received_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (update_id) DO NOTHING",
                 (
@@ -92,7 +93,7 @@ async def receive(store: Store, updates: Sequence[Incoming], now: datetime) -> l
                     to_db(now),
                 ),
             )
-            if cursor.rowcount == 1:
+            if changed == 1:
                 fresh.append(update.update_id)
     return fresh
 

@@ -13,13 +13,13 @@ __all__ = ["add_codes", "assign", "available", "code_for", "total", "waiting"]
 async def add_codes(store: Store, codes: Iterable[str], now: datetime) -> tuple[int, int]:
     """Add codes to the pool; returns (added, duplicates skipped)."""
     added = skipped = 0
-    async with store.transaction() as conn:
+    async with store.transaction() as tx:
         for code in codes:
-            cursor = await conn.execute(
+            changed = await tx.execute(
                 "INSERT OR IGNORE INTO mooc_logins (code, imported_at) VALUES (?, ?)",
                 (code, to_db(now)),
             )
-            if cursor.rowcount == 1:
+            if changed == 1:
                 added += 1
             else:
                 skipped += 1
@@ -28,20 +28,18 @@ async def add_codes(store: Store, codes: Iterable[str], now: datetime) -> tuple[
 
 async def assign(store: Store, participant_id: int, now: datetime) -> str | None:
     """The participant's code: the one they already have, else the next free one, else None."""
-    async with store.transaction() as conn:
-        async with conn.execute(
+    async with store.transaction() as tx:
+        mine = await tx.fetch_one(
             "SELECT code FROM mooc_logins WHERE participant_id = ?", (participant_id,)
-        ) as cursor:
-            mine = await cursor.fetchone()
+        )
         if mine is not None:
             return str(mine["code"])
-        async with conn.execute(
+        free = await tx.fetch_one(
             "SELECT code FROM mooc_logins WHERE participant_id IS NULL ORDER BY rowid LIMIT 1"
-        ) as cursor:
-            free = await cursor.fetchone()
+        )
         if free is None:
             return None
-        await conn.execute(
+        await tx.execute(
             "UPDATE mooc_logins SET participant_id = ?, assigned_at = ? WHERE code = ?",
             (participant_id, to_db(now), free["code"]),
         )

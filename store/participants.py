@@ -7,9 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-import aiosqlite
-
 from store.db import Store, from_db, to_db
+from store.rows import Row
 
 __all__ = [
     "Participant",
@@ -43,7 +42,7 @@ class Participant:
     reactivated: bool = False  # set by seen(): they had blocked the bot and wrote again
 
 
-def _participant(row: aiosqlite.Row) -> Participant:
+def _participant(row: Row) -> Participant:
     return Participant(
         telegram_id=row["telegram_id"],
         chat_id=row["chat_id"],
@@ -75,8 +74,8 @@ async def seen(
     A new participant gets `language`; a known one keeps theirs, while names,
     last-seen time and status (writing again unblocks) are refreshed.
     """
-    async with store.transaction() as conn:
-        cursor = await conn.execute(
+    async with store.transaction() as tx:
+        changed = await tx.execute(
             "INSERT INTO participants (telegram_id, chat_id, first_name, last_name, username,"
             " language, joined_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (telegram_id) DO NOTHING",
@@ -91,23 +90,19 @@ async def seen(
                 to_db(now),
             ),
         )
-        created = cursor.rowcount == 1
+        created = changed == 1
         reactivated = False
         if not created:
-            async with conn.execute(
+            previous = await tx.fetch_one(
                 "SELECT status FROM participants WHERE telegram_id = ?", (telegram_id,)
-            ) as before:
-                previous = await before.fetchone()
+            )
             reactivated = previous is not None and previous["status"] == "blocked"
-            await conn.execute(
+            await tx.execute(
                 "UPDATE participants SET chat_id = ?, first_name = ?, last_name = ?, username = ?,"
                 " last_seen_at = ?, status = 'active' WHERE telegram_id = ?",
                 (chat_id, first_name, last_name, username, to_db(now), telegram_id),
             )
-        async with conn.execute(
-            "SELECT * FROM participants WHERE telegram_id = ?", (telegram_id,)
-        ) as rows:
-            row = await rows.fetchone()
+        row = await tx.fetch_one("SELECT * FROM participants WHERE telegram_id = ?", (telegram_id,))
     assert row is not None
     participant = _participant(row)
     if reactivated:

@@ -63,35 +63,33 @@ async def erase(store: Store, telegram_id: int, now: datetime) -> None:
     Deleted content is overwritten, and the WAL truncated after the commit (see
     `Store.scrub_after_commit`): no copy stays in the files.
     """
-    async with store.transaction() as conn:
+    async with store.transaction() as tx:
         store.scrub_after_commit()
-        await conn.execute("DELETE FROM outbox WHERE participant_id = ?", (telegram_id,))
-        await conn.execute("DELETE FROM flow_prompts WHERE participant_id = ?", (telegram_id,))
-        await conn.execute(
+        await tx.execute("DELETE FROM outbox WHERE participant_id = ?", (telegram_id,))
+        await tx.execute("DELETE FROM flow_prompts WHERE participant_id = ?", (telegram_id,))
+        await tx.execute(
             "UPDATE mooc_logins SET participant_id = -rowid WHERE participant_id = ?",
             (telegram_id,),
         )
-        await conn.execute("DELETE FROM roles WHERE telegram_id = ?", (telegram_id,))
-        await conn.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (telegram_id,))
-        await conn.execute(
-            "UPDATE audit_log SET actor_id = NULL WHERE actor_id = ?", (telegram_id,)
-        )
-        await conn.execute(
+        await tx.execute("DELETE FROM roles WHERE telegram_id = ?", (telegram_id,))
+        await tx.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (telegram_id,))
+        await tx.execute("UPDATE audit_log SET actor_id = NULL WHERE actor_id = ?", (telegram_id,))
+        await tx.execute(
             "UPDATE audit_log SET detail = json_remove(detail, '$.telegram_id')"
             " WHERE json_extract(detail, '$.telegram_id') = ?",
             (telegram_id,),
         )
-        await conn.execute(
+        await tx.execute(
             "UPDATE invites SET voided_at = ? WHERE created_by = ?"
             " AND used_at IS NULL AND voided_at IS NULL",
             (to_db(now), telegram_id),
         )
-        await conn.execute("UPDATE invites SET created_by = 0 WHERE created_by = ?", (telegram_id,))
-        await conn.execute("UPDATE roles SET granted_by = 0 WHERE granted_by = ?", (telegram_id,))
-        await conn.execute(
+        await tx.execute("UPDATE invites SET created_by = 0 WHERE created_by = ?", (telegram_id,))
+        await tx.execute("UPDATE roles SET granted_by = 0 WHERE granted_by = ?", (telegram_id,))
+        await tx.execute(
             "UPDATE broadcasts SET created_by = NULL WHERE created_by = ?", (telegram_id,)
         )
-        await conn.execute(
+        await tx.execute(
             "UPDATE broadcasts SET progress_chat = NULL, progress_message = NULL"
             " WHERE progress_chat = ?",
             (telegram_id,),
@@ -100,11 +98,9 @@ async def erase(store: Store, telegram_id: int, now: datetime) -> None:
         # a parked one still holds what they typed. Anyone else's parked update may quote
         # them too (a facilitator's press on an /answers page carries that page): those
         # keep their error, not their text.
-        await conn.execute(
-            "DELETE FROM inbox WHERE person = ? AND status = 'parked'", (telegram_id,)
-        )
-        await conn.execute(
+        await tx.execute("DELETE FROM inbox WHERE person = ? AND status = 'parked'", (telegram_id,))
+        await tx.execute(
             "UPDATE inbox SET payload = NULL WHERE status = 'parked' AND payload IS NOT NULL"
         )
-        await conn.execute("UPDATE inbox SET person = 0 WHERE person = ?", (telegram_id,))
-        await conn.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))
+        await tx.execute("UPDATE inbox SET person = 0 WHERE person = ?", (telegram_id,))
+        await tx.execute("DELETE FROM participants WHERE telegram_id = ?", (telegram_id,))

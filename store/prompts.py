@@ -29,16 +29,16 @@ async def note(store: Store, shown: Sequence[Shown], now: datetime) -> None:
     """Record what these messages carry now, in order (a later one wins)."""
     if not shown:
         return
-    async with store.transaction() as conn:
+    async with store.transaction() as tx:
         for item in shown:
             if not item.flow_code:
-                await conn.execute(
+                await tx.execute(
                     "DELETE FROM flow_prompts WHERE participant_id = ? AND message_id = ?",
                     (item.participant_id, item.message_id),
                 )
                 continue
             # Someone forgotten meanwhile (the answer to /forget) is not written back.
-            await conn.execute(
+            await tx.execute(
                 "INSERT INTO flow_prompts (participant_id, flow_code, message_id, shown_at)"
                 " SELECT ?, ?, ?, ? WHERE EXISTS"
                 " (SELECT 1 FROM participants WHERE telegram_id = ?)"

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import aiosqlite
-
 from store.db import Store, from_db, to_db
+from store.rows import Transaction
 
 __all__ = [
     "Grant",
@@ -77,39 +76,38 @@ async def revoke(
     """Take a granted role away. If that leaves the person unable to invite (neither a
     granted organiser nor one of `makers`, the organisers of settings.toml), the invites
     they made and nobody used are void, in the same transaction."""
-    async with store.transaction() as conn:
-        cursor = await conn.execute(
-            "DELETE FROM roles WHERE telegram_id = ? AND role = ?", (telegram_id, role.value)
+    async with store.transaction() as tx:
+        revoked = (
+            await tx.execute(
+                "DELETE FROM roles WHERE telegram_id = ? AND role = ?", (telegram_id, role.value)
+            )
+            == 1
         )
-        revoked = cursor.rowcount == 1
         voided = 0
-        if not await _may_invite(conn, telegram_id, makers):
-            voided = await _void(conn, telegram_id, now)
+        if not await _may_invite(tx, telegram_id, makers):
+            voided = await _void(tx, telegram_id, now)
     return Revocation(revoked, voided)
 
 
-async def _void(conn: aiosqlite.Connection, maker: int, now: datetime) -> int:
-    cursor = await conn.execute(
+async def _void(tx: Transaction, maker: int, now: datetime) -> int:
+    return await tx.execute(
         "UPDATE invites SET voided_at = ?"
         " WHERE created_by = ? AND used_at IS NULL AND voided_at IS NULL",
         (to_db(now), maker),
     )
-    return cursor.rowcount
 
 
-async def _may_invite(
-    conn: aiosqlite.Connection, telegram_id: int | None, makers: Collection[int]
-) -> bool:
+async def _may_invite(tx: Transaction, telegram_id: int | None, makers: Collection[int]) -> bool:
     # NULL or 0: the maker was forgotten (/forget clears who made an invite).
     if not telegram_id:
         return False
     if telegram_id in makers:
         return True
-    async with conn.execute(
+    found = await tx.fetch_one(
         "SELECT 1 FROM roles WHERE telegram_id = ? AND role = ?",
         (telegram_id, Role.ORGANISER.value),
-    ) as cursor:
-        return await cursor.fetchone() is not None
+    )
+    return found is not None
 
 
 async def roles_of(store: Store, telegram_id: int) -> set[Role]:
@@ -140,12 +138,11 @@ async def use_invite(
 ) -> Role | Refusal:
     """Redeem an invite once, before it expires, while its maker may still invite (a
     granted organiser or one of `makers`): grants its role, or says why not."""
-    async with store.transaction() as conn:
-        async with conn.execute(
+    async with store.transaction() as tx:
+        row = await tx.fetch_one(
             "SELECT role, created_by, expires_at, used_at, voided_at FROM invites WHERE token = ?",
             (token,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return Refusal.UNKNOWN
         # used_at, not used_by: /forget clears who used an invite, never that it was used.
@@ -153,19 +150,19 @@ async def use_invite(
             return Refusal.USED
         if row["voided_at"] is not None:
             return Refusal.VOID
-        if not await _may_invite(conn, row["created_by"], makers):
+        if not await _may_invite(tx, row["created_by"], makers):
             # Revoked where this store could not see it (settings.toml), or forgotten.
-            await conn.execute(
+            await tx.execute(
                 "UPDATE invites SET voided_at = ? WHERE token = ?", (to_db(now), token)
             )
             return Refusal.VOID
         if from_db(row["expires_at"]) <= now:
             return Refusal.EXPIRED
-        await conn.execute(
+        await tx.execute(
             "UPDATE invites SET used_by = ?, used_at = ? WHERE token = ?",
             (telegram_id, to_db(now), token),
         )
-        await conn.execute(
+        await tx.execute(
             "INSERT OR IGNORE INTO roles (telegram_id, role, granted_by, granted_at)"
             " VALUES (?, ?, ?, ?)",
             (telegram_id, row["role"], row["created_by"], to_db(now)),

@@ -6,6 +6,7 @@ command follows the progress with a progress bar and prints the same report.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 from pathlib import Path
@@ -15,25 +16,48 @@ from tqdm import tqdm
 from bot.base.clock import SystemClock
 from bot.base.settings import Settings
 from bot.base.telegram_html import HtmlError, parse_html
+from bot.cli.command import Command, Invocation
+from bot.services import audiences
 from bot.services.broadcast import parse_when, queue_broadcast, staff_ids
-from bot.shell.app import progress_audiences
 from flows.content import Content
 from store import broadcasts as store
 from store.db import Store
 
-__all__ = ["AUDIENCES", "run_broadcast"]
+__all__ = ["BROADCAST", "run_broadcast"]
 
-AUDIENCES = (
-    "everyone",
-    "registered",
-    "waitlisted",
-    "unregistered",
-    "unfinished",
-    "lang_en",
-    "lang_nl",
-)  # …and session_<id>: everyone registered or waitlisted for that session; not_started,
-# missing_<question> and read_<section>: audiences by progress (bot.shell.app.progress_audiences)
 STALL = 30  # seconds without progress before suggesting that the bot is not running
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    # The fixed audiences and the one per session; those by progress are listed on a typo.
+    session = next(a.name for a in audiences.AUDIENCES if a.takes is audiences.Takes.SESSION)
+    named = f"{', '.join(audiences.fixed_names())} or {session}<id>"
+    parser.add_argument("--audience", required=True, help=named)
+    parser.add_argument("--text-file", type=Path, required=True, help="the message, Telegram HTML")
+    parser.add_argument("--text-file-nl", type=Path, help="the Dutch version, if any")
+    parser.add_argument("--at", help="'tomorrow 09:00', 'today 17:00' or '2027-01-20 09:00'")
+    parser.add_argument("--button", help="one link button: 'Label | https://…'")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="count the recipients, queue nothing"
+    )
+    parser.add_argument("--no-wait", action="store_true", help="queue it and return at once")
+
+
+def _run(call: Invocation) -> int:
+    args = call.args
+    return asyncio.run(
+        run_broadcast(
+            call.settings,
+            call.content,
+            audience=args.audience,
+            text_file=args.text_file,
+            text_file_nl=args.text_file_nl,
+            at=args.at,
+            button=args.button,
+            dry_run=args.dry_run,
+            wait=not args.no_wait,
+        )
+    )
 
 
 async def run_broadcast(
@@ -48,11 +72,7 @@ async def run_broadcast(
     dry_run: bool,
     wait: bool,
 ) -> int:
-    known = [
-        *AUDIENCES,
-        *(f"session_{s.id}" for s in settings.sessions),
-        *progress_audiences(content),
-    ]
+    known = list(audiences.offered(content, settings))
     if audience not in known:
         print(f"--audience {audience!r}: choose one of {', '.join(known)}", file=sys.stderr)
         return 2
@@ -89,7 +109,9 @@ async def run_broadcast(
             return 2
         link = (label.strip(), url.strip())
     async with Store(settings.database_path) as db:
-        recipients = await store.audience_ids(db, audience, staff=staff_ids(settings))
+        recipients = await audiences.recipients(
+            db, audience, staff=staff_ids(settings), reflections=content.reflection_ids
+        )
         if dry_run:
             print(f"dry run: {len(recipients)} recipient(s) in '{audience}'; nothing was queued")
             return 0
@@ -103,6 +125,7 @@ async def run_broadcast(
             due_at=due,
             now=now,
             staff=staff_ids(settings),
+            reflections=content.reflection_ids,
         )
         print(f"broadcast #{broadcast.id}: {broadcast.total} recipient(s), due {due.isoformat()}")
         if not wait or due > now:
@@ -137,3 +160,8 @@ async def _follow(db: Store, broadcast: store.Broadcast) -> int:
         f"blocked {figures.blocked}; cancelled {figures.cancelled}"
     )
     return 0
+
+
+BROADCAST = Command(
+    "send a message to an audience (the bot delivers)", _arguments, _run, opens_database=True
+)

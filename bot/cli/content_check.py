@@ -1,7 +1,8 @@
-"""`mooc-bot check-content`: every content file, checked as Telegram will see it."""
+"""Every content file, checked as Telegram will see it (before every `mooc-bot` command)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,16 +10,16 @@ from pathlib import Path
 import jinja2
 
 from bot.base.telegram_html import HtmlError, parse_html, utf16_len
-from bot.services.digest import TEMPLATE, Digest, QuestionDigest, Quoted, Share, digest_html
+from bot.reports.digest_page import TEMPLATE, Digest, QuestionDigest, Quoted, Share, digest_html
 from flows.content import Content, ContentError, Strings, load_content, placeholders, string_line
 from flows.course import Course
+from flows.model import FlowKind
 
 __all__ = ["ContentReport", "check_content", "check_template"]
 
 MAX_TEXT = 4096
 # The flows some code asks for by id (bot/shell/handlers/registration.py, reflection.py,
 # broadcast.py, bot/services/followup.py): without the file, that command fails for every user.
-NEEDED_FLOWS = ("registration", "reflection", "broadcast", "after")
 # Placeholder values long enough to catch a template that only fits when empty.
 SAMPLE = {
     "name": "Alexandra-Maria",
@@ -103,19 +104,35 @@ def _check_course(course: Course, report: ContentReport) -> None:
                 )
 
 
-def check_content(languages: list[str], default_language: str, root: Path) -> ContentReport:
-    """Load and check the content; errors stop the bot, warnings (missing translations) do not."""
+def check_content(
+    languages: list[str],
+    default_language: str,
+    root: Path,
+    sessions: Collection[str] | None = None,
+) -> ContentReport:
+    """Load and check the content; errors stop the bot, warnings (missing translations) do not.
+
+    With the settings' `sessions` (their ids), a reflection flow must name only those.
+    """
     report = ContentReport()
     try:
         content = load_content(languages, default_language, root=root)
     except ContentError as exc:
         report.errors.extend(exc.lines)
         return report
-    for flow in NEEDED_FLOWS:
-        if flow not in content.flows:
+    for kind in FlowKind:  # the bot needs a flow of every kind
+        if not content.flows_of(kind):
             report.errors.append(
-                f"{root / 'flows' / f'{flow}.toml'}: missing (the bot needs the {flow} flow)"
+                f"{root / 'flows' / f'{kind}.toml'}: missing (the bot needs the {kind} flow)"
             )
+    known = set(sessions or ())
+    for flow in content.reflections if sessions is not None else ():
+        report.errors += [
+            f"{root / 'flows'}: flow {flow.id!r}: sessions: {name!r} is not a session"
+            " of the settings"
+            for name in flow.sessions
+            if name not in known
+        ]
     for language in content.languages:
         strings = content.strings(language)
         path = root / language / "strings.toml"

@@ -1,13 +1,12 @@
-"""The facilitators' and the retention commands: `mooc-bot export`, `stats`, `purge`.
+"""The facilitators' commands: `mooc-bot export`, `stats` and `digest`.
 
-The same documents and figures as /export and /stats, from the database file
-(safe while the bot runs). `purge` applies `[privacy] delete_after_days`; the
-waitlist moves up as it does after /forget, and the running bot sends whoever
-moved up their news (the outbox).
+The same documents and figures as /export, /stats and the digest, from the
+database file (safe while the bot runs).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 from pathlib import Path
@@ -15,19 +14,16 @@ from pathlib import Path
 from bot.base.clock import SystemClock
 from bot.base.settings import Settings
 from bot.base.telegram_html import parse_html
+from bot.cli.command import Command, Invocation
 from bot.reports.collected import Collected, collect, staff_ids
+from bot.reports.digest_page import digest_summary, make_digest
 from bot.reports.export import write_exports
 from bot.reports.stats import funnel, funnel_chart
-from bot.services.digest import digest_summary, make_digest
-from bot.services.dispatcher import Dispatcher
-from bot.services.privacy import due_for_deletion, purge
-from bot.services.registration import Desk
-from bot.services.reminders import Reminders
 from flows.content import Content
 from store.consent import Quote
 from store.db import Store
 
-__all__ = ["run_digest", "run_export", "run_purge", "run_stats"]
+__all__ = ["DIGEST", "EXPORT", "STATS", "run_digest", "run_export", "run_stats"]
 
 
 def _titles(settings: Settings) -> dict[str, str]:
@@ -98,21 +94,38 @@ def run_stats(settings: Settings, content: Content, chart: Path | None) -> int:
     return 0
 
 
-async def run_purge(settings: Settings, content: Content, dry_run: bool) -> int:
-    days = settings.privacy.delete_after_days
-    if days is None:
-        print("[privacy] delete_after_days is not set: nothing is deleted on a schedule")
-        return 0
-    now = SystemClock().now()
-    async with Store(settings.database_path) as store:
-        if dry_run:
-            due = await due_for_deletion(store, settings, now)
-            print(f"{len(due)} participant(s) would be deleted ({days} days after their session)")
-            return 0
-        desk = Desk(settings, store, content, Dispatcher(None, store, SystemClock()))
-        reminders = Reminders(desk)
-        desk.on_seated.append(reminders.schedule)
-        desk.on_unseated.append(reminders.cancel)
-        deleted = await purge(desk, settings, now)
-    print(f"deleted {deleted} participant(s) ({days} days after their session)")
-    return 0
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, required=True, help="the folder to write them to")
+    parser.add_argument("--anonymise", action="store_true", help='"Participant 17", no contacts')
+
+
+def _stats_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--chart", type=Path, help="also draw it into this PNG file")
+
+
+def _digest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    parser.add_argument("--session", help="a session id (default: everyone)")
+
+
+def _export(call: Invocation) -> int:
+    return run_export(call.settings, call.content, call.args.out, call.args.anonymise)
+
+
+def _stats(call: Invocation) -> int:
+    return run_stats(call.settings, call.content, call.args.chart)
+
+
+def _digest(call: Invocation) -> int:
+    return run_digest(call.settings, call.content, call.args.out, call.args.session)
+
+
+EXPORT = Command(
+    "answers.xlsx and answers.csv into a folder", _export_arguments, _export, opens_database=True
+)
+STATS = Command(
+    "the funnel from /start to five answers", _stats_arguments, _stats, opens_database=True
+)
+DIGEST = Command(
+    "the pre-session digest as an HTML file", _digest_arguments, _digest, opens_database=True
+)

@@ -1,1 +1,1 @@
-"""The facilitators' read side (no telegram import): what was collected, exports, statistics."""
+"""The facilitators' read side, no telegram: collected, answers pages, digest, exports, stats."""

@@ -1,25 +1,25 @@
-"""What was collected, as facilitators read it: one entry per participant per question
-(as it stands now, and as first given where an edit changed it).
+"""What was collected, as facilitators read it: an entry per participant per question.
 
-Built from a few bulk reads (`store/collected.py`), in memory: /answers pages and
-searches it, the exports write it out, /stats counts it. Deleted participants
-are simply not there; `anonymise` replaces names by "Participant 17" (numbered
-in the order people joined) and leaves out contact details.
+Each entry as it stands now, and as first given where an edit changed it. Built
+from a few bulk reads (`store/collected.py`), in memory: /answers pages and searches
+it (bot/reports/answers_pages.py), the exports write it out, /stats counts it.
+Deleted participants are simply not there; `anonymise` replaces names by
+"Participant 17" (numbered in the order people joined) and leaves out contact details.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from bot.base.telegram_text import MAX_TEXT, plain_cut, shown_length, utf16_len
 from flows.content import Content
-from flows.engine import Kind, Step, shown_value
+from flows.model import FlowKind, Kind, Step
 from flows.strings import Strings
+from flows.views import shown_value
 from store import collected, consent
 from store import roles as role_store
 from store.collected import Given, Person
@@ -27,22 +27,11 @@ from store.consent import Quote
 from store.db import Store, from_db
 from store.registrations import Registration
 
-__all__ = [
-    "Collected",
-    "Entry",
-    "Pages",
-    "Part",
-    "Piece",
-    "Version",
-    "collect",
-    "joined",
-    "paginate",
-    "staff_ids",
-]
+__all__ = ["Collected", "Entry", "Part", "Version", "collect", "joined", "staff_ids"]
 
-FLOW = "reflection"
-SIGN_UP = "registration"  # its "knows" step: how someone knows the subject
-LATER = ("after",)  # flows asked after the session (content/flows/after.toml): read too
+# The reflection flows (content/flows/*.toml, kind = "reflection") are read together, and
+# those of kind "after" (asked after the session) too; the registration's "knows" step
+# says how someone knows the subject.
 
 
 class Part(NamedTuple):
@@ -188,18 +177,20 @@ async def _collect(
     quote_default: Quote,
     staff: Collection[int],
 ) -> Collected:
-    flow = content.flows[FLOW]
-    afterwards = [content.flows[f] for f in LATER if f in content.flows]
+    reflections = content.reflections  # one for every session, or one per few
+    owner = {step.id: flow for flow in reflections for step in flow.steps}  # ids are unique
+    afterwards = content.flows_of(FlowKind.AFTER)
     # Asked together: the database thread reads the next table while this one is built.
-    (people, registrations, versions, reads, quotes), later_versions = await asyncio.gather(
+    (people, registrations, reads, quotes), (versions, *more_versions) = await asyncio.gather(
         asyncio.gather(
             collected.people(store),
             collected.registrations(store),
-            collected.answer_versions(store, FLOW),
             collected.sections_read(store),
             consent.everyone(store),
         ),
-        asyncio.gather(*(collected.answer_versions(store, f.id) for f in afterwards)),
+        asyncio.gather(
+            *(collected.answer_versions(store, f.id) for f in (*reflections, *afterwards))
+        ),
     )
     if staff:
         people = [person for person in people if person.telegram_id not in staff]
@@ -207,7 +198,7 @@ async def _collect(
         reads = [read for read in reads if read[0] not in staff]
     by_id = {person.telegram_id: person for person in people}
     questions = content.question_ids
-    steps = {step.id: step for step in flow.steps if step.question}
+    steps = {step.id: step for flow in reflections for step in flow.steps if step.question}
     step_labels = content.question_steps(strings)
     titles = content.question_titles(strings)
     later: list[str] = []
@@ -220,7 +211,7 @@ async def _collect(
                     later.append(asked.question)
                     titles[asked.question] = label
                 step_labels.setdefault(asked.question, []).append((asked.id, label))
-    for more in later_versions:
+    for more in more_versions:
         versions = collected.Versions(
             [*versions.latest, *more.latest], [*versions.first, *more.first]
         )
@@ -231,7 +222,7 @@ async def _collect(
         if value and step.kind is not Kind.TEXT:
             label = (step.id, value)
             if (value := shown.get(label, "")) == "":
-                value = shown[label] = shown_value(flow, step, label[1], strings)
+                value = shown[label] = shown_value(owner[step.id], step, label[1], strings)
         return value
 
     def parts_of(question: str, given: Mapping[str, str]) -> tuple[Part, ...]:
@@ -284,7 +275,7 @@ async def _collect(
     for question in entries:
         entries[question].sort(key=lambda entry: entry.answered_at, reverse=True)
     names = {r.participant_id: r.details.name for r in registrations if r.details.name}
-    signing_up = content.flows.get(SIGN_UP)
+    signing_up = next(iter(content.flows_of(FlowKind.REGISTRATION)), None)
     knows: dict[str, str] = {}
     for step in signing_up.steps if signing_up else ():
         if signing_up and step.id == "knows":
@@ -305,101 +296,3 @@ async def _collect(
         _names=names,
         _registered={r.participant_id: r for r in registrations},
     )
-
-
-class Piece(NamedTuple):
-    """What a page shows of one answer: all of it, or a part of one too long for a page."""
-
-    entry: Entry
-    text: str  # plain, as typed: the whole answer or this part of it
-    continued: bool = False  # the rest of an answer begun on the page before
-    continues: bool = False  # goes on on the next page
-
-
-@dataclass(frozen=True, slots=True)
-class Pages:
-    """Answers laid out in pages: the pieces each page shows, its HTML made when shown
-    (a press shows one page; the layout of all of them says how many there are)."""
-
-    pieces: list[tuple[Piece, ...]]
-    head: Callable[[int, int], str]  # a page's first line: (its number from 0, how many)
-    block: Callable[[Piece], str]
-
-    def __len__(self) -> int:
-        return len(self.pieces)
-
-    def html(self, number: int) -> str:
-        """Page `number` (from 0): within the limit it was laid out for, once parsed."""
-        return SEPARATOR.join(
-            [self.head(number, len(self.pieces)), *map(self.block, self.pieces[number])]
-        )
-
-
-SEPARATOR = "\n\n"  # between the head and each answer on a page
-MIN_PART = 200  # UTF-16 units: less room than this left on a page, a long answer starts anew
-
-
-def paginate(
-    entries: Sequence[Entry],
-    head: Callable[[int, int], str],
-    block: Callable[[Piece], str],
-    per_page: int,
-    limit: int = MAX_TEXT,
-) -> Pages:
-    """The entries in pages of at most `per_page` that each fit `limit` as Telegram counts
-    (UTF-16 units after parsing), in the order given; an answer too long for a page of its
-    own goes on over the next ones, each part marked, so none loses a word.
-
-    `head(number, pages)` is a page's first line (`number` from 0); `block(piece)` the HTML
-    of a piece, showing its plain text once, escaped (so it counts as long as typed).
-    """
-    digits = len(str(len(entries) // per_page + 1))
-    while True:  # the head says "page 3 of 12": room for as many digits as there are pages
-        most = 10**digits - 1
-        room = limit - shown_length(head(most, most)) - len(SEPARATOR)
-        pages = _pack(entries, block, per_page, room)
-        if len(str(len(pages))) <= digits:
-            return Pages([tuple(page) for page in pages], head, block)
-        digits += 1
-
-
-def _pack(
-    entries: Sequence[Entry], block: Callable[[Piece], str], per_page: int, room: int
-) -> list[list[Piece]]:
-    """The pieces of each page, every page's blocks (and separators) within `room`."""
-    pages: list[list[Piece]] = [[]]
-    used = 0
-
-    def heading(piece: Piece) -> int:
-        """What a block adds to its words: its heading, marks and the line breaks."""
-        return shown_length(block(piece._replace(text="")))
-
-    for entry in entries:
-        whole = Piece(entry, entry.text)
-        length, around = utf16_len(whole.text), heading(whole)
-        while True:
-            separator = len(SEPARATOR) if pages[-1] else 0
-            if len(pages[-1]) < per_page and used + separator + around + length <= room:
-                pages[-1].append(whole)
-                used += separator + around + length
-                break
-            if pages[-1] and around + length <= room:
-                pages.append([])  # fits a page of its own: it starts the next one
-                used = 0
-                continue
-            part = whole._replace(continues=True)
-            space = room - used - separator - heading(part)
-            if len(pages[-1]) >= per_page or space < MIN_PART:
-                pages.append([])
-                space = room - heading(part)
-            cut = plain_cut(whole.text, space, force=True)
-            if cut <= 0:
-                raise ValueError("an answer's heading alone is longer than a page")
-            pages[-1].append(part._replace(text=whole.text[:cut]))
-            pages.append([])
-            used = 0
-            whole = Piece(entry, whole.text[cut:], continued=True)
-            length, around = utf16_len(whole.text), heading(whole)
-    if len(pages) > 1 and not pages[-1]:
-        pages.pop()
-    return pages

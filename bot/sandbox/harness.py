@@ -13,11 +13,13 @@ from pydantic import SecretStr
 from bot.base.clock import Clock
 from bot.base.settings import SessionSettings, Settings
 from bot.sandbox.limits import Faults, Limits
+from bot.sandbox.records import SimChat
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.users import Person
-from bot.sandbox.world import SimChat, World
-from bot.shell.app import build_application, running
+from bot.sandbox.world import World
+from bot.shell.app import build_application
 from bot.shell.context import BotApp
+from bot.shell.lifecycle import running
 from store import participants
 from store.db import Store
 
@@ -139,7 +141,7 @@ class Sandbox:
     @property
     def store(self) -> Store:
         assert self.app is not None, "the bot is not running"
-        return self.app.bot_data.store
+        return self.app.bot_data.services.store
 
     async def __aenter__(self) -> Sandbox:
         await self._stack.enter_async_context(self.server)
@@ -184,8 +186,8 @@ class Sandbox:
         assert self.app is not None, "the bot is not running"
         # Updates in hand first: their replies are theirs to send, not the dispatcher's.
         await self.settle()
-        sent = await self.app.bot_data.dispatcher.run_due()
-        await self.app.bot_data.broadcasts.tick()
+        sent = await self.app.bot_data.services.dispatcher.run_due()
+        await self.app.bot_data.services.broadcasts.tick()
         return sent
 
     def person(self, first_name: str, **details: Any) -> Person:

@@ -16,11 +16,13 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.sandbox.calls import Context
 from bot.sandbox.limits import Faults, Limits, RateGate
-from bot.sandbox.methods import METHODS, Context
+from bot.sandbox.methods import METHODS
 from bot.sandbox.params import ApiError, Params
+from bot.sandbox.records import SimCall
 from bot.sandbox.users import add_sim_routes
-from bot.sandbox.world import SimCall, World
+from bot.sandbox.world import World
 
 __all__ = ["BotApiServer"]
 

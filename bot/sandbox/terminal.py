@@ -16,10 +16,10 @@ from rich.text import Text
 from bot.base.settings import Settings
 from bot.sandbox.demo import PRESETS, past_session, seat_past_session
 from bot.sandbox.harness import Sandbox
+from bot.sandbox.records import SimMessage
 from bot.sandbox.server import BotApiServer
 from bot.sandbox.styled import styled
 from bot.sandbox.users import Person
-from bot.sandbox.world import SimMessage
 from bot.shell.logs import setup_logging
 
 __all__ = ["Terminal", "run_sandbox"]

@@ -13,7 +13,8 @@ from aiohttp import web
 
 from bot.base.telegram_html import utf16_len
 from bot.sandbox.limits import Faults, Limits
-from bot.sandbox.world import SimChat, SimMessage, SimUser, World
+from bot.sandbox.records import SimChat, SimMessage, SimUser
+from bot.sandbox.world import World
 
 __all__ = ["Person", "add_sim_routes", "message_view"]
 

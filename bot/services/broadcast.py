@@ -1,8 +1,9 @@
 """Broadcasts: a row per recipient in the outbox, live progress for the organiser, a report.
 
 The dispatcher sends the rows like any other; this module creates them, parks
-or releases them (pause, resume, cancel), and every few seconds edits one
-progress message per running broadcast until it is done.
+or releases them (pause, resume, cancel), and every few seconds moves each
+running broadcast along, its progress message edited (broadcast_progress.py)
+until it is done.
 """
 
 from __future__ import annotations
@@ -14,21 +15,17 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
-
-from telegram import Bot
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import JobQueue
 
 from bot.base.clock import Clock
 from bot.base.settings import Settings
-from bot.services.dispatcher import Dispatcher, Missed, Postpone, QuietKind
-from bot.shell.render import keyboard, send_replies
-from bot.shell.turn import after_commit
+from bot.services import audiences
+from bot.services.broadcast_progress import Progress
+from bot.services.dispatcher import Dispatcher
+from bot.services.outbox_kinds import Outcome, Postpone, QuietKind
+from bot.services.sender import Notices, Timer, Work
 from flows.content import Content
-from flows.replies import Button, Out, Reply
-from flows.strings import Strings
-from store import audit, participants
+from flows.replies import Button, Reply
+from store import audit
 from store import broadcasts as store
 from store.broadcasts import Broadcast, BroadcastStatus
 from store.db import Store
@@ -39,7 +36,6 @@ __all__ = [
     "BROADCAST",
     "BroadcastKind",
     "Broadcasts",
-    "controls",
     "parse_when",
     "plain_preview",
     "queue_broadcast",
@@ -100,10 +96,11 @@ async def queue_broadcast(
     due_at: datetime,
     now: datetime,
     staff: set[int],
+    reflections: Sequence[str],
 ) -> Broadcast:
     """The broadcast and a row per recipient (never staff), audit-logged (chat and command
     line alike)."""
-    recipients = await store.audience_ids(db, audience, staff=staff)
+    recipients = await audiences.recipients(db, audience, staff=staff, reflections=reflections)
     broadcast = await store.create(
         db,
         created_by=created_by,
@@ -145,18 +142,14 @@ class Broadcasts:
         self.content = content
         self.dispatcher = dispatcher
         self.clock = clock
-        self.bot: Bot | None = None
+        self.progress = Progress(settings, db, content)
         self._ticking = asyncio.Lock()
-        self._shown: dict[int, str] = {}
         self._current: dict[int, tuple[Broadcast, float]] = {}
 
-    def start(self, bot: Bot, job_queue: JobQueue[Any] | None) -> None:
-        self.bot = bot
-        if job_queue is not None:
-            job_queue.run_repeating(self._tick, interval=TICK, first=TICK, name="broadcasts")
-
-    async def _tick(self, _context: object) -> None:
-        await self.tick()
+    def start(self, notices: Notices, timer: Timer | None) -> None:
+        self.progress.notices = notices
+        if timer is not None:
+            timer.every("broadcasts", TICK, self.tick, first=TICK)
 
     async def create(
         self,
@@ -178,6 +171,7 @@ class Broadcasts:
             due_at=due_at,
             now=self.clock.now(),
             staff=staff_ids(self.settings),
+            reflections=self.content.reflection_ids,
         )
         await self.dispatcher.wake()
         return broadcast
@@ -196,30 +190,22 @@ class Broadcasts:
             detail={"id": broadcast.id},
         )
         await self.dispatcher.wake()
-        await after_commit(self.tick)  # never inside a turn: it waits on the write lock
+        await self._after_commit(self.tick)  # never inside a turn: it waits on the write lock
         if status is BroadcastStatus.CANCELLED:  # the tick no longer shows it: once more here
-            await after_commit(lambda: self._show_now(broadcast.id))
+            await self._after_commit(lambda: self._show_now(broadcast.id))
+
+    async def _after_commit(self, work: Work) -> None:
+        notices = self.progress.notices
+        if notices is None:  # not started: no turn to wait for
+            await work()
+        else:
+            await notices.after_commit(work)
 
     async def _show_now(self, broadcast_id: int) -> None:
         async with self._ticking:
             broadcast = await store.get(self.store, broadcast_id)
             if broadcast is not None and broadcast.progress_message is not None:
-                await self._show(broadcast, await store.figures(self.store, broadcast))
-
-    def progress_text(self, broadcast: Broadcast, figures: store.Figures, strings: Strings) -> str:
-        rate = self.settings.broadcast.rate_per_second
-        seconds = int(figures.remaining / rate) + 1
-        eta = strings("broadcast.eta", seconds=seconds) if figures.remaining else ""
-        return strings(
-            "broadcast.progress",
-            id=broadcast.id,
-            status=strings.plain(f"broadcast.status_{broadcast.status.value}"),
-            sent=figures.sent,
-            failed=figures.failed,
-            blocked=figures.blocked,
-            remaining=figures.remaining,
-            eta=eta,
-        )
+                await self.progress.show(broadcast, await store.figures(self.store, broadcast))
 
     async def tick(self) -> None:
         """Move broadcasts along (scheduled → sending → done) and refresh progress messages."""
@@ -238,67 +224,9 @@ class Broadcasts:
             if status is not broadcast.status:
                 await store.set_status(self.store, broadcast, status, now)
                 broadcast = await store.get(self.store, broadcast.id) or broadcast
-            await self._show(broadcast, figures)
+            await self.progress.show(broadcast, figures)
             if status is BroadcastStatus.DONE:
-                await self._report(broadcast, figures)
-
-    async def _strings_of(self, telegram_id: int | None) -> Strings:
-        person = await participants.get(self.store, telegram_id) if telegram_id else None
-        return self.content.strings(person.language if person else None)
-
-    async def _show(self, broadcast: Broadcast, figures: store.Figures) -> None:
-        if self.bot is None or broadcast.created_by is None:
-            return
-        if broadcast.status is BroadcastStatus.SCHEDULED:
-            return
-        strings = await self._strings_of(broadcast.created_by)
-        text = self.progress_text(broadcast, figures, strings)
-        rows = controls(broadcast, strings)
-        if broadcast.progress_message is None:
-            try:
-                [shown] = await send_replies(self.bot, broadcast.created_by, [Reply(text, rows)])
-            except TelegramError as exc:
-                log.warning("progress of broadcast %s: %s", broadcast.id, exc)
-                return
-            await store.set_progress_message(
-                self.store, broadcast.id, broadcast.created_by, shown.message_id
-            )
-            self._shown[broadcast.id] = text + repr(rows)
-            return
-        if self._shown.get(broadcast.id) == text + repr(rows):
-            return
-        self._shown[broadcast.id] = text + repr(rows)
-        try:
-            await self.bot.edit_message_text(
-                text,
-                chat_id=broadcast.progress_chat,
-                message_id=broadcast.progress_message,
-                parse_mode="HTML",
-                reply_markup=keyboard(rows),
-            )
-        except BadRequest as exc:
-            if "not modified" not in exc.message:
-                log.warning("progress of broadcast %s: %s", broadcast.id, exc)
-        except TelegramError as exc:
-            log.warning("progress of broadcast %s: %s", broadcast.id, exc)
-
-    async def _report(self, broadcast: Broadcast, figures: store.Figures) -> None:
-        if self.bot is None or broadcast.created_by is None:
-            return
-        strings = await self._strings_of(broadcast.created_by)
-        text = strings(
-            "broadcast.report",
-            id=broadcast.id,
-            sent=figures.sent,
-            total=broadcast.total,
-            failed=figures.failed,
-            blocked=figures.blocked,
-            cancelled=figures.cancelled,
-        )
-        try:
-            await send_replies(self.bot, broadcast.created_by, [Reply(text)])
-        except TelegramError as exc:
-            log.warning("report of broadcast %s: %s", broadcast.id, exc)
+                await self.progress.report(broadcast, figures)
 
     async def current(self, broadcast_id: int) -> Broadcast | None:
         """The broadcast as it stands now, for every recipient's copy.
@@ -313,23 +241,6 @@ class Broadcasts:
         if broadcast is not None:
             self._current[broadcast_id] = (broadcast, time.monotonic())
         return broadcast
-
-
-def controls(broadcast: Broadcast, strings: Strings) -> tuple[tuple[Button, ...], ...]:
-    """⏸ Pause / ▶ Resume and ✖ Cancel, as fit its state (/broadcasts and the progress
-    message alike; `bcx:<p|r|x>:<id>`, handled by `control_button`)."""
-    buttons: list[Button] = []
-    if broadcast.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING):
-        buttons.append(Button(_label(strings, "pause", broadcast), f"bcx:p:{broadcast.id}"))
-    if broadcast.status is BroadcastStatus.PAUSED:
-        buttons.append(Button(_label(strings, "resume", broadcast), f"bcx:r:{broadcast.id}"))
-    if broadcast.status not in (BroadcastStatus.DONE, BroadcastStatus.CANCELLED):
-        buttons.append(Button(_label(strings, "cancel", broadcast), f"bcx:x:{broadcast.id}"))
-    return (tuple(buttons),) if buttons else ()
-
-
-def _label(strings: Strings, key: str, broadcast: Broadcast) -> str:
-    return strings.plain(f"broadcast.{key}").format(id=broadcast.id)
 
 
 def broadcast_message(broadcast: Broadcast, language: str | None) -> Reply:
@@ -349,9 +260,7 @@ class BroadcastKind(QuietKind):
     def __init__(self, broadcasts: Broadcasts) -> None:
         self.broadcasts = broadcasts
 
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | Missed | None:
+    async def render(self, item: OutboxItem, participant: Participant, now: datetime) -> Outcome:
         broadcast = await self.broadcasts.current(int(item.payload.get("broadcast", 0)))
         if broadcast is None or broadcast.status is BroadcastStatus.CANCELLED:
             return None

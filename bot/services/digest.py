@@ -1,254 +1,34 @@
-"""The pre-session digest: what the room thinks, for the facilitators, before it starts.
+"""The pre-session digest, as the outbox sends it: owed to each facilitator, per session.
 
-For each reflection question: how many answered, the split of its quick choices
-(62 % Yes / 30 % Partly / 8 % No) and the answers that may be quoted, each marked
-by name or "anonymous" as its author chose; answers kept for the organisers are
-counted, never shown. A session's digest covers the people seated in it; without
-a session, everyone.
-
-It is an HTML document (the layout is `content/templates/digest.html.j2`, every
-word a UI string) and a short summary in the chat. Each facilitator is owed one
-per session, as an outbox row (`digest:<session>:<facilitator>:<start>`) due
-`[digest] before` the start: sent once, after a restart too. /digest and
-`mooc-bot digest` make it on demand.
+Each facilitator is owed one per session, as an outbox row
+(`digest:<session>:<facilitator>:<start>`) due `[digest] before` the start: sent
+once, after a restart too. What it says and how it looks is bot/reports/digest_page.py;
+/digest and `mooc-bot digest` make it on demand from there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-
-import jinja2
 
 from bot.base.settings import SessionSettings, Settings
-from bot.reports.collected import FLOW, Collected, Entry, collect
-from bot.services.dispatcher import Missed, Postpone, QuietKind
+from bot.reports.digest_page import Digest, digest_summary, file_name, make_digest
+from bot.services.outbox_kinds import Outcome
 from bot.services.registration import Desk
-from flows.content import Content
-from flows.engine import Kind, shown_value
-from flows.replies import Document, Out, Reply
-from flows.sessions import session_when
+from bot.services.seat_kinds import Opened, SessionKind, same_start
+from flows.replies import Document, Reply
 from flows.strings import Strings
 from store import outbox, participants
 from store import roles as role_store
-from store.consent import Quote
 from store.db import Store
 from store.outbox import OutboxItem
 from store.participants import Participant, ParticipantStatus
-from store.registrations import RegistrationStatus
 from store.roles import Role
 
-__all__ = [
-    "DIGEST",
-    "Digest",
-    "DigestKind",
-    "Digests",
-    "build_digest",
-    "digest_html",
-    "digest_summary",
-    "make_digest",
-]
+__all__ = ["DIGEST", "DigestKind", "Digests", "facilitators"]
 
 DIGEST = "digest"
-TEMPLATE = "digest.html.j2"
 SHARED = timedelta(minutes=1)
-SEATED = (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
-
-
-@dataclass(frozen=True)
-class Share:
-    label: str
-    count: int
-    percent: int
-
-
-@dataclass(frozen=True)
-class Quoted:
-    by: str  # the author's name, or the word for "anonymous"
-    choices: tuple[str, ...]  # the quick choices made, by their labels
-    words: tuple[tuple[str, str], ...]  # (step label, text) of what was typed
-
-
-@dataclass(frozen=True)
-class QuestionDigest:
-    title: str
-    answers: int
-    splits: tuple[tuple[str, tuple[Share, ...]], ...]  # per choice step: its label, its shares
-    quotes: tuple[Quoted, ...]
-    private: int  # answers kept for the organisers: counted, not shown
-
-
-@dataclass(frozen=True)
-class Digest:
-    title: str
-    everyone: bool  # not one session's people: everyone the bot holds
-    when: str
-    people: int  # seated in the session (or everyone)
-    answered_all: int
-    made_at: datetime
-    questions: tuple[QuestionDigest, ...]
-
-    @property
-    def quotable(self) -> int:
-        return sum(len(q.quotes) for q in self.questions)
-
-
-def shares(counts: Counter[str], order: Sequence[str]) -> tuple[Share, ...]:
-    """Whole percentages that add up to 100 (largest remainder), in `order`."""
-    total = sum(counts.values())
-    if total == 0:
-        return tuple(Share(label, 0, 0) for label in order)
-    exact = {label: 100 * counts[label] / total for label in order}
-    percent = {label: int(value) for label, value in exact.items()}
-    short = 100 - sum(percent.values())
-    for label in sorted(order, key=lambda k: exact[k] - percent[k], reverse=True)[:short]:
-        percent[label] += 1
-    return tuple(Share(label, counts[label], percent[label]) for label in order)
-
-
-def build_digest(
-    c: Collected,
-    content: Content,
-    strings: Strings,
-    session: SessionSettings | None,
-    now: datetime,
-) -> Digest:
-    """The digest of `session` (the people seated in it), or of everyone."""
-    if session is None:
-        scope = {person.telegram_id for person in c.people}
-        title, when = strings.plain("digest.everyone"), ""
-    else:
-        scope = {
-            r.participant_id
-            for r in c.registrations
-            if r.session_id == session.id and r.status in SEATED
-        }
-        title = session.title
-        duration = session.ends_at - session.starts_at
-        when = html.unescape(session_when(session.starts_at, duration, session.zone, strings))
-    flow = content.flows[FLOW]
-    anonymous = strings.plain("digest.anonymous")
-    questions = []
-    for question in c.questions:
-        entries = [e for e in c.entries[question] if e.person.telegram_id in scope]
-        splits = []
-        choice_labels = set()
-        for step in flow.steps:
-            if step.question != question or step.kind is Kind.TEXT:
-                continue
-            label = dict(c.step_labels[question])[step.id]
-            choice_labels.add(label)
-            order = [shown_value(flow, step, v, strings) for v in step.values()]
-            counts = Counter(
-                value
-                for e in entries
-                if (value := c.values.get(e.person.telegram_id, {}).get(step.id, ""))
-            )
-            splits.append((label, shares(counts, order)))
-        quotable = [e for e in reversed(entries) if e.quote is not Quote.PRIVATE]
-        questions.append(
-            QuestionDigest(
-                title=c.titles[question],
-                answers=len(entries),
-                splits=tuple(splits),
-                quotes=tuple(
-                    q for e in quotable if (q := _quoted(c, e, anonymous, choice_labels)).words
-                ),
-                private=len(entries) - len(quotable),
-            )
-        )
-    answered = c.questions_answered()
-    return Digest(
-        title=title,
-        everyone=session is None,
-        when=when,
-        people=len(scope),
-        answered_all=sum(len(answered.get(pid, ())) == len(c.questions) for pid in scope),
-        made_at=now,
-        questions=tuple(questions),
-    )
-
-
-def _quoted(c: Collected, entry: Entry, anonymous: str, choice_labels: set[str]) -> Quoted:
-    by = c.name(entry.person) if entry.quote is Quote.NAME and not c.anonymise else anonymous
-    given = [p for p in entry.parts if p.value]
-    return Quoted(
-        by,
-        tuple(p.value for p in given if p.label in choice_labels),
-        tuple((p.label, p.value) for p in given if p.label not in choice_labels),
-    )
-
-
-def digest_html(digest: Digest, strings: Strings, templates: Path) -> str:
-    """The digest as one self-contained HTML page (printable, no outside resources)."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment.get_template(TEMPLATE).render(
-        digest=digest, t=strings.plain, language=strings.language
-    )
-
-
-def digest_summary(digest: Digest, strings: Strings) -> str:
-    """A few lines for the chat: the figures per question, the quotable answers."""
-    lines = [
-        strings("digest.summary_title", title=digest.title),
-        strings(
-            "digest.summary_everyone" if digest.everyone else "digest.summary_people",
-            people=digest.people,
-            answered_all=digest.answered_all,
-            quotable=digest.quotable,
-        ),
-    ]
-    for question in digest.questions:
-        split = " / ".join(
-            f"{share.percent} % {share.label}"
-            for _, step_shares in question.splits[:1]
-            for share in step_shares
-        )
-        lines.append(
-            strings(
-                "digest.summary_question",
-                title=question.title,
-                answers=question.answers,
-                split=f" · {split}" if split and question.answers else "",
-            )
-        )
-    return "\n".join(lines)
-
-
-async def make_digest(
-    store: Store,
-    content: Content,
-    strings: Strings,
-    settings: Settings,
-    session: SessionSettings | None,
-    now: datetime,
-) -> tuple[Digest, str]:
-    """Read, build and lay out: the digest and its HTML."""
-    c = await collect(
-        store,
-        content,
-        strings,
-        settings.privacy.anonymise_answers,
-        Quote(settings.privacy.quote_default),
-    )
-    digest = build_digest(c, content, strings, session, now)
-    templates = settings.content_dir / "templates"
-    return digest, await asyncio.to_thread(digest_html, digest, strings, templates)
-
-
-def file_name(session: SessionSettings | None) -> str:
-    return f"digest-{session.id if session else 'everyone'}.html"
 
 
 async def facilitators(settings: Settings, store: Store) -> set[int]:
@@ -299,11 +79,11 @@ class Digests:
         return queued
 
 
-class DigestKind(QuietKind):
+class DigestKind(SessionKind[Role]):
     """Outbox kind: a facilitator's digest, made when it is due (the latest answers)."""
 
     def __init__(self, desk: Desk) -> None:
-        self.desk = desk
+        super().__init__(desk)
         # The facilitators' rows fall due together: one digest made per session and
         # language serves them all (within SHARED), instead of one whole read each.
         self._made: dict[tuple[str, str], tuple[datetime, asyncio.Task[tuple[Digest, str]]]] = {}
@@ -324,21 +104,20 @@ class DigestKind(QuietKind):
             made = self._made[key] = (now, asyncio.ensure_future(making))
         return made[1]
 
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | Missed | None:
+    async def seat(
+        self, item: OutboxItem, participant: Participant, session: SessionSettings
+    ) -> Role | None:
+        """Theirs while digests are on, the session has not moved and they facilitate."""
         desk = self.desk
-        session = desk.session(str(item.payload.get("session", "")))
-        if session is None or desk.settings.digest.before is None:
-            return None  # the session is gone, or digests were turned off
-        if item.payload.get("starts") != int(session.starts_at.timestamp()):
-            return None  # the session moved: its new time has a row of its own
+        if desk.settings.digest.before is None or not same_start(item, session):
+            return None  # digests were turned off, or the session moved (its own row)
         if participant.telegram_id not in await facilitators(desk.settings, desk.store):
             return None
-        if now >= session.starts_at:
-            return Missed()
-        strings = desk.content.strings(participant.language)
-        digest, page = await asyncio.shield(self._digest(session, strings, now))
+        return Role.FACILITATOR
+
+    async def compose(self, row: Opened[Role]) -> Outcome:
+        strings, session = row.strings, row.session
+        digest, page = await asyncio.shield(self._digest(session, strings, row.now))
         caption = strings("digest.caption", title=session.title)
         return [
             Reply(digest_summary(digest, strings)),

@@ -1,13 +1,13 @@
 """The outbox dispatcher: sends due rows, keeps its promises across restarts and limits.
 
-APScheduler (PTB's JobQueue) is only the clock: a one-shot job wakes the
+A `Timer` (PTB's JobQueue, in the shell) is only the clock: a one-shot run wakes the
 dispatcher at the next due time (and a slow safety tick in case the clock was
 moved). Each run claims due rows, asks the row's kind what to send *now* (the
-participant may have moved on, paused or blocked the bot), sends it and records
-the outcome. Telegram's 429 reschedules, a 403 "blocked by the user" marks the
-participant blocked and cancels their other rows (a 403 "can't initiate conversation"
-only means no chat yet: their rows stay), network trouble retries with backoff and then
-fails.
+participant may have moved on, paused or blocked the bot), sends it through the
+`Sender` and records the outcome. A `SlowDown` (Telegram's 429) reschedules, `Blocked`
+(403 "blocked by the user") marks the participant blocked and cancels their other rows
+(`NoChatYet`, 403 "can't initiate conversation", only means no chat yet: their rows
+stay), network trouble retries with backoff and then fails.
 """
 
 from __future__ import annotations
@@ -17,34 +17,33 @@ import contextlib
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import JobQueue
 
 from bot.base.clock import Clock
+from bot.services.outbox_kinds import Missed, OutboxKind, Outcome, PatientKind, Postpone
 from bot.services.pacing import Pacer
-from bot.shell.http import NotSent
-from bot.shell.render import Pressed, Sent, send_unread
-from flows.engine import flow_code
-from flows.replies import ClearButtons, Out, decode
+from bot.services.sender import (
+    MaybeDelivered,
+    NoChatYet,
+    NotDelivered,
+    Pressed,
+    Rejected,
+    Sender,
+    SendError,
+    Sent,
+    SlowDown,
+    Timer,
+    Unreachable,
+)
+from bot.services.sent_records import SentRecords
+from flows.replies import ClearButtons, decode
+from flows.views import flow_code
 from store import outbox, participants, prompts
 from store.db import Store
 from store.outbox import REPLY, OutboxItem, OutboxStatus
 from store.participants import Participant, ParticipantStatus
 
-__all__ = [
-    "OVERALL_FREE",
-    "Dispatcher",
-    "Missed",
-    "OutboxKind",
-    "PatientKind",
-    "Postpone",
-    "QuietKind",
-]
+__all__ = ["OVERALL_FREE", "Dispatcher"]
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -55,62 +54,23 @@ DELIVERED = "delivered"  # payload key: messages of this row already out
 SAFETY_TICK = 60.0
 WAIT_FOR_CHAT = timedelta(days=1)  # a patient row looks again this often (or at their /start)
 OVERALL_FREE = 30  # Telegram's messages a second across all chats, without paid broadcasts
-RECORD_TRIES = 5  # a delivery's record is written again this often (a lock, a full disk)
 REFUSED_RETRY = 1.0  # a send the Bot API refused (5xx): again within seconds, 1 s, 2 s, 4 s…
-
-
-@dataclass(frozen=True)
-class Postpone:
-    """Not now: keep the row and try again at `until` (e.g. after quiet hours)."""
-
-    until: datetime
-
-
-@dataclass(frozen=True)
-class Missed:
-    """Too late to be useful (a reminder for a session that has started): record, don't send."""
-
-
-class OutboxKind(Protocol):
-    """What one kind of outbox row (drip, reminder, broadcast…) sends."""
-
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | Missed | None:
-        """The replies to send now, a postponement, Missed, or None when no longer relevant."""
-        ...
-
-    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
-        """Called once the row's messages were delivered."""
-        ...
-
-
-class QuietKind:
-    """A kind with nothing to record once delivered (the outbox row says it all)."""
-
-    async def sent(self, item: OutboxItem, participant: Participant, now: datetime) -> None:
-        """Nothing to record beyond the outbox row."""
-
-
-class PatientKind(QuietKind):
-    """A kind whose rows are never dropped for someone the bot cannot write to yet (no
-    participant row, blocked, or Telegram's 403): they stay pending, marked as waiting,
-    and are looked at again daily; whoever the row is for sees it at their /start."""
+TOO_MANY = "429 Too Many Requests"
 
 
 class Dispatcher:
     def __init__(
-        self, bot: Bot | None, store: Store, clock: Clock, rate_per_second: float = 25
+        self, sender: Sender | None, store: Store, clock: Clock, rate_per_second: float = 25
     ) -> None:
-        # bot None: queue only (the command line); the running bot sends what is queued.
-        self.bot = bot
+        # sender None: queue only (the command line); the running bot sends what is queued.
+        self.sender = sender
         self.store = store
         self.clock = clock
         self.kinds: dict[str, OutboxKind] = {}
         self.paid_kinds: set[str] = set()  # sent with allow_paid_broadcast
         # One budget for replies and bulk sends alike; replies go first (see bot.services.pacing).
         self.pacer = Pacer(rate_per_second, overall_per_second=max(OVERALL_FREE, rate_per_second))
-        self._job_queue: JobQueue[Any] | None = None
+        self._timer: Timer | None = None
         self._stopping = False
         self._running = asyncio.Lock()
         # Enough in flight for the rate (a send takes a few tens of ms), and no more:
@@ -121,34 +81,32 @@ class Dispatcher:
         self._sent = SentRecords(store)
         self._in_hand: set[int] = set()  # reply rows a turn is sending right now
 
-    async def start(self, job_queue: JobQueue[Any] | None) -> None:
+    async def start(self, timer: Timer | None) -> None:
         """Resume after a restart: rows left mid-send are pending again; wake at the next due."""
         recovered = await outbox.recover_interrupted(self.store)
         if recovered:
             log.warning("%d outbox row(s) were interrupted mid-send; sending them again", recovered)
-        self._job_queue = job_queue
-        if job_queue is not None:
-            job_queue.run_repeating(self._tick, interval=SAFETY_TICK, name="outbox-safety")
+        self._timer = timer
+        if timer is not None:
+            timer.every("outbox-safety", SAFETY_TICK, self._tick)
         await self.wake()
 
     async def wake(self) -> None:
         """Schedule a run at the next due time (now, if something is due already)."""
-        if self._job_queue is None:
+        if self._timer is None:
             return
         due = await outbox.next_due(self.store)
         if due is None:
             return
         delay = max(0.0, (due - self.clock.now()).total_seconds())
-        for job in self._job_queue.get_jobs_by_name("outbox"):
-            job.schedule_removal()
-        self._job_queue.run_once(self._tick, when=min(delay, SAFETY_TICK), name="outbox")
+        self._timer.once("outbox", min(delay, SAFETY_TICK), self._tick)
 
     def stop(self) -> None:
         """Claim no more rows: the batch in hand is finished and recorded, the rest
         waits in the database for the next start (a graceful stop takes seconds)."""
         self._stopping = True
 
-    async def _tick(self, _context: object) -> None:
+    async def _tick(self) -> None:
         await self.run_due()
         if not self._stopping:
             await self.wake()
@@ -200,7 +158,7 @@ class Dispatcher:
         return delivered == 1
 
     async def _deliver(self, item: OutboxItem, participant: Participant | None) -> int:
-        assert self.bot is not None, "a queue-only dispatcher sends nothing"
+        assert self.sender is not None, "a queue-only dispatcher sends nothing"
         now = self.clock.now()
         urgent = item.kind == REPLY
         kind = self.kinds.get(item.kind)
@@ -218,7 +176,7 @@ class Dispatcher:
             await outbox.mark(self.store, item.id, OutboxStatus.CANCELLED)
             return 0
         if urgent:
-            outcome: Sequence[Out] | Postpone | Missed | None = decode(item.payload["replies"])
+            outcome: Outcome = decode(item.payload["replies"])
         else:
             assert kind is not None
             assert participant is not None
@@ -246,10 +204,9 @@ class Dispatcher:
                     # The row's first message keeps its chat's second; the rest follow it.
                     first = delivered == done_before
                     await self.pacer.wait(item.chat_id if first else None, urgent=urgent)
-                changed += await send_unread(
-                    self.bot,
+                changed += await self.sender.send(
                     item.chat_id,
-                    [message],
+                    message,
                     pressed=pressed,
                     patient=urgent or delivered > done_before,
                     paid=item.kind in self.paid_kinds,
@@ -258,50 +215,25 @@ class Dispatcher:
                 if urgent and delivered < len(outcome):
                     # A reply of several messages (a confirmation, its calendar file, a
                     # code): each one recorded, so a crash repeats at most the one in flight.
-                    await outbox.set_payload(
-                        self.store, item.id, {**item.payload, DELIVERED: delivered}
-                    )
-        except Forbidden as exc:
-            if item.chat_id == item.participant_id and _never_started(exc):
-                # Not blocked: they never opened the chat (Telegram lets no bot write first).
-                # Their other rows stay; each waits or fails on its own.
-                log.info("chat %s has not started the bot: %s", item.chat_id, exc)
-            elif item.chat_id == item.participant_id:
-                # They blocked the bot: keep their data, send them nothing more (not an error).
-                log.info(
-                    "chat %s blocked the bot; its pending messages are cancelled", item.chat_id
-                )
-                await participants.mark_blocked(self.store, item.participant_id)
-                await outbox.cancel_pending(self.store, item.participant_id)
-            else:  # a group that removed the bot: the person did nothing
-                log.info("chat %s refused a message: %s", item.chat_id, exc)
-            if patient:
-                await self._wait_for_chat(item, self.clock.now())
-                return 0
-            await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
-            return 0
-        except RetryAfter as exc:
+                    await self._note_delivered(item, delivered)
+        except Unreachable as exc:
+            return await self._unreachable(item, exc, patient)
+        except SlowDown as exc:
             if delivered > done_before:
-                await outbox.set_payload(
-                    self.store, item.id, {**item.payload, DELIVERED: delivered}
-                )
-            wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            self.pacer.pause(seconds)
+                await self._note_delivered(item, delivered)
+            self.pacer.pause(exc.seconds)
             await outbox.retry_later(
                 self.store,
                 item.id,
-                self.clock.now() + timedelta(seconds=seconds),  # from now, after the pacer
-                "429 Too Many Requests",
+                self.clock.now() + timedelta(seconds=exc.seconds),  # from now, after the pacer
+                TOO_MANY,
                 count_attempt=False,
             )
             return 0
-        except (NetworkError, BadRequest, TelegramError) as exc:
+        except SendError as exc:
             if delivered > done_before:
-                await outbox.set_payload(
-                    self.store, item.id, {**item.payload, DELIVERED: delivered}
-                )
-            if urgent and isinstance(exc, NetworkError) and not _refused(exc):
+                await self._note_delivered(item, delivered)
+            if urgent and isinstance(exc, MaybeDelivered):
                 # A reply whose answer was lost has most likely arrived: twice is worse.
                 log.warning("reply %s: the answer was lost (%s); not sent again", item.id, exc)
                 await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=f"lost: {exc}")
@@ -313,6 +245,27 @@ class Dispatcher:
         if kind is not None and participant is not None:
             await kind.sent(item, participant, now)
         return 1
+
+    async def _note_delivered(self, item: OutboxItem, delivered: int) -> None:
+        await outbox.set_payload(self.store, item.id, {**item.payload, DELIVERED: delivered})
+
+    async def _unreachable(self, item: OutboxItem, exc: Unreachable, patient: bool) -> int:
+        if item.chat_id == item.participant_id and isinstance(exc, NoChatYet):
+            # Not blocked: they never opened the chat (Telegram lets no bot write first).
+            # Their other rows stay; each waits or fails on its own.
+            log.info("chat %s has not started the bot: %s", item.chat_id, exc)
+        elif item.chat_id == item.participant_id:
+            # They blocked the bot: keep their data, send them nothing more (not an error).
+            log.info("chat %s blocked the bot; its pending messages are cancelled", item.chat_id)
+            await participants.mark_blocked(self.store, item.participant_id)
+            await outbox.cancel_pending(self.store, item.participant_id)
+        else:  # a group that removed the bot: the person did nothing
+            log.info("chat %s refused a message: %s", item.chat_id, exc)
+        if patient:
+            await self._wait_for_chat(item, self.clock.now())
+            return 0
+        await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
+        return 0
 
     async def _wait_for_chat(self, item: OutboxItem, now: datetime) -> None:
         log.warning(
@@ -326,30 +279,17 @@ class Dispatcher:
         )
 
     async def _failed_attempt(self, item: OutboxItem, now: datetime, exc: Exception) -> int:
-        permanent = isinstance(exc, BadRequest)
+        permanent = isinstance(exc, Rejected)
         if permanent or item.attempts >= MAX_ATTEMPTS:
             log.error("outbox row %s failed for good: %s", item.id, exc)
             await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
         else:
             # Refused (a 5xx, no connection): it did not arrive, so again within seconds,
             # not after the rest of a broadcast. Otherwise (a timeout) wait longer.
-            refused = isinstance(exc, NetworkError) and _refused(exc)
-            base = REFUSED_RETRY if refused else 10.0
+            base = REFUSED_RETRY if isinstance(exc, NotDelivered) else 10.0
             backoff = timedelta(seconds=base * 2 ** (item.attempts - 1))
             await outbox.retry_later(self.store, item.id, now + backoff, str(exc))
         return 0
-
-
-def _never_started(exc: Forbidden) -> bool:
-    """Telegram's "bot can't initiate conversation with a user": no chat yet, not a block
-    ("bot was blocked by the user")."""
-    return "can't initiate conversation" in exc.message.lower()
-
-
-def _refused(exc: NetworkError) -> bool:
-    """The Bot API refused it (a 5xx: PTB raises it without a cause) or no connection
-    was made: it certainly did not arrive. A timeout or a lost answer may have."""
-    return exc.__cause__ is None or isinstance(exc, NotSent)
 
 
 def _prompts(item: OutboxItem, changed: Sequence[Sent]) -> list[prompts.Shown]:
@@ -369,67 +309,3 @@ def _pressed(item: OutboxItem) -> Pressed | None:
     if not isinstance(found, dict):
         return None
     return Pressed(int(found["message_id"]), bool(found["buttons"]))
-
-
-class SentRecords:
-    """Deliveries recorded as soon as possible, together: a group commit.
-
-    Each sender waits until its row is marked sent. One write is under way at a
-    time and takes every record that arrived meanwhile, so at a thousand messages
-    a second the database sees a few dozen transactions instead of a thousand,
-    and no record waits longer than one write for the next.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._waiting: list[tuple[int, datetime, asyncio.Future[None]]] = []
-        self._shown: list[prompts.Shown] = []  # written with the records they came with
-        self._writer: asyncio.Task[None] | None = None
-
-    async def record(
-        self, item_id: int, when: datetime, shown: Sequence[prompts.Shown] = ()
-    ) -> None:
-        """Return once the row is recorded as sent, with the dialogue buttons its
-        messages carry now (or raise what the write raised)."""
-        done = asyncio.get_running_loop().create_future()
-        self._waiting.append((item_id, when, done))
-        self._shown.extend(shown)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write(), name="outbox-sent-records")
-        await done
-
-    async def _write(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                shown, self._shown = self._shown, []
-                records = [(i, when) for i, when, _ in batch]
-                for attempt in range(1, RECORD_TRIES + 1):
-                    # These were delivered: a record given up on would send them again.
-                    try:
-                        await outbox.mark_sent(self.store, records, shown)
-                    except Exception as exc:
-                        if attempt == RECORD_TRIES:
-                            _settle(batch, exc)
-                            break
-                        log.warning("could not record %d delivery(ies): %s", len(batch), exc)
-                        await asyncio.sleep(0.5 * attempt)
-                    else:
-                        _settle(batch, None)
-                        break
-        except asyncio.CancelledError:
-            _settle(self._waiting, asyncio.CancelledError())
-            self._waiting, self._shown = [], []
-            raise
-
-
-def _settle(
-    batch: list[tuple[int, datetime, asyncio.Future[None]]], exc: BaseException | None
-) -> None:
-    for _, _, done in batch:
-        if done.done():
-            continue
-        if exc is None:
-            done.set_result(None)
-        else:
-            done.set_exception(exc)

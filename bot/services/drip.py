@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.base.settings import Settings
-from bot.services.dispatcher import Dispatcher, Postpone
+from bot.services.dispatcher import Dispatcher
+from bot.services.outbox_kinds import Postpone
 from flows.content import Content
 from flows.course import Progress
 from flows.drip import QuietHours, drip_offer

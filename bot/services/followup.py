@@ -1,4 +1,4 @@
-"""After the session: attendance from a meeting tool's list, and the follow-ups it decides.
+"""After the session: the follow-ups that attendance decides (bot/services/attendance.py).
 
 Everyone seated in a session is owed two rows, made when they get their seat:
 `followup:<session>:<participant>:<start>` (`[followup] after` the end: a
@@ -13,17 +13,16 @@ question a week on waits the same way for someone not (yet) marked.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from email.utils import parseaddr
-from pathlib import Path
+from typing import ClassVar
 
 from bot.base.settings import FollowupSettings, SessionSettings
-from bot.services.dispatcher import Missed, Postpone, QuietKind
+from bot.services.outbox_kinds import Missed, Outcome, Postpone
 from bot.services.registration import Desk
-from flows.replies import Button, Out, Reply
+from bot.services.seat_kinds import AtStart, Opened, SeatKind, same_start
+from flows.callback_data import encode
+from flows.participant_data import AfterSession
+from flows.replies import Button, Reply
 from store import answers, outbox, registrations
 from store.outbox import OutboxItem
 from store.participants import Participant
@@ -36,8 +35,6 @@ __all__ = [
     "AfterKind",
     "FollowUps",
     "FollowupKind",
-    "attendance_session",
-    "emails_in",
 ]
 
 FOLLOWUP = "followup"
@@ -118,47 +115,41 @@ class FollowUps:
         for kind in (FOLLOWUP, AFTER):
             await outbox.cancel_keys(self.desk.store, f"{kind}:{session.id}:{participant_id}:")
 
-    async def seat_of(
-        self, item: OutboxItem, participant: Participant
-    ) -> tuple[SessionSettings, Registration] | None:
-        """The session and the person's registration in it, if this row still belongs to them
-        (a session that moved got new rows; a cancelled registration none; a follow-up
-        turned "off" since is not sent)."""
-        session = self.desk.session(str(item.payload.get("session", "")))
-        if session is None or item.payload.get("starts") != _stamp(session):
+
+class _AfterSessionKind(SeatKind):
+    """A row after the session: still theirs if it was queued for the session's current
+    time (a session that moved got new rows), the follow-up is not turned "off" since,
+    and they did not cancel (waitlisted too: what it says is the kind's to decide)."""
+
+    at_start: ClassVar[AtStart] = AtStart.SENT
+
+    def __init__(self, followups: FollowUps) -> None:
+        super().__init__(followups.desk)
+        self.followups = followups
+
+    async def seat(
+        self, item: OutboxItem, participant: Participant, session: SessionSettings
+    ) -> Registration | None:
+        if not same_start(item, session):
             return None
         if _delay(self.desk.settings.followup, item.kind) is None:
             return None
-        for registration in await registrations.live(self.desk.store, participant.telegram_id):
-            if registration.session_id == session.id:
-                return session, registration
-        return None
-
-
-class _AfterSessionKind(QuietKind):
-    def __init__(self, followups: FollowUps) -> None:
-        self.followups = followups
+        return await self.live_registration(participant, session)
 
 
 class FollowupKind(_AfterSessionKind):
     """Outbox kind: a thank-you to those who attended, "sorry we missed you" to the others."""
 
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | Missed | None:
-        seat = await self.followups.seat_of(item, participant)
-        if seat is None:
-            return None
-        session, registration = seat
-        strings = self.followups.desk.content.strings(participant.language)
-        if registration.status is RegistrationStatus.ATTENDED:
+    async def compose(self, row: Opened[Registration]) -> Outcome:
+        session, strings = row.session, row.strings
+        if row.seat.status is RegistrationStatus.ATTENDED:
             text = strings("followup.thanks", title=session.title_in(strings.language))
             if session.recording_url:
                 text += "\n\n" + strings("followup.recording", url=session.recording_url)
             return [Reply(text)]
-        if registration.status is not RegistrationStatus.REGISTERED:
+        if row.seat.status is not RegistrationStatus.REGISTERED:
             return None
-        if (waiting := await self.followups.unmarked(item, session, now)) is not None:
+        if (waiting := await self.followups.unmarked(row.item, session, row.now)) is not None:
             return waiting
         text = strings("followup.missed", title=session.title_in(strings.language))
         if session.mooc_url:
@@ -169,69 +160,15 @@ class FollowupKind(_AfterSessionKind):
 class AfterKind(_AfterSessionKind):
     """Outbox kind: a week on, one more reflection question for those who attended."""
 
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | Missed | None:
-        seat = await self.followups.seat_of(item, participant)
-        if seat is None:
-            return None
-        if seat[1].status is RegistrationStatus.REGISTERED:
+    async def compose(self, row: Opened[Registration]) -> Outcome:
+        if row.seat.status is RegistrationStatus.REGISTERED:
             # Not marked (yet): wait while nobody of the session is, else it is not for them.
-            return await self.followups.unmarked(item, seat[0], now)
-        if seat[1].status is not RegistrationStatus.ATTENDED:
+            return await self.followups.unmarked(row.item, row.session, row.now)
+        if row.seat.status is not RegistrationStatus.ATTENDED:
             return None
-        store = self.followups.desk.store
-        if await answers.questions_answered(store, participant.telegram_id, AFTER_FLOW):
+        if await answers.questions_answered(
+            self.desk.store, row.participant.telegram_id, AFTER_FLOW
+        ):
             return None
-        strings = self.followups.desk.content.strings(participant.language)
-        button = Button(strings.plain("after.answer"), f"{AFTER}:{seat[0].id}")
-        return [Reply(strings("after.invite", title=seat[0].title), ((button,),))]
-
-
-def attendance_session(
-    sessions: Sequence[SessionSettings], wanted: str, now: datetime
-) -> SessionSettings | None:
-    """The named session; without a name, the latest that has started."""
-    if wanted:
-        return next((s for s in sessions if s.id == wanted), None)
-    started = [s for s in sessions if s.starts_at <= now]
-    return max(started, key=lambda s: s.starts_at) if started else None
-
-
-def emails_in(path: Path) -> set[str]:
-    """The e-mail addresses in a meeting tool's participant list (CSV, comma, semicolon or
-    tab separated; UTF-8, or UTF-16 as Teams writes it): the column whose header names an
-    e-mail, else every cell holding an address; "Name <a@b.org>" gives a@b.org.
-    ValueError when the file holds none."""
-    raw = path.read_bytes()
-    utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:200]
-    text = raw.decode("utf-16" if utf16 else "utf-8-sig")
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
-    header = next((i for i, row in enumerate(rows[:20]) if _mail_column(row) is not None), None)
-    if header is not None:
-        column = _mail_column(rows[header])
-        assert column is not None
-        cells = [row[column] for row in rows[header + 1 :] if len(row) > column]
-    else:
-        cells = [cell for row in rows for cell in row]
-    found = {address for cell in cells if _is_address(address := parseaddr(cell)[1])}
-    if not found:
-        raise ValueError(f"{path}: no e-mail addresses found (is it the participant list?)")
-    return found
-
-
-def _is_address(text: str) -> bool:
-    name, _, domain = text.partition("@")
-    return bool(name) and "." in domain and not any(c.isspace() for c in text)
-
-
-def _mail_column(row: list[str]) -> int | None:
-    for index, cell in enumerate(row):
-        name = cell.strip().casefold().replace("-", "")
-        if "email" in name or name in ("mail", "emailadres", "emailaddress"):
-            return index
-    return None
+        button = Button(row.strings.plain("after.answer"), encode(AfterSession(row.session.id)))
+        return [Reply(row.strings("after.invite", title=row.session.title), ((button,),))]

@@ -1,13 +1,18 @@
-"""`mooc-bot logins import FILE`: load MOOC login codes from a CSV file into the pool."""
+"""Login codes from a CSV file into the pool, and a code for everyone waiting for one."""
 
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-__all__ = ["CodeFile", "read_codes"]
+from bot.services.registration import hand_out_waiting_logins
+from store import logins
+from store.db import Store
+
+__all__ = ["CodeFile", "Imported", "import_codes", "read_codes"]
 
 MAX_CODE = 200
 
@@ -17,6 +22,13 @@ class CodeFile:
     codes: list[str] = field(default_factory=list)
     bad: list[str] = field(default_factory=list)  # "line N: why"
     repeated: int = 0  # the same code twice in the file
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    added: int
+    duplicates: int  # already in the pool, or twice in the file
+    handed: int  # waiting participants who now get a code (the outbox sends it)
 
 
 def read_codes(path: Path) -> CodeFile:
@@ -50,3 +62,10 @@ def read_codes(path: Path) -> CodeFile:
             seen.add(code)
             result.codes.append(code)
     return result
+
+
+async def import_codes(store: Store, found: CodeFile, now: datetime) -> Imported:
+    """The file's codes into the pool, then a code for everyone who waits for one."""
+    added, duplicates = await logins.add_codes(store, found.codes, now)
+    handed = await hand_out_waiting_logins(store, now)
+    return Imported(added, duplicates + found.repeated, handed)

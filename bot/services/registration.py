@@ -13,7 +13,7 @@ from datetime import datetime
 
 from bot.base.settings import SessionSettings, Settings
 from bot.services.calendar import cancelled_ics, session_ics
-from bot.services.dispatcher import Dispatcher, PatientKind, Postpone, QuietKind
+from bot.services.dispatcher import Dispatcher
 from flows.content import Content
 from flows.replies import Document, Out, Reply
 from flows.sessions import session_when
@@ -21,7 +21,7 @@ from flows.strings import Markup, Strings
 from store import logins, outbox, registrations
 from store import roles as role_store
 from store.db import Store
-from store.outbox import OutboxItem, OutboxStatus
+from store.outbox import OutboxStatus
 from store.participants import Participant
 from store.registrations import Details, Registration, RegistrationStatus
 from store.roles import Role
@@ -256,13 +256,16 @@ class Desk:
     async def waiting_alerts(self, participant: Participant, now: datetime) -> list[Out]:
         """Alerts kept for an organiser who had not written to the bot: shown now, once."""
         taken = await outbox.take_pending(self.store, participant.telegram_id, ALERT, now)
-        alert = AlertKind(self)
         replies: list[Out] = []
-        for item in taken:
-            shown = await alert.render(item, participant, now)
-            if isinstance(shown, Sequence):
-                replies.extend(shown)
+        for _ in taken:
+            replies.extend(await self.alert(participant))
         return replies
+
+    async def alert(self, participant: Participant) -> list[Out]:
+        """An alert row's words (the only alert: the login pool is empty)."""
+        strings = self.content.strings(participant.language)
+        waiting = len(await logins.waiting(self.store))
+        return [Reply(strings("registration.logins_exhausted", waiting=waiting))]
 
     async def announce_promotions(self, promoted: Sequence[Registration], now: datetime) -> None:
         for registration in promoted:
@@ -303,60 +306,3 @@ async def hand_out_waiting_logins(store: Store, now: datetime) -> int:
         )
         handed += 1
     return handed
-
-
-class PromotedKind(QuietKind):
-    """Outbox kind: 'a place came free and you're in', with the full confirmation."""
-
-    def __init__(self, desk: Desk) -> None:
-        self.desk = desk
-
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | None:
-        seat = await self.desk.seat(participant.telegram_id, str(item.payload.get("session")))
-        if seat is None:
-            return None  # cancelled again in the meantime
-        session, registration = seat
-        strings = self.desk.content.strings(participant.language)
-        changes = await registrations.calendar_changes(
-            self.desk.store, participant.telegram_id, session.id
-        )
-        return [
-            Reply(strings("registration.promoted")),
-            *self.desk.confirmation(participant, registration, session, now, changes=changes),
-        ]
-
-
-class LoginKind(QuietKind):
-    """Outbox kind: the MOOC login that 'follows' once codes were imported."""
-
-    def __init__(self, desk: Desk) -> None:
-        self.desk = desk
-
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | None:
-        code = await logins.code_for(self.desk.store, participant.telegram_id)
-        if code is None:
-            return None
-        live = await registrations.live(self.desk.store, participant.telegram_id)
-        session = self.desk.session(live[0].session_id) if live else None
-        url = session.mooc_url if session else ""
-        strings = self.desk.content.strings(participant.language)
-        return [Reply(strings("registration.login", code=code, url=url))]
-
-
-class AlertKind(PatientKind):
-    """Outbox kind: a warning to an organiser (e.g. the login pool is empty); it waits for
-    an organiser who has not written to the bot yet, and comes at their /start."""
-
-    def __init__(self, desk: Desk) -> None:
-        self.desk = desk
-
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | None:
-        strings = self.desk.content.strings(participant.language)
-        waiting = len(await logins.waiting(self.desk.store))
-        return [Reply(strings("registration.logins_exhausted", waiting=waiting))]

@@ -8,20 +8,23 @@ if the session has not started yet, and recorded as missed otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from bot.base.settings import SessionSettings
 from bot.services.calendar import session_ics
-from bot.services.dispatcher import Missed, Postpone, QuietKind
+from bot.services.outbox_kinds import Outcome
 from bot.services.registration import Desk
-from flows.replies import Button, Document, Out, Reply
+from bot.services.seat_kinds import AtStart, Opened, SeatKind
+from flows.callback_data import encode
+from flows.participant_data import AskCancel, MenuItem, MenuPress
+from flows.replies import Button, Document, Reply
 from flows.strings import Markup, Strings
 from store import answers, outbox, registrations, session_times
 from store.db import to_db
 from store.outbox import OutboxItem
 from store.participants import Participant
-from store.registrations import RegistrationStatus
+from store.registrations import Registration, RegistrationStatus
 
 __all__ = ["MOVED", "NUDGE", "REMINDER", "Reminders"]
 
@@ -116,90 +119,81 @@ class Reminders:
         return told
 
 
-class ReminderKind(QuietKind):
+class _ReminderKind(SeatKind):
     def __init__(self, reminders: Reminders) -> None:
-        self.reminders = reminders
+        super().__init__(reminders.desk)
 
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | Missed | None:
-        desk = self.reminders.desk
-        seat = await desk.seat(participant.telegram_id, str(item.payload.get("session")))
-        if seat is None:
-            return None
-        session = seat[0]
-        if now >= session.starts_at:
-            return Missed()
-        strings = desk.content.strings(participant.language)
-        minutes = int(item.payload.get("minutes", 0))
+
+class ReminderKind(_ReminderKind):
+    """Outbox kind: 'the session starts soon', with a way out; missed once it has started."""
+
+    async def compose(self, row: Opened[Registration]) -> Outcome:
+        session, strings, now = row.session, row.strings, row.now
+        minutes = int(row.item.payload.get("minutes", 0))
         text = strings(
             "reminders.text",
             title=session.title_in(strings.language),
             soon=Markup(_soon(strings, session.starts_at - now)),
-            when=Markup(desk.when(session, strings)),
+            when=Markup(self.desk.when(session, strings)),
         )
         if minutes <= 60 and session.join_url:
             text += "\n" + strings("reminders.join", url=session.join_url)
         # The session id rides along and is checked at the press (an old reminder is stale).
-        cant = Button(strings.plain("reminders.cant_make_it"), f"reg:c:{session.id}")
+        cant = Button(strings.plain("reminders.cant_make_it"), encode(AskCancel(session.id)))
         return [Reply(text, ((cant,),))]
 
 
-class NudgeKind(QuietKind):
-    def __init__(self, reminders: Reminders) -> None:
-        self.reminders = reminders
+class NudgeKind(_ReminderKind):
+    """Outbox kind: before the session, a nudge to answer the reflection questions left."""
 
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | Missed | None:
-        desk = self.reminders.desk
-        seat = await desk.seat(participant.telegram_id, str(item.payload.get("session")))
-        if seat is None or participant.drips_paused:
+    async def seat(
+        self, item: OutboxItem, participant: Participant, session: SessionSettings
+    ) -> Registration | None:
+        if participant.drips_paused:
             return None
-        session = seat[0]
-        if now >= session.starts_at:
-            return Missed()
-        answered = await answers.questions_answered(
-            desk.store, participant.telegram_id, "reflection"
-        )
-        questions = desk.content.question_ids
+        return await super().seat(item, participant, session)
+
+    async def compose(self, row: Opened[Registration]) -> Outcome:
+        desk, pid = self.desk, row.participant.telegram_id
+        flow = desk.content.reflection_for([row.session.id])  # the questions of their session
+        answered = await answers.questions_answered(desk.store, pid, flow.id)
+        questions = flow.questions
         if len(answered) >= len(questions):
             return None
-        strings = desk.content.strings(participant.language)
-        button = Button(strings.plain("reminders.nudge_button"), "menu:reflect")
+        strings = row.strings
+        button = Button(
+            strings.plain("reminders.nudge_button"), encode(MenuPress(MenuItem.REFLECT))
+        )
         text = strings("reminders.nudge", answered=len(answered), questions=len(questions))
         return [Reply(text, ((button,),))]
 
 
-class MovedKind(QuietKind):
-    def __init__(self, reminders: Reminders) -> None:
-        self.reminders = reminders
+class MovedKind(_ReminderKind):
+    """Outbox kind: 'the session has moved', to the waitlist too; with the calendar
+    update for those seated. Dropped once the session has started."""
 
-    async def render(
-        self, item: OutboxItem, participant: Participant, now: datetime
-    ) -> Sequence[Out] | Postpone | Missed | None:
-        desk = self.reminders.desk
-        session = desk.session(str(item.payload.get("session", "")))
-        if session is None or now >= session.starts_at:
-            return None
-        strings = desk.content.strings(participant.language)
+    at_start: ClassVar[AtStart] = AtStart.DROPPED
+
+    async def seat(
+        self, item: OutboxItem, participant: Participant, session: SessionSettings
+    ) -> Registration | None:
+        return await self.live_registration(participant, session)  # None: cancelled since
+
+    async def compose(self, row: Opened[Registration]) -> Outcome:
+        session, strings, pid = row.session, row.strings, row.participant.telegram_id
         text = strings(
             "reminders.moved",
             title=session.title_in(strings.language),
-            when=Markup(desk.when(session, strings)),
+            when=Markup(self.desk.when(session, strings)),
         )
-        live = await registrations.live(desk.store, participant.telegram_id)
-        if not any(r.session_id == session.id for r in live):
-            return None  # cancelled since
-        if await desk.seat(participant.telegram_id, session.id) is None:
+        if row.seat.status is RegistrationStatus.WAITLISTED:
             return [Reply(text)]  # waitlisted: told, but no event for their calendar yet
         join_now = session.join_url_timing == "now"
-        pid = participant.telegram_id
-        changes = await registrations.calendar_changes(desk.store, pid, session.id)
+        changes = await registrations.calendar_changes(self.desk.store, pid, session.id)
         ics = session_ics(
             session,
             pid,
-            now,
+            row.now,
             with_join_url=join_now,
             language=strings.language,
             changes=changes,

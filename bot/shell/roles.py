@@ -1,29 +1,25 @@
-"""Who is an organiser or facilitator — checked here, once, for every privileged command.
+"""Who is an organiser or facilitator, and the command menus and help they get.
 
 Roles come from settings.toml ([roles]), from `mooc-bot roles grant`, and from a
-one-time invite link. A person without the role gets exactly the answer an
-unknown command gets, and the attempt is written to the audit log; every
-permitted use is audit-logged too. Role holders see their extra commands in
+one-time invite link. Every privileged command passes `only`
+(bot/shell/handlers/privileged.py): a person without the role gets exactly the
+answer an unknown command gets. Role holders see their extra commands in
 Telegram's command menu (a command scope per chat); nobody else does.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable, Coroutine
 from functools import partial
-from typing import Any
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
 from bot.shell.commands import COMMANDS
 from bot.shell.context import BotContext, BotData
-from bot.shell.handlers import participant
 from bot.shell.turn import after_commit
 from flows.strings import Strings
-from store import audit, participants
+from store import participants
 from store import roles as role_store
 from store.roles import Role
 
@@ -32,15 +28,12 @@ __all__ = [
     "ROLE_COMMANDS",
     "has_role",
     "menu_for_newcomer",
-    "only",
     "refresh_menus",
     "role_help",
     "role_holders",
 ]
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 # Extra commands per role, in menu order; descriptions come from content/ ([commands]).
 ROLE_COMMANDS: dict[Role, tuple[str, ...]] = {
@@ -71,32 +64,6 @@ async def role_holders(data: BotData) -> dict[int, set[Role]]:
     return holders
 
 
-def only(role: Role | tuple[Role, ...], name: str, handler: Handler) -> Handler:
-    """`handler` for holders of `role` (or of any of several); everyone else is treated as
-    typing an unknown command."""
-    wanted = role if isinstance(role, tuple) else (role,)
-
-    @functools.wraps(handler)
-    async def guarded(update: Update, context: BotContext) -> None:
-        user = update.effective_user
-        now = context.clock.now()
-        allowed = user is not None and any(
-            [await has_role(context.bot_data, user.id, r) for r in wanted]
-        )
-        if user is None or not allowed:
-            actor = user.id if user else None
-            await audit.record(context.store, actor_id=actor, action=f"refused:{name}", now=now)
-            if update.callback_query is not None:
-                await participant.stale_button(update, context)
-            else:
-                await participant.unknown_command(update, context)
-            return
-        await audit.record(context.store, actor_id=user.id, action=name, now=now)
-        await handler(update, context)
-
-    return guarded
-
-
 async def menu_for_newcomer(update: Update, context: BotContext) -> None:
     """A role holder's first message: from now on their menu shows their commands."""
     user = update.effective_user
@@ -105,7 +72,7 @@ async def menu_for_newcomer(update: Update, context: BotContext) -> None:
     if user.id in await role_holders(context.bot_data):
         # After the commit: a Telegram call per role holder must not hold the write lock.
         await after_commit(partial(refresh_menus, context.bot, context.bot_data))
-        await context.bot_data.digests.schedule(context.clock.now())
+        await context.services.digests.schedule(context.clock.now())
 
 
 def _extra_commands(held: set[Role]) -> list[str]:

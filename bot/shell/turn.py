@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from bot.shell.render import Pressed
+from bot.services.sender import Pressed
 from flows.replies import Out
 
 __all__ = ["Turn", "after_commit", "current"]

@@ -12,7 +12,7 @@ from telegram.error import Forbidden
 
 from bot.base.clock import ManualClock
 from bot.base.settings import Settings
-from bot.cli.main import _outbox
+from bot.cli.db import show_outbox
 from bot.sandbox.harness import Sandbox, known
 from store import logins, outbox, participants
 from store import roles as role_store
@@ -51,7 +51,7 @@ async def test_alert_for_an_organiser_who_never_wrote_waits_for_their_start(
         assert (await outbox.for_participant(tg.store, ORGANISER))[0].status is (
             OutboxStatus.PENDING
         )
-        await _outbox(tg.settings)
+        await show_outbox(tg.settings)
         assert f"alert for {ORGANISER} waits until they write to the bot" in capsys.readouterr().out
         olivia.send("/start")
         await olivia.expect("What would you like to do?")
@@ -64,7 +64,7 @@ async def test_alert_for_an_organiser_who_never_wrote_waits_for_their_start(
         await olivia.expect("What would you like to do?")
         await tg.settle()
         assert sum("pool of MOOC login" in m.shown_text for m in olivia.bot_messages()) == 1
-        await _outbox(tg.settings)
+        await show_outbox(tg.settings)
         assert "waits until they write" not in capsys.readouterr().out
 
 

@@ -7,7 +7,7 @@ import json
 
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.sandbox.world import SimFile
+from bot.sandbox.records import SimFile
 from store import answers
 
 WHY = "Partly, because our team never shares what it learns. " + "We meet, we nod. " * 30

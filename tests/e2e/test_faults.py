@@ -18,8 +18,9 @@ from pathlib import Path
 
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from flows.engine import FlowState
+from flows.model import FlowState
 from store import answers
+from store.errors import NotSaved
 
 # 2,880 characters, over 5 KB in UTF-8: more than a database page can hold.
 LONG = "مرحبا بالعالم 🌱 " * 180
@@ -145,14 +146,15 @@ async def test_a_full_disk_keeps_the_message_waiting_and_takes_it_when_there_is_
 ) -> None:
     ann = tg.person("Ann")
     await at_question_one_words(ann)
-    conn = tg.store.conn
-    await conn.execute("CREATE TABLE ballast (filler BLOB)")
-    pages = (await (await conn.execute("PRAGMA page_count")).fetchone())[0]  # type: ignore[index]
-    await conn.execute(f"PRAGMA max_page_count = {pages}")  # the file may not grow: a full disk
+    store = tg.store
+    await store.execute("CREATE TABLE ballast (filler BLOB)")
+    row = await store.fetch_one("PRAGMA page_count")
+    assert row is not None
+    await store.execute(f"PRAGMA max_page_count = {row[0]}")  # the file may not grow: a full disk
     for size in (4000, 400, 40, 4):  # and the free room inside it is filled up too
-        with contextlib.suppress(sqlite3.OperationalError):
+        with contextlib.suppress(NotSaved):
             while True:
-                await conn.execute("INSERT INTO ballast VALUES (zeroblob(?))", (size,))
+                await store.execute("INSERT INTO ballast VALUES (zeroblob(?))", (size,))
     try:
         ann.send(LONG)
         waiting = await ann.expect("can't save messages just now")
@@ -160,8 +162,8 @@ async def test_a_full_disk_keeps_the_message_waiting_and_takes_it_when_there_is_
         assert await draft(tg, ann) == ""
         assert await saved(tg, ann) == {"q1": "yes"}
     finally:  # room again
-        await conn.execute("DROP TABLE ballast")
-        await conn.execute("PRAGMA max_page_count = 1073741823")
+        await store.execute("DROP TABLE ballast")
+        await store.execute("PRAGMA max_page_count = 1073741823")
     await ann.expect("Noted ✓", timeout=30)  # the same message, not sent again
     ann.press("Done ✓")
     await ann.expect("2/5")

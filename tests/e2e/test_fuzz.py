@@ -52,7 +52,10 @@ COMMANDS = [
     "/forget", "/answers", "/export", "/stats", "/broadcast", "/broadcasts", "/invite organiser",
     "/start reg", "/start inv_forged", "/nonsense", "/start@some_other_bot",
 ]  # fmt: skip
-PREFIXES = ["f:", "r:", "reg:s:", "reg:x", "reg:k", "c:", "lang:", "bcx:", "ans:", "fg:y:", "fg:n:"]
+PREFIXES = [  # every kind of button's (flows/callback_data.py)
+    "f:", "r:", "reg:s:", "reg:w:", "reg:c:", "reg:x", "reg:k", "c:", "lang:", "menu:", "qc:",
+    "after:", "bcx:", "bca:", "rgl:", "ans:", "at:", "fg:y:", "fg:n:",
+]  # fmt: skip
 ZED = 7_777_001
 
 texts = st.one_of(st.sampled_from(TRICKY), st.text(max_size=80))

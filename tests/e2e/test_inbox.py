@@ -21,7 +21,7 @@ from pathlib import Path
 from bot.sandbox import BotApiServer, Person
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Faults
-from flows.engine import FlowState
+from flows.model import FlowState
 from store import answers, inbox
 from store.db import Store
 from tests.conftest import bot_running
@@ -121,7 +121,7 @@ async def test_typing_through_random_kills_loses_and_doubles_nothing(tmp_path: P
 async def test_webhook_update_posted_twice_is_handled_once(tmp_path: Path) -> None:
     import aiohttp
 
-    from bot.shell.serve import SECRET_HEADER
+    from bot.shell.webhook import SECRET_HEADER
     from tests.e2e.test_production import SECRET, free_port, wait_healthy, webhook_env
 
     db, port = tmp_path / "webhook.sqlite3", free_port()
@@ -170,7 +170,7 @@ async def test_webhook_bodies_that_are_not_one_update_get_400_and_the_bot_goes_o
 
     import aiohttp
 
-    from bot.shell.serve import SECRET_HEADER
+    from bot.shell.webhook import SECRET_HEADER
     from tests.e2e.test_production import SECRET, free_port, wait_healthy, webhook_env
 
     def nested(depth: int) -> bytes:  # an update whose extra field nests `depth` deep

@@ -12,7 +12,7 @@ from bot.base.clock import ManualClock
 from bot.base.settings import Settings
 from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
-from bot.sandbox.world import SimMessage
+from bot.sandbox.records import SimMessage
 from store import audit, outbox
 from store import broadcasts as broadcast_store
 from store.broadcasts import BroadcastStatus

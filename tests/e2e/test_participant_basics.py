@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.sandbox.harness import Sandbox
+from bot.sandbox.records import SimMessage
 from bot.sandbox.users import Person
-from bot.sandbox.world import SimMessage
 from store import participants
 
 MENU = [

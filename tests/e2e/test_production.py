@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from bot.sandbox import BotApiServer, Person
-from bot.shell.serve import SECRET_HEADER
+from bot.shell.webhook import SECRET_HEADER
 from store import participants
 from store.db import Store
 from tests.conftest import bot_running

@@ -13,8 +13,8 @@ from bot.base.clock import ManualClock
 from bot.base.settings import Settings
 from bot.sandbox.harness import Sandbox
 from bot.sandbox.limits import Faults
-from bot.shell.inbox import TRIES
-from bot.shell.render import PATIENCE
+from bot.shell.patience import PATIENCE
+from bot.shell.runner import TRIES
 from store import inbox, participants
 from store.participants import ParticipantStatus
 
@@ -52,7 +52,7 @@ async def test_an_update_whose_handler_keeps_failing_is_parked_and_the_next_one_
     ann.send("/start")
     await ann.expect("What would you like to do?")
     await tg.store.execute(BROKEN)  # every update of hers now fails in its handler
-    with caplog.at_level(logging.WARNING, logger="bot.shell.inbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.shell.runner"):
         ann.send("/help")
         sorry = await ann.expect("Sorry, something went wrong")
     assert "your progress is saved" in sorry.shown_text
@@ -75,7 +75,7 @@ async def test_refused_set_my_commands_is_a_warning_not_a_crash(
     settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     faults = Faults(fail_methods={"setMyCommands"})
-    with caplog.at_level(logging.WARNING, logger="bot.shell.app"):
+    with caplog.at_level(logging.WARNING, logger="bot.shell.lifecycle"):
         async with Sandbox(settings, tmp_path / "db.sqlite3", faults=faults, poll_timeout=1) as tg:
             ann = tg.person("Ann")
             ann.send("/start")

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from store import audit, participants
-from store.db import Migration, Store, StoreError, StoreState, backup, migrations
+from store.db import Store, StoreState
+from store.errors import StoreError
+from store.schema import Migration, migrations
+from store.sqlite import backup
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

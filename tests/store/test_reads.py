@@ -79,11 +79,12 @@ async def test_a_paused_turn_reads_like_everyone_else(tmp_path: Path) -> None:
 
 async def test_both_connections_overwrite_what_is_deleted(tmp_path: Path) -> None:
     async with Store(tmp_path / "r.sqlite3") as store:
-        for conn in (store.conn, store.reading):
-            async with conn.execute("PRAGMA secure_delete") as cursor:
-                row = await cursor.fetchone()
-            assert row is not None
-            assert row[0] == 1
+        reader = await store.fetch_one("PRAGMA secure_delete")  # outside: the read connection
+        async with store.transaction() as tx:  # inside: the write connection
+            writer = await tx.fetch_one("PRAGMA secure_delete")
+        assert reader is not None
+        assert writer is not None
+        assert (reader[0], writer[0]) == (1, 1)
 
 
 def test_an_erase_cut_short_by_a_crash_leaves_nothing_once_the_bot_starts(

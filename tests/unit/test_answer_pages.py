@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.base.telegram_html import parse_html, utf16_len
 from bot.base.telegram_text import MAX_TEXT, plain_cut, shown_length, split_html
 from bot.reports.collected import Collected, Entry, Part
-from bot.shell.handlers.facilitator import answer_pages, question_page, search_page
+from bot.shell.handlers.answers import answer_pages, question_page, search_page
 from flows.content import load_content
 from flows.replies import Reply
 from store.collected import Person

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.followup import emails_in
+from bot.services.attendance import emails_in
 
 
 def test_zoom_list_with_an_email_column(tmp_path: Path) -> None:

@@ -202,7 +202,7 @@ def test_a_broken_expression_in_the_digest_template_names_file_and_line(
     assert code == 2
     assert one_line(err) == (
         f"{path}:{line}: fails on sample data: "
-        "'bot.services.digest.QuestionDigest object' has no attribute 'titel'"
+        "'bot.reports.digest_page.QuestionDigest object' has no attribute 'titel'"
     )
 
 

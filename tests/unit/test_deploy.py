@@ -12,7 +12,7 @@ import re
 import shlex
 import tomllib
 
-from bot.cli.main import _parser
+from bot.cli.main import parser as cli_parser
 from tests.conftest import ROOT
 
 GUIDE = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
@@ -27,7 +27,7 @@ def shell_lines() -> list[str]:
 def test_every_mooc_bot_command_in_the_guide_is_one_the_cli_takes() -> None:
     commands = [line for line in shell_lines() if ".venv/bin/mooc-bot " in line]
     assert len(commands) >= 4
-    parser = _parser()
+    parser = cli_parser()
     for line in commands:
         words = shlex.split(line)
         args = words[words.index(next(w for w in words if w.endswith("/mooc-bot"))) + 1 :]

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.content import load_content
-from flows.engine import (
+from flows.engine import advance, review_action
+from flows.model import (
     Begin,
     Event,
     Flow,
@@ -20,8 +21,6 @@ from flows.engine import (
     ShowAnswers,
     Step,
     Text,
-    advance,
-    review_action,
 )
 from flows.replies import ClearButtons, Reply
 

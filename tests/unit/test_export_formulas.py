@@ -22,9 +22,11 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 
 from bot.reports.collected import Collected, collect
-from bot.reports.export import guard_formula, roster_xlsx, write_exports
+from bot.reports.export import write_exports
+from bot.reports.export_csv import guard_formula
+from bot.reports.export_xlsx import roster_xlsx
 from flows.content import Content, load_content
-from flows.engine import Kind
+from flows.model import Kind
 from store import answers, course, participants, registrations
 from store.db import Store
 from store.registrations import Details

@@ -4,29 +4,29 @@ and chart (issue 18)."""
 from __future__ import annotations
 
 from bot.base.telegram_text import shown_length
-from bot.reports.export import TALLEST, _height, _sheet_name
 from bot.reports.stats import Funnel, Group, chart_panels, funnel_figure, funnel_text
+from bot.reports.workbook import TALLEST, row_height, sheet_name
 from flows.content import load_content
 
 
 def test_sheet_names_are_cut_after_a_whole_word_and_stay_unique() -> None:
     used: set[str] = set()
     title = "Suggestions for doing interviews and research in practice"
-    first = _sheet_name(4, title, used)
-    again = _sheet_name(4, title, used)
+    first = sheet_name(4, title, used)
+    again = sheet_name(4, title, used)
     assert first == "Q4 Suggestions for doing"
     assert again == "Q4 Suggestions for doing (2)"
     assert all(len(name) <= 31 for name in (first, again))
-    assert _sheet_name(1, "What: [draft] / notes?", used) == "Q1 What draft notes"
+    assert sheet_name(1, "What: [draft] / notes?", used) == "Q1 What draft notes"
 
 
 def test_a_long_answer_gets_its_lines_and_never_more_than_excel_allows() -> None:
     widths = [24, 60]
-    assert _height(["Ann", "short"], widths) is None
-    assert _height(["A" * 100, "short"], widths) is None  # a narrow column does not wrap
-    assert _height(["Ann", "x" * 130], widths) == 30.0
-    assert _height(["Ann", "one\ntwo\nthree"], widths) == 45.0
-    assert _height(["Ann", "word " * 5000], widths) == TALLEST
+    assert row_height(["Ann", "short"], widths) is None
+    assert row_height(["A" * 100, "short"], widths) is None  # a narrow column does not wrap
+    assert row_height(["Ann", "x" * 130], widths) == 30.0
+    assert row_height(["Ann", "one\ntwo\nthree"], widths) == 45.0
+    assert row_height(["Ann", "word " * 5000], widths) == TALLEST
 
 
 def funnel_of(groups: int, steps: int = 13) -> Funnel:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import pytest
 
 from bot.base.telegram_html import parse_html, utf16_len
+from flows.callback_data import encode
 from flows.content import load_content
-from flows.menu import MenuAction, greeting, main_menu, welcome
+from flows.menu import greeting, main_menu, welcome
+from flows.participant_data import MenuItem, MenuPress
 from flows.replies import Reply
 from flows.strings import Strings
 
 LANGUAGES = ["en", "nl"]
 MENU = [
-    MenuAction.COURSE,
-    MenuAction.REFLECT,
-    MenuAction.REGISTER,
-    MenuAction.SECTIONS,
-    MenuAction.STATUS,
-    MenuAction.HELP,
+    MenuItem.COURSE,
+    MenuItem.REFLECT,
+    MenuItem.REGISTER,
+    MenuItem.SECTIONS,
+    MenuItem.STATUS,
+    MenuItem.HELP,
 ]
 
 
@@ -36,7 +38,7 @@ def test_welcome_is_one_message_carrying_the_main_menu(language: str, returning:
     reply = welcome(strings, "Ann", returning=returning)
     assert isinstance(reply, Reply)
     assert reply.buttons == main_menu(strings).buttons
-    assert data_of(reply) == MENU
+    assert data_of(reply) == [encode(MenuPress(item)) for item in MENU]
     assert reply.html.endswith(strings("menu.prompt"))
     text, _ = parse_html(reply.html)
     assert utf16_len(text) < 1000  # one screen on a phone, far below Telegram's 4096

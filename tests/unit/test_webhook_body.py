@@ -1,4 +1,4 @@
-"""What a webhook body must be to count as an update (bot.shell.serve.read_update); the
+"""What a webhook body must be to count as an update (bot.shell.webhook.read_update); the
 webhook itself answers each refusal with a 400 (tests/e2e/test_inbox.py)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bot.shell.serve import MAX_UPDATE_BYTES, MAX_UPDATE_DEPTH, BadUpdate, read_update
+from bot.shell.webhook import MAX_UPDATE_BYTES, MAX_UPDATE_DEPTH, BadUpdate, read_update
 
 
 def nested(depth: int) -> bytes:

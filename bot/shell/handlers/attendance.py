@@ -2,7 +2,7 @@
 
 Each name is a toggle whose button carries the state it sets (`at:<session>:<person>:
 <page>:<1|0>`), so a double tap or an old page sets exactly what it shows and never
-flips back. Attendance decides the follow-ups (bot/services/followup.py).
+flips back. Marks and their audit rows: bot/services/attendance.py.
 """
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.base.settings import SessionSettings
-from bot.services.followup import attendance_session
+from bot.services.attendance import attendance_session, mark
 from bot.shell.context import BotContext
 from bot.shell.handlers.common import respond
-from bot.shell.handlers.participant import stale_button
-from flows.callbacks import number
+from bot.shell.handlers.fallbacks import stale_button
+from flows.callback_data import decode, encode
 from flows.replies import Button, Reply
+from flows.staff_data import AttendanceMark, AttendancePage
 from flows.strings import Strings
-from store import audit, registrations
+from store import registrations
 from store.registrations import Registration, RegistrationStatus
 
 __all__ = ["attendance", "attendance_button"]
@@ -49,37 +50,26 @@ async def attendance_button(update: Update, context: BotContext) -> None:
     """at:<session>:<person>:<page>:<1|0> marks; at:<session>:p:<page> turns the page."""
     query = update.callback_query
     assert query is not None
-    parts = (query.data or "").split(":")
-    page = number(parts[3]) if len(parts) in (4, 5) else None
-    sessions = context.settings.sessions if page is not None else ()
-    session = next((s for s in sessions if s.id == parts[1]), None)
-    if session is None or page is None:
+    pressed = decode(query.data or "")
+    if not isinstance(pressed, AttendanceMark | AttendancePage):
         await stale_button(update, context)
         return
-    if session.starts_at > context.clock.now():  # a forged press before the start
+    session = next((s for s in context.settings.sessions if s.id == pressed.session), None)
+    # No such session, or a forged press before it starts.
+    if session is None or session.starts_at > context.clock.now():
         await stale_button(update, context)
         return
-    if len(parts) == 5:
-        person = number(parts[2], signed=True)
-        if parts[4] not in ("0", "1") or person is None:
-            await stale_button(update, context)
-            return
-        now = context.clock.now()
-        present = parts[4] == "1"
-        changed = await registrations.set_attended(context.store, person, session.id, present, now)
-        if changed and context.participant is not None:
-            await audit.record(
-                context.store,
-                actor_id=context.participant.telegram_id,
-                action="attendance.marked" if present else "attendance.unmarked",
-                now=now,
-                detail={"session": session.id},
-                recipients=1,
-            )
-    elif parts[2] != "p":
-        await stale_button(update, context)
-        return
-    reply = await _page(context, context.strings, session, page, edit=True)
+    if isinstance(pressed, AttendanceMark):
+        actor = context.participant.telegram_id if context.participant else None
+        await mark(
+            context.store,
+            session.id,
+            pressed.person,
+            pressed.present,
+            actor_id=actor,
+            now=context.clock.now(),
+        )
+    reply = await _page(context, context.strings, session, pressed.page, edit=True)
     await respond(update, context, [reply])
 
 
@@ -100,13 +90,15 @@ async def _page(
     for r in seated[number * PAGE : (number + 1) * PAGE]:
         present = r.status is RegistrationStatus.ATTENDED
         label = strings.plain("attendance.present" if present else "attendance.absent")
-        data = f"at:{session.id}:{r.participant_id}:{number}:{0 if present else 1}"
+        data = encode(AttendanceMark(session.id, r.participant_id, number, not present))
         rows.append((Button(label.format(name=_name(r)), data),))
     nav = []
     if number > 0:
-        nav.append(Button(strings.plain("attendance.previous"), f"at:{session.id}:p:{number - 1}"))
+        previous = encode(AttendancePage(session.id, number - 1))
+        nav.append(Button(strings.plain("attendance.previous"), previous))
     if number < pages - 1:
-        nav.append(Button(strings.plain("attendance.next"), f"at:{session.id}:p:{number + 1}"))
+        following = encode(AttendancePage(session.id, number + 1))
+        nav.append(Button(strings.plain("attendance.next"), following))
     if nav:
         rows.append(tuple(nav))
     text = strings("attendance.title", title=session.title, marked=marked, total=len(seated))

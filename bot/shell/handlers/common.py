@@ -13,9 +13,11 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from bot.services.sender import Pressed
 from bot.shell.context import BotContext
 from bot.shell.logs import event
-from bot.shell.render import Pressed, cosmetic, send_replies
+from bot.shell.patience import cosmetic
+from bot.shell.render import send_replies
 from bot.shell.turn import current
 from flows.replies import ClearButtons, Out, Reply
 from flows.strings import Strings
@@ -96,7 +98,7 @@ async def remember_participant(update: Update, context: BotContext) -> None:
         context.participant = await participants.get(context.store, user.id)
         context.participant_is_new = False
         return
-    language = context.bot_data.content.pick_language(user.language_code)
+    language = context.content.pick_language(user.language_code)
     participant, context.participant_is_new = await participants.seen(
         context.store,
         telegram_id=user.id,
@@ -109,7 +111,7 @@ async def remember_participant(update: Update, context: BotContext) -> None:
     )
     context.participant = participant
     if participant.reactivated:
-        await context.bot_data.desk.restore_promises(participant, context.clock.now())
+        await context.desk.restore_promises(participant, context.clock.now())
 
 
 async def private_only(update: Update, context: BotContext) -> None:
@@ -125,7 +127,7 @@ def _strings(update: Update, context: BotContext) -> Strings:
     """The person's language: as they chose, else as their Telegram app is set."""
     if context.participant is not None or update.effective_user is None:
         return context.strings
-    content = context.bot_data.content
+    content = context.content
     return content.strings(content.pick_language(update.effective_user.language_code))
 
 

@@ -7,8 +7,10 @@ from telegram import Update
 from bot.services.drip import load_progress
 from bot.shell.context import BotContext
 from bot.shell.handlers.common import respond
+from flows.callback_data import decode, encode
 from flows.course import CourseAction, Progress, navigate, sections_reply
 from flows.menu import main_menu
+from flows.participant_data import Language
 from flows.replies import Button, ClearButtons, Reply
 from store import course as course_store
 from store import outbox, participants
@@ -29,7 +31,7 @@ async def _move(update: Update, context: BotContext, action: CourseAction) -> No
     participant = context.participant
     assert participant is not None
     before = await load_progress(context.store, participant.telegram_id)
-    course = context.bot_data.content.course(participant.language)
+    course = context.content.course(participant.language)
     after, replies = navigate(course, context.strings, before, action)
     now = context.clock.now()
     if after != before and after.section_id is not None:
@@ -41,7 +43,7 @@ async def _move(update: Update, context: BotContext, action: CourseAction) -> No
             finished=after.finished,
             now=now,
         )
-        await context.bot_data.drips.schedule(participant, after, now)
+        await context.services.drips.schedule(participant, after, now)
     await respond(update, context, replies)
 
 
@@ -66,15 +68,15 @@ async def show_sections(update: Update, context: BotContext) -> None:
     participant = context.participant
     assert participant is not None
     progress: Progress = await load_progress(context.store, participant.telegram_id)
-    course = context.bot_data.content.course(participant.language)
+    course = context.content.course(participant.language)
     await respond(update, context, [sections_reply(course, context.strings, progress)])
 
 
 async def choose_language(update: Update, context: BotContext) -> None:
     """Offers the languages the course is available in."""
-    content = context.bot_data.content
+    content = context.content
     buttons = tuple(
-        (Button(context.strings.plain(f"languages.{code}"), f"lang:{code}"),)
+        (Button(context.strings.plain(f"languages.{code}"), encode(Language(code))),)
         for code in content.languages
     )
     await respond(update, context, [Reply(context.strings("language.prompt"), buttons)])
@@ -86,8 +88,9 @@ async def language_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert participant is not None
     assert query is not None
-    code = (query.data or "").removeprefix("lang:")
-    content = context.bot_data.content
+    pressed = decode(query.data or "")
+    code = pressed.code if isinstance(pressed, Language) else ""
+    content = context.content
     if code not in content.languages:
         await respond(update, context, [ClearButtons(stale=context.strings.plain("course.stale"))])
         return
@@ -126,5 +129,5 @@ async def resume_drips(update: Update, context: BotContext, *, key: str = "cours
     refreshed = await participants.get(context.store, participant.telegram_id)
     assert refreshed is not None
     progress = await load_progress(context.store, participant.telegram_id)
-    await context.bot_data.drips.schedule(refreshed, progress, context.clock.now())
+    await context.services.drips.schedule(refreshed, progress, context.clock.now())
     await respond(update, context, [Reply(context.strings(key))])

@@ -9,17 +9,11 @@ from telegram import Update
 from bot.shell.context import BotContext
 from bot.shell.handlers import participant
 from bot.shell.handlers.common import respond
-from flows.engine import (
-    Event,
-    Flow,
-    FlowState,
-    NotText,
-    Phase,
-    Press,
-    Text,
-    advance,
-    review_action,
-)
+from bot.shell.handlers.fallbacks import stale_button
+from flows.callback_data import decode
+from flows.engine import advance, review_action
+from flows.model import Event, Flow, FlowState, NotText, Phase, Press, Text
+from flows.participant_data import FlowButton
 from flows.replies import ClearButtons, Out, Reply
 from store import answers, prompts
 
@@ -28,22 +22,13 @@ __all__ = [
     "flow_by_code",
     "load_flow_state",
     "not_text",
-    "parse_press",
     "run_flow",
     "text",
 ]
 
 
-def parse_press(data: str) -> tuple[str, Press] | None:
-    """Callback data `f:<flow code>:<action>:<step>:<value>` → (code, Press)."""
-    parts = data.split(":")
-    if len(parts) != 5 or parts[0] != "f":
-        return None
-    return parts[1], Press(parts[2], parts[3], parts[4])
-
-
 def flow_by_code(context: BotContext, code: str) -> Flow | None:
-    return next((f for f in context.bot_data.content.flows.values() if f.code == code), None)
+    return next((f for f in context.content.flows.values() if f.code == code), None)
 
 
 async def load_flow_state(context: BotContext, flow: Flow) -> FlowState:
@@ -82,7 +67,7 @@ async def run_flow(
     after, replies = advance(flow, before, event, context.strings)
     # The flow's side effect (registering, queueing a broadcast) comes first: if it
     # fails, nothing is saved or shown, and the same button works again.
-    hook = context.bot_data.flow_hooks.get(flow.id)
+    hook = context.bot_data.flow_hooks.get(flow.kind)
     outcome = await hook(update, context, before, after) if hook and after != before else []
     # A state handed in (a fresh start) differs from the stored one: always save it.
     if after != before or state is not None:
@@ -95,12 +80,12 @@ async def run_flow(
             changed=_changed(flow, before, after),
             now=now or context.clock.now(),
         )
-    preview = context.bot_data.flow_previews.get(flow.id)
+    preview = context.bot_data.flow_previews.get(flow.kind)
     extra = await preview(context, before, after) if preview is not None else []
     # A review action (e.g. "Send to me first") changes no state: what it shows comes
     # before the review, which the engine shows again below it.
     action = review_action(flow, before, event)
-    act = context.bot_data.flow_actions.get(flow.id) if action else None
+    act = context.bot_data.flow_actions.get(flow.kind) if action else None
     if act is not None:
         extra = [*extra, *await act(update, context, before, action)]
     clears = [r for r in replies if isinstance(r, ClearButtons)]
@@ -111,7 +96,7 @@ async def run_flow(
         if answered is not None:
             clears.insert(0, ClearButtons(message_id=answered))
     others = [r for r in replies if not isinstance(r, ClearButtons)]
-    view = context.bot_data.flow_views.get(flow.id)
+    view = context.bot_data.flow_views.get(flow.kind)
     if view is not None:
         others = [r for r in await view(context, others) if not isinstance(r, ClearButtons)]
     if any(isinstance(r, Reply) and r.edit for r in outcome):
@@ -131,21 +116,22 @@ async def flow_button(update: Update, context: BotContext) -> None:
     """Any button of a dialogue: a choice, Done, Back, Skip, Edit, Confirm or a review action."""
     query = update.callback_query
     assert query is not None
-    parsed = parse_press(query.data or "")
-    flow = flow_by_code(context, parsed[0]) if parsed else None
-    if parsed is None or flow is None:
-        await participant.stale_button(update, context)
+    pressed = decode(query.data or "")
+    flow = flow_by_code(context, pressed.code) if isinstance(pressed, FlowButton) else None
+    if not isinstance(pressed, FlowButton) or flow is None:
+        await stale_button(update, context)
         return
-    guard = context.bot_data.flow_guards.get(flow.id)
-    if guard is not None and not await guard(update, context, parsed[1]):
+    press = Press(pressed.action.value, pressed.step, pressed.value)
+    guard = context.bot_data.flow_guards.get(flow.kind)
+    if guard is not None and not await guard(update, context, press):
         return
-    await run_flow(update, context, flow, parsed[1])
+    await run_flow(update, context, flow, press)
 
 
 async def _active(context: BotContext) -> Flow | None:
     assert context.participant is not None
     flow_id = await answers.active_flow(context.store, context.participant.telegram_id)
-    return context.bot_data.content.flows.get(flow_id or "")
+    return context.content.flows.get(flow_id or "")
 
 
 async def text(update: Update, context: BotContext) -> None:

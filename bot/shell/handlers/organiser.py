@@ -10,15 +10,16 @@ from functools import partial
 from telegram import Update
 
 from bot.base.settings import SessionSettings
+from bot.base.telegram_text import MAX_TEXT, shown_length
 from bot.reports.collected import staff_ids
 from bot.shell.context import BotContext
 from bot.shell.handlers.common import respond
-from bot.shell.handlers.participant import stale_button
-from bot.shell.render import MAX_TEXT, shown_length
+from bot.shell.handlers.fallbacks import stale_button
 from bot.shell.roles import refresh_menus
 from bot.shell.turn import after_commit
-from flows.callbacks import number
+from flows.callback_data import decode, encode
 from flows.replies import Button, Reply
+from flows.staff_data import RegistrationsPage
 from flows.strings import Markup, Strings
 from store import audit, collected
 from store import roles as role_store
@@ -36,7 +37,6 @@ __all__ = [
 
 INVITE_VALID = timedelta(hours=48)
 PER_PAGE = 25  # people on a /registrations page at most (fewer when long)
-PAGE_PREFIX = "rgl:"
 
 
 async def invite(update: Update, context: BotContext) -> None:
@@ -92,7 +92,7 @@ async def redeem_invite(update: Update, context: BotContext) -> None:
         detail={"role": outcome.value},
     )
     await after_commit(partial(refresh_menus, context.bot, context.bot_data))
-    await context.bot_data.digests.schedule(now)
+    await context.services.digests.schedule(now)
     role_name = context.strings.plain(f"organiser.role_{outcome.value}")
     await respond(
         update, context, [Reply(context.strings("organiser.invite_used", role=role_name))]
@@ -110,11 +110,12 @@ async def registrations_button(update: Update, context: BotContext) -> None:
     button after cancellations still shows a page)."""
     query = update.callback_query
     assert query is not None
-    page = number((query.data or "").removeprefix(PAGE_PREFIX))
-    if page is None:
+    pressed = decode(query.data or "")
+    if not isinstance(pressed, RegistrationsPage):
         await stale_button(update, context)
         return
-    await respond(update, context, [await _registrations_page(context, page, edit=True)])
+    reply = await _registrations_page(context, pressed.page, edit=True)
+    await respond(update, context, [reply])
 
 
 async def _registrations_page(context: BotContext, number: int, *, edit: bool) -> Reply:
@@ -129,7 +130,7 @@ async def _registrations_page(context: BotContext, number: int, *, edit: bool) -
         sessions,
         live,
         strings,
-        lambda session: context.bot_data.desk.when(session, strings),
+        lambda session: context.desk.when(session, strings),
         staff=staff,
     )
     number = min(max(number, 0), len(pages) - 1)
@@ -230,7 +231,9 @@ def _fits(text: str, strings: Strings) -> bool:
 def _page_buttons(strings: Strings, number: int, pages: int) -> tuple[tuple[Button, ...], ...]:
     row = []
     if number > 0:
-        row.append(Button(strings.plain("organiser.previous"), f"{PAGE_PREFIX}{number - 1}"))
+        row.append(
+            Button(strings.plain("organiser.previous"), encode(RegistrationsPage(number - 1)))
+        )
     if number < pages - 1:
-        row.append(Button(strings.plain("organiser.next"), f"{PAGE_PREFIX}{number + 1}"))
+        row.append(Button(strings.plain("organiser.next"), encode(RegistrationsPage(number + 1))))
     return (tuple(row),) if row else ()

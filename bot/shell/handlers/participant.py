@@ -7,8 +7,11 @@ from telegram import Update
 from bot.services.drip import load_progress
 from bot.shell.context import BotContext
 from bot.shell.handlers.common import respond
-from flows.menu import MenuAction, Status, help_reply, main_menu, status_reply, welcome
-from flows.replies import ClearButtons, Reply
+from bot.shell.roles import role_help
+from flows.callback_data import decode
+from flows.menu import Status, help_reply, main_menu, status_reply, welcome
+from flows.participant_data import MenuItem, MenuPress
+from flows.replies import Reply
 from flows.strings import Markup
 from store import answers, logins, registrations
 from store.registrations import RegistrationStatus
@@ -19,10 +22,8 @@ __all__ = [
     "show_help",
     "show_menu",
     "show_status",
-    "stale_button",
     "start",
     "stray_text",
-    "unknown_command",
 ]
 
 
@@ -33,7 +34,7 @@ async def start(update: Update, context: BotContext) -> None:
     returning = not context.participant_is_new
     greeting = welcome(context.strings, participant.first_name, returning=returning)
     # An organiser's alerts wait for them until they write (Telegram lets no bot write first).
-    alerts = await context.bot_data.desk.waiting_alerts(participant, context.clock.now())
+    alerts = await context.desk.waiting_alerts(participant, context.clock.now())
     await respond(update, context, [greeting, *alerts])
 
 
@@ -44,8 +45,6 @@ async def show_menu(update: Update, context: BotContext) -> None:
 
 async def show_help(update: Update, context: BotContext) -> None:
     """Lists the commands (a role holder's own ones too)."""
-    from bot.shell.roles import role_help  # bot.shell.roles builds on this module
-
     reply = help_reply(context.strings)
     user = update.effective_user
     extra = await role_help(context.bot_data, user.id, context.strings) if user else ""
@@ -57,15 +56,14 @@ async def show_status(update: Update, context: BotContext) -> None:
     participant = context.participant
     assert participant is not None
     strings = context.strings
-    content = context.bot_data.content
+    content = context.content
     progress = await load_progress(context.store, participant.telegram_id)
     sections = content.course(participant.language).sections
-    answered = await answers.questions_answered(
-        context.store, participant.telegram_id, "reflection"
-    )
     live = await registrations.live(context.store, participant.telegram_id)
+    flow = content.reflection_for(r.session_id for r in live)  # the questions of their session
+    answered = await answers.questions_answered(context.store, participant.telegram_id, flow.id)
     registration = Markup(strings("status.not_registered"))
-    desk = context.bot_data.desk
+    desk = context.desk
     session = desk.session(live[0].session_id) if live else None
     if live and session is not None:
         if live[0].status is RegistrationStatus.WAITLISTED:
@@ -95,7 +93,7 @@ async def show_status(update: Update, context: BotContext) -> None:
         sections_read=len(progress.finished & {s.id for s in sections}),
         sections=len(sections),
         answered=len(answered),
-        questions=len(content.question_ids),
+        questions=len(flow.questions),
         registration=registration,
         login=login,
         registered=bool(live),
@@ -107,29 +105,11 @@ async def menu_button(update: Update, context: BotContext) -> None:
     """Opens status or help from the main menu (course and reflection have their own)."""
     query = update.callback_query
     assert query is not None
-    action = MenuAction(query.data or "")
-    if action is MenuAction.STATUS:
-        await show_status(update, context)
-    elif action is MenuAction.HELP:
-        await show_help(update, context)
-
-
-async def stale_button(update: Update, context: BotContext) -> None:
-    """A button from an old message (or forged data): says so and shows the menu."""
-    stale = ClearButtons(stale=context.strings.plain("errors.stale_button"))
-    await respond(update, context, [stale, main_menu(context.strings)])
-
-
-async def unknown_command(update: Update, context: BotContext) -> None:
-    """Answers a command the bot does not know with a pointer to /help."""
-    message = update.effective_message
-    assert message is not None
-    assert message.text is not None
-    words = message.text.split()
-    command = words[0].split("@")[0] if words else "/"
-    await respond(
-        update, context, [Reply(context.strings("errors.unknown_command", command=command))]
-    )
+    match decode(query.data or ""):
+        case MenuPress(MenuItem.STATUS):
+            await show_status(update, context)
+        case MenuPress(MenuItem.HELP):
+            await show_help(update, context)
 
 
 async def stray_text(update: Update, context: BotContext) -> None:

@@ -8,7 +8,9 @@ from bot.services import privacy
 from bot.services.drip import load_progress
 from bot.shell.context import BotContext
 from bot.shell.handlers.common import respond
-from bot.shell.handlers.participant import stale_button
+from bot.shell.handlers.fallbacks import stale_button
+from flows.callback_data import decode, encode
+from flows.participant_data import Forget
 from flows.replies import Button, ClearButtons, Document, Reply
 from store import answers, logins, registrations
 from store.privacy import erase
@@ -35,11 +37,15 @@ async def _summary(context: BotContext) -> str:
     participant = context.participant
     assert participant is not None
     strings, store, who = context.strings, context.store, participant.telegram_id
-    content = context.bot_data.content
+    content = context.content
     sections = {s.id for s in content.course(participant.language).sections}
     progress = await load_progress(store, who)
-    given = await answers.latest(store, who, "reflection")
-    answered = {a.question for a in given.values() if a.value}
+    answered = {
+        a.question
+        for flow in content.reflections  # every reflection flow: what is held, wherever
+        for a in (await answers.latest(store, who, flow.id)).values()
+        if a.value
+    }
     titles = {s.id: s.title_in(strings.language) for s in context.settings.sessions}
     seats = [
         strings.plain("privacy.seat").format(
@@ -76,8 +82,8 @@ async def forget(update: Update, context: BotContext) -> None:
     seats = ", ".join(titles.get(r.session_id, r.session_id) for r in live)
     stamp = int(participant.joined_at.timestamp())
     buttons = (
-        (Button(strings.plain("privacy.forget_yes"), f"fg:y:{stamp}"),),
-        (Button(strings.plain("privacy.forget_no"), f"fg:n:{stamp}"),),
+        (Button(strings.plain("privacy.forget_yes"), encode(Forget(True, stamp))),),
+        (Button(strings.plain("privacy.forget_no"), encode(Forget(False, stamp))),),
     )
     text = strings(
         "privacy.forget_confirm", registration=seats or strings.plain("privacy.no_registration")
@@ -99,15 +105,13 @@ async def forget_button(update: Update, context: BotContext) -> None:
         gone = strings.plain("privacy.already_forgotten")
         await respond(update, context, [ClearButtons(stale=gone)])
         return
-    parts = (query.data or "").split(":")
-    current = str(int(participant.joined_at.timestamp()))
-    if len(parts) != 3 or parts[2] != current:
+    pressed = decode(query.data or "")
+    current = int(participant.joined_at.timestamp())
+    if not isinstance(pressed, Forget) or pressed.joined != current:
         await stale_button(update, context)
         return
-    if parts[1] != "y":
+    if not pressed.erase:
         await respond(update, context, [ClearButtons(), Reply(strings("privacy.kept"))])
         return
-    await privacy.forget(
-        context.bot_data.desk, participant.telegram_id, context.clock.now(), reason="asked"
-    )
+    await privacy.forget(context.desk, participant.telegram_id, context.clock.now(), reason="asked")
     await respond(update, context, [ClearButtons(), Reply(strings("privacy.forgotten"))])

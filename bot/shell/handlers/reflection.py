@@ -10,9 +10,11 @@ from bot.base.settings import Settings
 from bot.services.followup import AFTER_FLOW
 from bot.shell.context import BotContext
 from bot.shell.handlers.common import respond
+from bot.shell.handlers.fallbacks import stale_button
 from bot.shell.handlers.flows import load_flow_state, run_flow
-from bot.shell.handlers.participant import stale_button
-from flows.engine import Begin, FlowState, Phase, Press, ShowAnswers
+from flows.callback_data import decode, encode
+from flows.model import Begin, Flow, FlowState, Phase, Press, ShowAnswers
+from flows.participant_data import AfterSession, QuoteChoice, ReflectNow
 from flows.replies import Button, ClearButtons, Out, Reply
 from flows.strings import Strings
 from store import consent, registrations
@@ -27,11 +29,11 @@ __all__ = [
     "on_step",
     "quote_button",
     "reflect_now",
+    "reflection_flow",
     "start_after",
     "start_reflection",
 ]
 
-REFLECTION = "reflection"
 ATTENDED = RegistrationStatus.ATTENDED
 
 
@@ -43,6 +45,16 @@ def edits_close_at(settings: Settings) -> datetime | None:
     return session.registration_closes_at or session.starts_at
 
 
+async def reflection_flow(context: BotContext) -> Flow:
+    """The participant's reflection flow: the one for their session (content/flows/)."""
+    content = context.content
+    if len(content.reflections) == 1:
+        return content.reflections[0]  # no need to ask which session they are in
+    assert context.participant is not None
+    live = await registrations.live(context.store, context.participant.telegram_id)
+    return content.reflection_for(r.session_id for r in live)
+
+
 def _closed(context: BotContext) -> bool:
     closes = edits_close_at(context.settings)
     return closes is not None and context.clock.now() >= closes
@@ -50,7 +62,7 @@ def _closed(context: BotContext) -> bool:
 
 async def start_reflection(update: Update, context: BotContext) -> None:
     """Starts the five questions, or shows where the participant stands."""
-    flow = context.bot_data.content.flows[REFLECTION]
+    flow = await reflection_flow(context)
     state = await load_flow_state(context, flow)
     if state.phase is Phase.DONE and _closed(context):
         await respond(update, context, [Reply(context.strings("flow.closed"))])
@@ -62,14 +74,18 @@ async def reflect_now(update: Update, context: BotContext) -> None:
     """From the last card of a part: straight to that part's question."""
     query = update.callback_query
     assert query is not None
-    flow = context.bot_data.content.flows[REFLECTION]
-    question = (query.data or "").removeprefix("r:")
+    flow = await reflection_flow(context)
+    pressed = decode(query.data or "")
+    if not isinstance(pressed, ReflectNow):
+        await stale_button(update, context)
+        return
+    question = pressed.question
     step = next((s.id for s in flow.steps if s.question == question), "")
     if _closed(context):
         await respond(update, context, [Reply(context.strings("flow.closed"))])
         return
     assert context.participant is not None
-    course = context.bot_data.content.course(context.participant.language)
+    course = context.content.course(context.participant.language)
     part = next((s for s in course.sections if s.question == question), None)
     # After the last part there is no more course to go back to: the questions go on.
     last = part is not None and course.after(part.id) is None
@@ -80,7 +96,7 @@ async def reflect_now(update: Update, context: BotContext) -> None:
 async def my_answers(update: Update, context: BotContext) -> None:
     """Shows the participant's own answers, each with an Edit button, then how each
     may be quoted (a tap on a question moves it to the next choice)."""
-    flow = context.bot_data.content.flows[REFLECTION]
+    flow = await reflection_flow(context)
     state = await load_flow_state(context, flow)
     if not state.answers:
         await respond(update, context, [Reply(context.strings("reflection.my_answers_empty"))])
@@ -103,7 +119,7 @@ async def on_step(
     return [
         Reply(
             strings("quote.ask"),
-            tuple((Button(_label(strings, q), f"qc:*:{q.value}"),) for q in Quote),
+            tuple((Button(_label(strings, q), encode(QuoteChoice(None, q.value))),) for q in Quote),
         )
     ]
 
@@ -113,17 +129,21 @@ async def quote_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     assert context.participant is not None
-    _, question, value = ((query.data or "") + "::").split(":")[:3]
-    questions = context.bot_data.content.question_ids
-    if value not in {q.value for q in Quote} or (question != "*" and question not in questions):
+    pressed = decode(query.data or "")
+    questions = context.content.question_ids
+    if (
+        not isinstance(pressed, QuoteChoice)
+        or pressed.choice not in {q.value for q in Quote}
+        or (pressed.question is not None and pressed.question not in questions)
+    ):
         await stale_button(update, context)
         return
-    choice = Quote(value)
-    chosen = questions if question == "*" else (question,)
+    choice = Quote(pressed.choice)
+    chosen = questions if pressed.question is None else (pressed.question,)
     await consent.set_choice(
         context.store, context.participant.telegram_id, chosen, choice, context.clock.now()
     )
-    if question == "*":
+    if pressed.question is None:
         saved = context.strings("quote.saved", choice=_label(context.strings, choice))
         await respond(update, context, [Reply(saved, edit=True)])
     else:
@@ -138,20 +158,25 @@ async def _quote_panel(context: BotContext, *, edit: bool) -> Reply:
     """Each question answered, with its current choice; a tap moves it on to the next."""
     assert context.participant is not None
     strings = context.strings
-    flow = context.bot_data.content.flows[REFLECTION]
+    flow = await reflection_flow(context)
     state = await load_flow_state(context, flow)
     answered = {s.question for s in flow.steps if s.question and state.answers.get(s.id)}
     chosen = await consent.choices(context.store, context.participant.telegram_id)
     default = Quote(context.settings.privacy.quote_default)
     order = list(Quote)
     rows = []
-    for question, title in context.bot_data.content.question_titles(strings).items():
+    for question, title in context.content.question_titles(strings).items():
         if question not in answered:
             continue
         now = chosen.get(question, default)
         following = order[(order.index(now) + 1) % len(order)]
         rows.append(
-            (Button(f"{title}: {_label(strings, now)}", f"qc:{question}:{following.value}"),)
+            (
+                Button(
+                    f"{title}: {_label(strings, now)}",
+                    encode(QuoteChoice(question, following.value)),
+                ),
+            )
         )
     return Reply(strings("quote.mine"), tuple(rows), edit=edit)
 
@@ -175,10 +200,11 @@ async def start_after(update: Update, context: BotContext) -> None:
     session (for someone marked as attended in it; any other press is stale)."""
     query = update.callback_query
     assert query is not None
-    if not await _attended(context, (query.data or "").removeprefix(f"{AFTER_FLOW}:")):
+    pressed = decode(query.data or "")
+    if not isinstance(pressed, AfterSession) or not await _attended(context, pressed.session):
         await stale_button(update, context)
         return
-    flow = context.bot_data.content.flows[AFTER_FLOW]
+    flow = context.content.flows[AFTER_FLOW]
     await run_flow(update, context, flow, Begin(), first=(ClearButtons(),))
 
 

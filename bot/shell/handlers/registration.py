@@ -10,8 +10,10 @@ from bot.base.settings import SessionSettings
 from bot.shell.context import BotContext
 from bot.shell.handlers.common import respond
 from bot.shell.handlers.flows import load_flow_state, run_flow
-from flows.engine import Begin, FlowState, Phase, Press
+from flows.callback_data import decode, encode
 from flows.menu import greeting
+from flows.model import Begin, FlowState, Phase, Press
+from flows.participant_data import AskCancel, CancelSeat, KeepSeat, PickSession
 from flows.replies import Button, ClearButtons, Out, Reply
 from flows.strings import Markup
 from flows.when import short_date_time
@@ -34,14 +36,14 @@ REGISTRATION = "registration"
 async def _start(update: Update, context: BotContext, session: SessionSettings) -> None:
     participant = context.participant
     assert participant is not None
-    flow = context.bot_data.content.flows[REGISTRATION]
+    flow = context.content.flows[REGISTRATION]
     if await registrations.live(context.store, participant.telegram_id):
         # One registration per person: show it (with ✏️ to change) instead of a second one.
         await run_flow(update, context, flow, Begin())
         return
     state = await load_flow_state(context, flow)
     first: tuple[Out, ...] = (ClearButtons(),) if update.callback_query else ()
-    seats = await context.bot_data.desk.seats(session)
+    seats = await context.desk.seats(session)
     if seats.full:
         # Before the form, not after it: six questions only to hear "waitlist" would sting.
         title = session.title_in(context.strings.language)
@@ -64,10 +66,10 @@ async def start_registration(update: Update, context: BotContext) -> None:
     """Starts the sign-up, shows the details of an existing one, or says why it can't."""
     participant = context.participant
     assert participant is not None
-    desk = context.bot_data.desk
+    desk = context.desk
     now = context.clock.now()
     live = await registrations.live(context.store, participant.telegram_id)
-    flow = context.bot_data.content.flows[REGISTRATION]
+    flow = context.content.flows[REGISTRATION]
     if live:
         await run_flow(update, context, flow, Begin())
         return
@@ -101,7 +103,7 @@ def _session_button(context: BotContext, session: SessionSettings) -> Button:
     label = strings.plain("registration.pick_button").format(
         title=session.title_in(strings.language), date=date
     )
-    return Button(label, f"reg:s:{session.id}")
+    return Button(label, encode(PickSession(session.id)))
 
 
 async def deep_link(update: Update, context: BotContext) -> None:
@@ -117,11 +119,11 @@ async def pick_session(update: Update, context: BotContext) -> None:
     """The participant chose a session (`reg:s:`), or its waitlist over the others (`reg:w:`)."""
     query = update.callback_query
     assert query is not None
-    data = query.data or ""
-    desk = context.bot_data.desk
+    pressed = decode(query.data or "")
+    desk = context.desk
     strings = context.strings
     now = context.clock.now()
-    session = desk.session(data[len("reg:s:") :])
+    session = desk.session(pressed.session) if isinstance(pressed, PickSession) else None
     if session is None or not session.is_open(now):
         title = session.title_in(strings.language) if session else "?"
         await respond(
@@ -132,7 +134,8 @@ async def pick_session(update: Update, context: BotContext) -> None:
     roomy = [
         s for s in desk.open_sessions(now) if s.id != session.id and not (await desk.seats(s)).full
     ]
-    if data.startswith("reg:w:") or not seats.full or not roomy:
+    waitlist = isinstance(pressed, PickSession) and pressed.waitlist
+    if waitlist or not seats.full or not roomy:
         await _start(update, context, session)
         return
     # Full, but others have room: offer them first; the waitlist stays one tap away.
@@ -141,18 +144,21 @@ async def pick_session(update: Update, context: BotContext) -> None:
         title=session.title_in(strings.language),
         position=seats.waiting + 1,
     )
-    wait = Button(strings.plain("registration.waitlist_button"), f"reg:w:{session.id}")
+    wait = Button(
+        strings.plain("registration.waitlist_button"),
+        encode(PickSession(session.id, waitlist=True)),
+    )
     buttons = (*((_session_button(context, s),) for s in roomy), (wait,))
     await respond(update, context, [ClearButtons(), Reply(text, buttons)])
 
 
 def _session_of(context: BotContext, state: FlowState) -> SessionSettings | None:
-    return context.bot_data.desk.session(state.extra.get("session", ""))
+    return context.desk.session(state.extra.get("session", ""))
 
 
 async def guard(update: Update, context: BotContext, press: Press) -> bool:
     """No confirming or editing once the session's registration has closed."""
-    flow = context.bot_data.content.flows[REGISTRATION]
+    flow = context.content.flows[REGISTRATION]
     session = _session_of(context, await load_flow_state(context, flow))
     if press.action in ("k", "e") and (session is None or not session.is_open(context.clock.now())):
         title = session.title_in(context.strings.language) if session else "?"
@@ -180,9 +186,7 @@ async def on_step(
         role=answers.get("role", ""),
         knows=answers.get("knows", ""),
     )
-    replies = await context.bot_data.desk.register(
-        participant, session, details, context.clock.now()
-    )
+    replies = await context.desk.register(participant, session, details, context.clock.now())
     if update.callback_query is None or not replies or not isinstance(replies[0], Reply):
         return replies
     # The confirmation (or the waitlist notice) replaces the card whose Confirm was
@@ -197,14 +201,14 @@ async def cancel_registration(update: Update, context: BotContext) -> None:
     participant = context.participant
     assert participant is not None
     live = await registrations.live(context.store, participant.telegram_id)
-    session = context.bot_data.desk.session(live[0].session_id) if live else None
+    session = context.desk.session(live[0].session_id) if live else None
     strings = context.strings
     if session is None:
         await respond(update, context, [Reply(strings("registration.not_registered"))])
         return
     buttons = (
-        (Button(strings.plain("registration.cancel_yes"), f"reg:x:{session.id}"),),
-        (Button(strings.plain("registration.cancel_no"), "reg:k"),),
+        (Button(strings.plain("registration.cancel_yes"), encode(CancelSeat(session.id))),),
+        (Button(strings.plain("registration.cancel_no"), encode(KeepSeat())),),
     )
     text = strings("registration.cancel_confirm", title=session.title_in(strings.language))
     await respond(update, context, [Reply(text, buttons)])
@@ -218,27 +222,27 @@ async def cancel_button(update: Update, context: BotContext) -> None:
     assert query is not None
     assert participant is not None
     strings = context.strings
-    desk = context.bot_data.desk
-    data = query.data or ""
+    desk = context.desk
+    pressed = decode(query.data or "")
     now = context.clock.now()
     stale = ClearButtons(stale=strings.plain("registration.cancel_stale"))
-    if data == "reg:k":
+    if isinstance(pressed, KeepSeat):
         await respond(update, context, [ClearButtons(), Reply(strings("registration.kept"))])
         return
-    if data.startswith("reg:c:"):
-        seat = await desk.seat(participant.telegram_id, data.removeprefix("reg:c:"))
+    if isinstance(pressed, AskCancel):
+        seat = await desk.seat(participant.telegram_id, pressed.session)
         if seat is None or now >= seat[0].starts_at:
             await respond(update, context, [stale])  # cancelled already, or an old reminder
             return
         seated = seat[0]
         buttons = (
-            (Button(strings.plain("registration.cancel_yes"), f"reg:x:{seated.id}"),),
-            (Button(strings.plain("registration.cancel_no"), "reg:k"),),
+            (Button(strings.plain("registration.cancel_yes"), encode(CancelSeat(seated.id))),),
+            (Button(strings.plain("registration.cancel_no"), encode(KeepSeat())),),
         )
         text = strings("registration.cancel_confirm", title=seated.title_in(strings.language))
         await respond(update, context, [Reply(text, buttons)])
         return
-    session = desk.session(data.removeprefix("reg:x:"))
+    session = desk.session(pressed.session) if isinstance(pressed, CancelSeat) else None
     if session is None or not await desk.cancel(participant, session, now):
         await respond(update, context, [stale])  # a double tap, or cancelled meanwhile
         return
