@@ -1,10 +1,9 @@
 """The dialogue machine: `advance(flow, state, event, strings) -> (state, replies)`.
 
 Steps ask for free text, a choice, a 1-5 scale or yes/no (flows/model.py); every flow
-gets Back, Skip (where allowed), a review with an Edit button per answer, and Confirm.
-A review action (e.g. "Send to me first") is only named (`review_action`); the shell
-does it. Pure: no Telegram, no database, no clock. Buttons carry their step, so a press
-from an earlier step is recognised as stale and changes nothing.
+gets Back, Skip (where allowed), a review with an Edit button per answer, and Confirm
+(those buttons: flows/review.py). Pure: no Telegram, no database, no clock. Buttons
+carry their step, so a press from an earlier step is recognised as stale and changes nothing.
 """
 
 from __future__ import annotations
@@ -30,10 +29,12 @@ from flows.model import (
     why_step,
 )
 from flows.replies import Button, ClearButtons, Out, Reply
+from flows.review import edit, review_press
 from flows.strings import Strings
 from flows.typed import match_choice
 from flows.views import (
     button_data,
+    current_reply,
     echo,
     number,
     option_label,
@@ -42,15 +43,7 @@ from flows.views import (
     too_long,
 )
 
-__all__ = ["advance", "review_action"]
-
-
-def _ask(flow: Flow, state: FlowState, strings: Strings) -> list[Out]:
-    if state.phase is not Phase.ASKING:
-        return [review_reply(flow, state, strings)]
-    step = flow.step(state.step)
-    assert step is not None
-    return [prompt_reply(flow, step, state, strings)]
+__all__ = ["advance"]
 
 
 def _move_on(flow: Flow, state: FlowState, strings: Strings) -> tuple[FlowState, list[Out]]:
@@ -94,7 +87,7 @@ def _move_on(flow: Flow, state: FlowState, strings: Strings) -> tuple[FlowState,
             Button(strings.plain("flow.keep_going"), button_data(flow, "g")),
         )
         return paused, [Reply(strings(f"{flow.strings}.paused"), tuple((b,) for b in buttons))]
-    return moved, _ask(flow, moved, strings)
+    return moved, [current_reply(flow, moved, strings)]
 
 
 def _begin(
@@ -103,29 +96,29 @@ def _begin(
     state = replace(state, paused=False)
     target = flow.step(event.step) if event.step else None
     if target is not None and state.phase is not Phase.ASKING:
-        return _press(flow, state, Press("e", target.id), strings)
+        return edit(flow, state, target.id, strings)
     if target is not None:
         stop = (target.question or target.id) if event.pause else ""
         jumped = replace(state, step=target.id, started=True, draft="", stop_after=stop)
         if state.step and state.step != target.id:
             jumped = replace(jumped, history=(*state.history, state.step))
-        return jumped, _ask(flow, jumped, strings)
+        return jumped, [current_reply(flow, jumped, strings)]
     if not state.started:
         first = next_step(flow, "", state.answers)
         begun = replace(state, step=first, started=True)
-        return begun, [Reply(strings(f"{flow.strings}.intro")), *_ask(flow, begun, strings)]
+        return begun, [Reply(strings(f"{flow.strings}.intro")), current_reply(flow, begun, strings)]
     if state.phase is Phase.DONE:
         return state, [
             Reply(strings(f"{flow.strings}.already_done")),
             review_reply(flow, state, strings),
         ]
-    return state, _ask(flow, state, strings)
+    return state, [current_reply(flow, state, strings)]
 
 
 def _text(flow: Flow, state: FlowState, text: str, strings: Strings) -> tuple[FlowState, list[Out]]:
     step = flow.step(state.step)
     if state.phase is not Phase.ASKING or step is None:
-        return state, [Reply(strings("flow.use_buttons")), *_ask(flow, state, strings)]
+        return state, [Reply(strings("flow.use_buttons")), current_reply(flow, state, strings)]
     if step.kind is not Kind.TEXT:
         return _typed_choice(flow, state, step, text, strings)
     if step.single:
@@ -210,51 +203,9 @@ def _press(
     if event.action == "g":
         going, replies = _begin(flow, state, Begin(), strings)
         return going, [ClearButtons(), *replies]
-    if event.action == "e":
-        step = flow.step(event.step)
-        if step is None or not applies(step, state.answers):
-            return state, stale
-        origin = state.phase.value if state.phase is not Phase.ASKING else ""
-        editing = replace(
-            state,
-            step=step.id,
-            phase=Phase.ASKING,
-            editing=bool(origin),
-            edit_origin=origin,
-            draft="",
-            started=True,
-            paused=False,
-        )
-        return editing, _ask(flow, editing, strings)
-    if event.action == "a":
-        if not review_action(flow, state, event):
-            return state, stale
-        # The shell shows what the action produced before the review, shown again below it.
-        return state, [ClearButtons(), review_reply(flow, state, strings)]
-    if event.action == "x":
-        if state.phase is not Phase.REVIEW or not flow.cancellable:
-            return state, stale
-        return FlowState(flow.id), [ClearButtons(), Reply(strings(f"{flow.strings}.cancelled"))]
-    if event.action == "k":
-        if state.phase is not Phase.REVIEW:
-            return state, stale
-        blocking = next(
-            (
-                s
-                for s in flow.steps
-                if s.must_be
-                and applies(s, state.answers)
-                and state.answers.get(s.id) not in s.must_be
-            ),
-            None,
-        )
-        if blocking is not None:
-            back = replace(state, step=blocking.id, phase=Phase.ASKING, editing=True)
-            return back, [Reply(strings(blocking.refused)), *_ask(flow, back, strings)]
-        return replace(state, phase=Phase.DONE), [
-            ClearButtons(),
-            Reply(strings(f"{flow.strings}.done")),
-        ]
+    reviewed = review_press(flow, state, event, strings)
+    if reviewed is not None:
+        return reviewed
     step = flow.step(state.step)
     if state.phase is not Phase.ASKING or step is None or event.step != step.id:
         return state, stale
@@ -290,16 +241,8 @@ def _press(
         if not state.history:
             return state, [Reply(strings("flow.first_step"))]
         back = replace(state, step=state.history[-1], history=state.history[:-1], draft="")
-        return back, [*cleared, *_ask(flow, back, strings)]
+        return back, [*cleared, current_reply(flow, back, strings)]
     return state, stale
-
-
-def review_action(flow: Flow, state: FlowState, event: Event) -> str:
-    """The id of the review action `event` presses, if the flow is at its review and
-    offers it; "" for anything else (another button, a stale or forged press)."""
-    if not isinstance(event, Press) or event.action != "a" or state.phase is not Phase.REVIEW:
-        return ""
-    return event.value if event.value in dict(flow.review_actions) else ""
 
 
 def advance(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
+
+from flows.wire import COUNT, ID, SIGNED, TEXT, Layout, every_or, flag, one_of
 
 __all__ = [
     "AfterSession",
@@ -21,6 +24,7 @@ __all__ = [
     "Language",
     "MenuItem",
     "MenuPress",
+    "ParticipantData",
     "PickSession",
     "QuoteChoice",
     "ReflectNow",
@@ -55,146 +59,142 @@ class FlowAction(StrEnum):
 
 @dataclass(frozen=True)
 class MenuPress:
+    WIRE: ClassVar[Layout] = Layout("menu:{item}", item=one_of(MenuItem))
     item: MenuItem
-
-    def encode(self) -> str:
-        return f"menu:{self.item}"
 
 
 @dataclass(frozen=True)
 class CourseResume:
     """The drip's "continue" (and a flow's exit button): where they left off."""
 
-    def encode(self) -> str:
-        return "c:r"
+    WIRE: ClassVar[Layout] = Layout("c:r")
 
 
 @dataclass(frozen=True)
 class CourseNext:
     """Next on card `card` of a section."""
 
+    WIRE: ClassVar[Layout] = Layout("c:n:{section}:{card}", section=ID, card=COUNT)
     section: str
     card: int
-
-    def encode(self) -> str:
-        return f"c:n:{self.section}:{self.card}"
 
 
 @dataclass(frozen=True)
 class CourseNextSection:
+    WIRE: ClassVar[Layout] = Layout("c:s:{section}", section=ID)
     section: str  # the one just finished
-
-    def encode(self) -> str:
-        return f"c:s:{self.section}"
 
 
 @dataclass(frozen=True)
 class CourseLater:
+    WIRE: ClassVar[Layout] = Layout("c:t:{section}", section=ID)
     section: str
-
-    def encode(self) -> str:
-        return f"c:t:{self.section}"
 
 
 @dataclass(frozen=True)
 class CourseJump:
+    WIRE: ClassVar[Layout] = Layout("c:j:{section}", section=TEXT)
     section: str  # "": the list of sections
-
-    def encode(self) -> str:
-        return f"c:j:{self.section}"
 
 
 @dataclass(frozen=True)
 class Language:
+    WIRE: ClassVar[Layout] = Layout("lang:{code}", code=ID)
     code: str
-
-    def encode(self) -> str:
-        return f"lang:{self.code}"
 
 
 @dataclass(frozen=True)
 class FlowButton:
     """A dialogue's button; `code` is the flow's short code (content/flows/*.toml)."""
 
+    WIRE: ClassVar[Layout] = Layout(
+        "f:{code}:{action}:{step}:{value}",
+        code=ID,
+        action=one_of(FlowAction),
+        step=TEXT,
+        value=TEXT,
+    )
     code: str
     action: FlowAction
     step: str = ""
     value: str = ""
-
-    def encode(self) -> str:
-        return f"f:{self.code}:{self.action}:{self.step}:{self.value}"
 
 
 @dataclass(frozen=True)
 class ReflectNow:
     """ "Reflect on this now" under a part's last card: that part's question."""
 
+    WIRE: ClassVar[Layout] = Layout("r:{question}", question=ID)
     question: str
-
-    def encode(self) -> str:
-        return f"r:{self.question}"
 
 
 @dataclass(frozen=True)
 class QuoteChoice:
     """How answers may be quoted: every question's (`question` None) or one's."""
 
+    WIRE: ClassVar[Layout] = Layout("qc:{question}:{choice}", question=every_or(ID), choice=ID)
     question: str | None
     choice: str  # a store.consent.Quote value, checked by the handler
-
-    def encode(self) -> str:
-        return f"qc:{self.question or '*'}:{self.choice}"
 
 
 @dataclass(frozen=True)
 class AfterSession:
     """The follow-up's button: the one more question after `session`."""
 
+    WIRE: ClassVar[Layout] = Layout("after:{session}", session=ID)
     session: str
-
-    def encode(self) -> str:
-        return f"after:{self.session}"
 
 
 @dataclass(frozen=True)
 class Forget:
     """/forget's yes (`erase`) or no; `joined` is when they joined (Unix seconds)."""
 
+    WIRE: ClassVar[Layout] = Layout("fg:{erase}:{joined}", erase=flag("y", "n"), joined=SIGNED)
     erase: bool
     joined: int
-
-    def encode(self) -> str:
-        return f"fg:{'y' if self.erase else 'n'}:{self.joined}"
 
 
 @dataclass(frozen=True)
 class PickSession:
+    WIRE: ClassVar[Layout] = Layout("reg:{waitlist}:{session}", waitlist=flag("w", "s"), session=ID)
     session: str
     waitlist: bool = False  # its waitlist, though others have room
-
-    def encode(self) -> str:
-        return f"reg:{'w' if self.waitlist else 's'}:{self.session}"
 
 
 @dataclass(frozen=True)
 class AskCancel:
     """A reminder's "Can't make it": asks first."""
 
+    WIRE: ClassVar[Layout] = Layout("reg:c:{session}", session=ID)
     session: str
-
-    def encode(self) -> str:
-        return f"reg:c:{self.session}"
 
 
 @dataclass(frozen=True)
 class CancelSeat:
+    WIRE: ClassVar[Layout] = Layout("reg:x:{session}", session=ID)
     session: str
-
-    def encode(self) -> str:
-        return f"reg:x:{self.session}"
 
 
 @dataclass(frozen=True)
 class KeepSeat:
-    def encode(self) -> str:
-        return "reg:k"
+    WIRE: ClassVar[Layout] = Layout("reg:k")
+
+
+ParticipantData = (
+    MenuPress
+    | CourseResume
+    | CourseNext
+    | CourseNextSection
+    | CourseLater
+    | CourseJump
+    | Language
+    | FlowButton
+    | ReflectNow
+    | QuoteChoice
+    | AfterSession
+    | Forget
+    | PickSession
+    | AskCancel
+    | CancelSeat
+    | KeepSeat
+)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
+
+from flows.wire import COUNT, ID, REST, SIGNED, Layout, flag, one_of
 
 __all__ = [
     "AnswerQuestion",
@@ -15,6 +18,7 @@ __all__ = [
     "BroadcastControl",
     "ControlAction",
     "RegistrationsPage",
+    "StaffData",
 ]
 
 
@@ -28,74 +32,79 @@ class ControlAction(StrEnum):
 
 @dataclass(frozen=True)
 class BroadcastControl:
+    WIRE: ClassVar[Layout] = Layout(
+        "bcx:{action}:{broadcast}", action=one_of(ControlAction), broadcast=COUNT
+    )
     action: ControlAction
     broadcast: int
-
-    def encode(self) -> str:
-        return f"bcx:{self.action}:{self.broadcast}"
 
 
 @dataclass(frozen=True)
 class AudienceGroup:
     """The composer's audience keyboard of one group (basic, session, progress)."""
 
+    WIRE: ClassVar[Layout] = Layout("bca:{group}", group=ID)
     group: str
-
-    def encode(self) -> str:
-        return f"bca:{self.group}"
 
 
 @dataclass(frozen=True)
 class RegistrationsPage:
+    WIRE: ClassVar[Layout] = Layout("rgl:{page}", page=COUNT)
     page: int
-
-    def encode(self) -> str:
-        return f"rgl:{self.page}"
 
 
 @dataclass(frozen=True)
 class AnswerQuestions:
     """/answers' list of questions."""
 
-    def encode(self) -> str:
-        return "ans:l"
+    WIRE: ClassVar[Layout] = Layout("ans:l")
 
 
 @dataclass(frozen=True)
 class AnswerQuestion:
+    WIRE: ClassVar[Layout] = Layout("ans:q:{question}:{page}", question=ID, page=COUNT)
     question: str
     page: int
-
-    def encode(self) -> str:
-        return f"ans:q:{self.question}:{self.page}"
 
 
 @dataclass(frozen=True)
 class AnswerSearch:
+    WIRE: ClassVar[Layout] = Layout("ans:s:{page}:{words}", page=COUNT, words=REST)
     page: int
     words: str  # last, so it may hold colons
-
-    def encode(self) -> str:
-        return f"ans:s:{self.page}:{self.words}"
 
 
 @dataclass(frozen=True)
 class AttendanceMark:
     """Sets (never flips) whether `person` attended: a double tap sets the same again."""
 
+    WIRE: ClassVar[Layout] = Layout(
+        "at:{session}:{person}:{page}:{present}",
+        session=ID,
+        person=SIGNED,
+        page=COUNT,
+        present=flag("1", "0"),
+    )
     session: str
     person: int
     page: int
     present: bool
 
-    def encode(self) -> str:
-        return f"at:{self.session}:{self.person}:{self.page}:{int(self.present)}"
-
 
 @dataclass(frozen=True)
 class AttendancePage:
+    WIRE: ClassVar[Layout] = Layout("at:{session}:p:{page}", session=ID, page=COUNT)
     session: str
     page: int
 
-    def encode(self) -> str:
-        return f"at:{self.session}:p:{self.page}"
+
+StaffData = (
+    BroadcastControl
+    | AudienceGroup
+    | RegistrationsPage
+    | AnswerQuestions
+    | AnswerQuestion
+    | AnswerSearch
+    | AttendanceMark
+    | AttendancePage
+)

@@ -13,6 +13,7 @@ from flows.strings import Markup, Strings
 __all__ = [
     "MAX_MESSAGE",
     "button_data",
+    "current_reply",
     "echo",
     "flow_code",
     "number",
@@ -88,6 +89,15 @@ def prompt_reply(flow: Flow, step: Step, state: FlowState, strings: Strings) -> 
     if nav:
         rows.append(tuple(nav))
     return Reply(text, tuple(rows))
+
+
+def current_reply(flow: Flow, state: FlowState, strings: Strings) -> Reply:
+    """Where they are: the current step's question, or the review once past the steps."""
+    if state.phase is not Phase.ASKING:
+        return review_reply(flow, state, strings)
+    step = flow.step(state.step)
+    assert step is not None
+    return prompt_reply(flow, step, state, strings)
 
 
 def snippet(text: str) -> str:

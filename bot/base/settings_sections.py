@@ -52,6 +52,9 @@ WebAddress = Annotated[str, AfterValidator(web_address)]
 # A number, never true/false (which pydantic would read as 1 and 0).
 Number = BeforeValidator(not_a_bool)
 SessionTime = Annotated[AwareDatetime, AfterValidator(representable_time)]
+# "7d", "1h", "30m"; an optional one may also be "off" (None).
+Duration = Annotated[timedelta, BeforeValidator(duration)]
+OptionalDuration = Annotated[timedelta | None, BeforeValidator(optional_duration)]
 
 
 class BotMode(StrEnum):
@@ -170,40 +173,25 @@ class ReminderSettings(_Section):
     )
     # A registered participant who has not answered the five questions is nudged once,
     # this long before the session.
-    nudge_before: timedelta = timedelta(days=2)
+    nudge_before: Duration = timedelta(days=2)
 
     @field_validator("offsets", mode="before")
     @classmethod
     def _durations(cls, value: Any) -> Any:
         return [duration(item) for item in value] if isinstance(value, list) else value
 
-    @field_validator("nudge_before", mode="before")
-    @classmethod
-    def _one_duration(cls, value: Any) -> Any:
-        return duration(value)
-
 
 class DigestSettings(_Section):
     # Each facilitator gets the pre-session digest this long before every session; "off": never.
-    before: timedelta | None = timedelta(hours=2)
-
-    @field_validator("before", mode="before")
-    @classmethod
-    def _one_duration(cls, value: Any) -> Any:
-        return optional_duration(value)
+    before: OptionalDuration = timedelta(hours=2)
 
 
 class FollowupSettings(_Section):
     # This long after a session ends, attendees get a thank-you (with the session's
     # recording_url) and registered no-shows a "sorry we missed you"; "off": neither.
-    after: timedelta | None = timedelta(days=1)
+    after: OptionalDuration = timedelta(days=1)
     # This long after a session ends, attendees get one more reflection question; "off": none.
-    question_after: timedelta | None = timedelta(days=7)
-
-    @field_validator("after", "question_after", mode="before")
-    @classmethod
-    def _durations(cls, value: Any) -> Any:
-        return optional_duration(value)
+    question_after: OptionalDuration = timedelta(days=7)
 
 
 # A Telegram user id: a positive number that fits in 52 bits, as Telegram promises.

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.base.telegram_text import utf16_len
+
 __all__ = ["HtmlError", "parse_html", "utf16_len"]
 
 _SIMPLE = {
@@ -40,10 +42,6 @@ _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 
 class HtmlError(ValueError):
     """The text is not valid Telegram HTML; str() is Telegram's description."""
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass

@@ -4,10 +4,8 @@ A `Timer` (PTB's JobQueue, in the shell) is only the clock: a one-shot run wakes
 dispatcher at the next due time (and a slow safety tick in case the clock was
 moved). Each run claims due rows, asks the row's kind what to send *now* (the
 participant may have moved on, paused or blocked the bot), sends it through the
-`Sender` and records the outcome. A `SlowDown` (Telegram's 429) reschedules, `Blocked`
-(403 "blocked by the user") marks the participant blocked and cancels their other rows
-(`NoChatYet`, 403 "can't initiate conversation", only means no chat yet: their rows
-stay), network trouble retries with backoff and then fails.
+`Sender` and records the outcome; what a send error does to its row is
+bot/services/send_failures.py.
 """
 
 from __future__ import annotations
@@ -17,24 +15,12 @@ import contextlib
 import logging
 import math
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 
 from bot.base.clock import Clock
 from bot.services.outbox_kinds import Missed, OutboxKind, Outcome, PatientKind, Postpone
 from bot.services.pacing import Pacer
-from bot.services.sender import (
-    MaybeDelivered,
-    NoChatYet,
-    NotDelivered,
-    Pressed,
-    Rejected,
-    Sender,
-    SendError,
-    Sent,
-    SlowDown,
-    Timer,
-    Unreachable,
-)
+from bot.services.send_failures import SendFailures
+from bot.services.sender import Pressed, Sender, SendError, Sent, SlowDown, Timer, Unreachable
 from bot.services.sent_records import SentRecords
 from flows.replies import ClearButtons, decode
 from flows.views import flow_code
@@ -49,13 +35,9 @@ log = logging.getLogger(__name__)
 BATCH = 50
 SENDERS = 8  # messages in flight at once at Telegram's free rate; the pacer keeps the rate
 IN_FLIGHT_SECONDS = 0.05  # at higher rates (paid broadcasts), about this much sending in flight
-MAX_ATTEMPTS = 6
 DELIVERED = "delivered"  # payload key: messages of this row already out
 SAFETY_TICK = 60.0
-WAIT_FOR_CHAT = timedelta(days=1)  # a patient row looks again this often (or at their /start)
 OVERALL_FREE = 30  # Telegram's messages a second across all chats, without paid broadcasts
-REFUSED_RETRY = 1.0  # a send the Bot API refused (5xx): again within seconds, 1 s, 2 s, 4 s…
-TOO_MANY = "429 Too Many Requests"
 
 
 class Dispatcher:
@@ -79,6 +61,7 @@ class Dispatcher:
         self.batch = max(BATCH, 4 * self.senders)
         self._senders = asyncio.Semaphore(self.senders)
         self._sent = SentRecords(store)
+        self.failures = SendFailures(store, clock)
         self._in_hand: set[int] = set()  # reply rows a turn is sending right now
 
     async def start(self, timer: Timer | None) -> None:
@@ -136,7 +119,8 @@ class Dispatcher:
             except Exception as exc:
                 # A bug in one kind must not stop the others; it counts as a failed attempt.
                 log.exception("outbox row %s could not be delivered", item.id)
-                return await self._failed_attempt(item, self.clock.now(), exc)
+                await self.failures.failed_attempt(item, self.clock.now(), exc)
+                return 0
 
     async def deliver_reply(self, item: OutboxItem) -> bool:
         """Send a reply row at once, ahead of bulk sends (the inbox, after its commit);
@@ -148,7 +132,7 @@ class Dispatcher:
         except Exception as exc:
             log.exception("reply %s could not be delivered", item.id)
             with contextlib.suppress(Exception):
-                await self._failed_attempt(item, self.clock.now(), exc)
+                await self.failures.failed_attempt(item, self.clock.now(), exc)
             delivered = 0
         finally:
             self._in_hand.discard(item.id)
@@ -170,7 +154,7 @@ class Dispatcher:
         # A reply needs no participant row: a group's pointer, the answer to /forget.
         patient = isinstance(kind, PatientKind)
         if patient and (blocked or participant is None):
-            await self._wait_for_chat(item, now)
+            await self.failures.wait_for_chat(item, now)
             return 0
         if blocked or (participant is None and not urgent) or (kind is None and not urgent):
             await outbox.mark(self.store, item.id, OutboxStatus.CANCELLED)
@@ -216,29 +200,13 @@ class Dispatcher:
                     # A reply of several messages (a confirmation, its calendar file, a
                     # code): each one recorded, so a crash repeats at most the one in flight.
                     await self._note_delivered(item, delivered)
-        except Unreachable as exc:
-            return await self._unreachable(item, exc, patient)
-        except SlowDown as exc:
-            if delivered > done_before:
-                await self._note_delivered(item, delivered)
-            self.pacer.pause(exc.seconds)
-            await outbox.retry_later(
-                self.store,
-                item.id,
-                self.clock.now() + timedelta(seconds=exc.seconds),  # from now, after the pacer
-                TOO_MANY,
-                count_attempt=False,
-            )
-            return 0
         except SendError as exc:
-            if delivered > done_before:
+            if delivered > done_before and not isinstance(exc, Unreachable):
                 await self._note_delivered(item, delivered)
-            if urgent and isinstance(exc, MaybeDelivered):
-                # A reply whose answer was lost has most likely arrived: twice is worse.
-                log.warning("reply %s: the answer was lost (%s); not sent again", item.id, exc)
-                await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=f"lost: {exc}")
-                return 0
-            return await self._failed_attempt(item, self.clock.now(), exc)
+            if isinstance(exc, SlowDown):
+                self.pacer.pause(exc.seconds)  # a 429 pauses every sender
+            await self.failures.after(item, exc, urgent=urgent, patient=patient)
+            return 0
         # The window: Telegram accepted the message, the row is not yet marked sent. A kill
         # exactly here sends it again after the restart; the next write keeps it short.
         await self._sent.record(item.id, self.clock.now(), _prompts(item, changed))
@@ -248,48 +216,6 @@ class Dispatcher:
 
     async def _note_delivered(self, item: OutboxItem, delivered: int) -> None:
         await outbox.set_payload(self.store, item.id, {**item.payload, DELIVERED: delivered})
-
-    async def _unreachable(self, item: OutboxItem, exc: Unreachable, patient: bool) -> int:
-        if item.chat_id == item.participant_id and isinstance(exc, NoChatYet):
-            # Not blocked: they never opened the chat (Telegram lets no bot write first).
-            # Their other rows stay; each waits or fails on its own.
-            log.info("chat %s has not started the bot: %s", item.chat_id, exc)
-        elif item.chat_id == item.participant_id:
-            # They blocked the bot: keep their data, send them nothing more (not an error).
-            log.info("chat %s blocked the bot; its pending messages are cancelled", item.chat_id)
-            await participants.mark_blocked(self.store, item.participant_id)
-            await outbox.cancel_pending(self.store, item.participant_id)
-        else:  # a group that removed the bot: the person did nothing
-            log.info("chat %s refused a message: %s", item.chat_id, exc)
-        if patient:
-            await self._wait_for_chat(item, self.clock.now())
-            return 0
-        await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
-        return 0
-
-    async def _wait_for_chat(self, item: OutboxItem, now: datetime) -> None:
-        log.warning(
-            "outbox row %s (%s) for %s waits until they write to the bot",
-            item.id,
-            item.kind,
-            item.participant_id,
-        )
-        await outbox.retry_later(
-            self.store, item.id, now + WAIT_FOR_CHAT, outbox.WAITING_FOR_CHAT, count_attempt=False
-        )
-
-    async def _failed_attempt(self, item: OutboxItem, now: datetime, exc: Exception) -> int:
-        permanent = isinstance(exc, Rejected)
-        if permanent or item.attempts >= MAX_ATTEMPTS:
-            log.error("outbox row %s failed for good: %s", item.id, exc)
-            await outbox.mark(self.store, item.id, OutboxStatus.FAILED, error=str(exc))
-        else:
-            # Refused (a 5xx, no connection): it did not arrive, so again within seconds,
-            # not after the rest of a broadcast. Otherwise (a timeout) wait longer.
-            base = REFUSED_RETRY if isinstance(exc, NotDelivered) else 10.0
-            backoff = timedelta(seconds=base * 2 ** (item.attempts - 1))
-            await outbox.retry_later(self.store, item.id, now + backoff, str(exc))
-        return 0
 
 
 def _prompts(item: OutboxItem, changed: Sequence[Sent]) -> list[prompts.Shown]:

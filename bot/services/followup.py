@@ -19,7 +19,14 @@ from typing import ClassVar
 from bot.base.settings import FollowupSettings, SessionSettings
 from bot.services.outbox_kinds import Missed, Outcome, Postpone
 from bot.services.registration import Desk
-from bot.services.seat_kinds import AtStart, Opened, SeatKind, same_start
+from bot.services.seat_kinds import (
+    AtStart,
+    Opened,
+    SeatKind,
+    owe_session_row,
+    same_start,
+    start_stamp,
+)
 from flows.callback_data import encode
 from flows.participant_data import AfterSession
 from flows.replies import Button, Reply
@@ -48,10 +55,6 @@ def _delay(settings: FollowupSettings, kind: str) -> timedelta | None:
     return settings.after if kind == FOLLOWUP else settings.question_after
 
 
-def _stamp(session: SessionSettings) -> int:
-    return int(session.starts_at.timestamp())
-
-
 class FollowUps:
     """Owes each seated person their follow-ups; cancels them when the seat is given up."""
 
@@ -60,18 +63,13 @@ class FollowUps:
 
     async def schedule(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
         settings = self.desk.settings.followup
-        stamp = _stamp(session)
+        starts = {"starts": start_stamp(session)}
         for kind, delay in ((FOLLOWUP, settings.after), (AFTER, settings.question_after)):
             if delay is None:
                 continue
-            await outbox.enqueue(
-                self.desk.store,
-                dedup_key=f"{kind}:{session.id}:{participant_id}:{stamp}",
-                participant_id=participant_id,
-                kind=kind,
-                due_at=session.ends_at + delay,
-                now=now,
-                payload={"session": session.id, "starts": stamp},
+            due = session.ends_at + delay
+            await owe_session_row(
+                self.desk.store, kind, session, participant_id, due, now, payload=starts
             )
 
     async def owe_everyone(self, now: datetime) -> int:

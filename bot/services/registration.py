@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.base.settings import SessionSettings, Settings
-from bot.services.calendar import cancelled_ics, session_ics
+from bot.services import registration_replies as replies
 from bot.services.dispatcher import Dispatcher
 from flows.content import Content
 from flows.replies import Document, Out, Reply
-from flows.sessions import session_when
-from flows.strings import Markup, Strings
+from flows.strings import Strings
 from store import logins, outbox, registrations
 from store import roles as role_store
 from store.db import Store
@@ -26,7 +25,7 @@ from store.participants import Participant
 from store.registrations import Details, Registration, RegistrationStatus
 from store.roles import Role
 
-__all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk", "Seats", "hand_out_waiting_logins"]
+__all__ = ["ALERT", "LOGIN", "PROMOTED", "Desk", "Seats", "hand_out_waiting_logins", "owe_login"]
 
 SeatHook = Callable[[int, SessionSettings, datetime], Awaitable[None]]
 PROMOTED = "promoted"
@@ -102,10 +101,12 @@ class Desk:
             return Seats(None, waiting)
         return Seats(max(session.capacity - seated, 0), waiting)
 
-    def when(self, session: SessionSettings, strings: Strings) -> str:
-        return session_when(
-            session.starts_at, session.ends_at - session.starts_at, session.zone, strings
-        )
+    when = staticmethod(replies.when)
+
+    async def seated(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
+        """They hold a seat (anew): what a seat brings starts (reminders, follow-ups)."""
+        for hook in self.on_seated:
+            await hook(participant_id, session, now)
 
     # --- registering ------------------------------------------------------------------
 
@@ -125,56 +126,22 @@ class Desk:
         if not created:
             return [Reply(strings("registration.updated"), edit=True)]
         if registration.status is RegistrationStatus.REGISTERED:
-            for hook in self.on_seated:
-                await hook(participant.telegram_id, session, now)
-        pid = participant.telegram_id
-        changes = await registrations.calendar_changes(self.store, pid, session.id)
-        replies = self.confirmation(participant, registration, session, now, changes=changes)
-        return [*replies, *await self.login(participant, session, now)]
+            await self.seated(participant.telegram_id, session, now)
+        confirmed = await self.confirmation(participant, registration, session, now)
+        return [*confirmed, *await self.login(participant, session, now)]
 
-    def confirmation(
+    async def confirmation(
         self,
         participant: Participant,
         registration: Registration,
         session: SessionSettings,
         now: datetime,
-        *,
-        changes: int = 0,
     ) -> list[Out]:
+        """Their confirmation (or waitlist place), with the event at its current sequence."""
         strings = self.content.strings(participant.language)
-        when = self.when(session, strings)
-        if registration.status is RegistrationStatus.WAITLISTED:
-            text = strings(
-                "registration.waitlisted",
-                title=session.title_in(strings.language),
-                position=registration.position or 0,
-                when=Markup(when),
-            )
-            return [Reply(text)]
-        join_now = session.join_url_timing == "now" and bool(session.join_url)
-        join = (
-            strings("registration.join_now", url=session.join_url)
-            if join_now
-            else strings("registration.join_later")
-        )
-        text = strings(
-            "registration.confirmed",
-            title=session.title_in(strings.language),
-            when=Markup(when),
-            join=Markup(join),
-        )
-        ics = session_ics(
-            session,
-            participant.telegram_id,
-            now,
-            with_join_url=join_now,
-            language=strings.language,
-            changes=changes,
-        )
-        return [
-            Reply(text),
-            Document(f"{session.id}.ics", ics, strings("registration.ics_caption")),
-        ]
+        pid = participant.telegram_id
+        changes = await registrations.calendar_changes(self.store, pid, session.id)
+        return replies.confirmation(session, registration, now, strings, changes=changes)
 
     async def login(
         self, participant: Participant, session: SessionSettings, now: datetime
@@ -195,20 +162,11 @@ class Desk:
             session = self.session(registration.session_id)
             if session is None or registration.status is not RegistrationStatus.REGISTERED:
                 continue
-            for hook in self.on_seated:
-                await hook(participant.telegram_id, session, now)
+            await self.seated(participant.telegram_id, session, now)
         owed = await outbox.for_participant(self.store, participant.telegram_id)
         cancelled_login = any(r.kind == LOGIN and r.status is OutboxStatus.CANCELLED for r in owed)
         if cancelled_login:
-            await outbox.enqueue(
-                self.store,
-                dedup_key=f"{LOGIN}:{participant.telegram_id}",
-                participant_id=participant.telegram_id,
-                chat_id=participant.chat_id,
-                kind=LOGIN,
-                due_at=now,
-                now=now,
-            )
+            await owe_login(self.store, participant.telegram_id, now, chat_id=participant.chat_id)
         await self.dispatcher.wake()
 
     async def alert_organisers(self, now: datetime) -> None:
@@ -250,8 +208,7 @@ class Desk:
         strings = self.content.strings(participant.language)
         pid = participant.telegram_id
         changes = await registrations.calendar_changes(self.store, pid, session.id)
-        ics = cancelled_ics(session, pid, now, changes=changes, language=strings.language)
-        return Document(f"{session.id}.ics", ics, strings("registration.ics_cancel_caption"))
+        return replies.cancellation(session, pid, now, strings, changes=changes)
 
     async def waiting_alerts(self, participant: Participant, now: datetime) -> list[Out]:
         """Alerts kept for an organiser who had not written to the bot: shown now, once."""
@@ -271,8 +228,7 @@ class Desk:
         for registration in promoted:
             session = self.session(registration.session_id)
             if session is not None:
-                for hook in self.on_seated:
-                    await hook(registration.participant_id, session, now)
+                await self.seated(registration.participant_id, session, now)
             await outbox.enqueue(
                 self.store,
                 dedup_key=f"{PROMOTED}:{registration.id}",
@@ -296,13 +252,21 @@ async def hand_out_waiting_logins(store: Store, now: datetime) -> int:
     for participant_id in await logins.waiting(store):
         if await logins.assign(store, participant_id, now) is None:
             break
-        await outbox.enqueue(
-            store,
-            dedup_key=f"{LOGIN}:{participant_id}",
-            participant_id=participant_id,
-            kind=LOGIN,
-            due_at=now,
-            now=now,
-        )
+        await owe_login(store, participant_id, now)
         handed += 1
     return handed
+
+
+async def owe_login(
+    store: Store, participant_id: int, now: datetime, *, chat_id: int | None = None
+) -> None:
+    """Queue the row that sends them their login code, once (kind `login`)."""
+    await outbox.enqueue(
+        store,
+        dedup_key=f"{LOGIN}:{participant_id}",
+        participant_id=participant_id,
+        chat_id=chat_id,
+        kind=LOGIN,
+        due_at=now,
+        now=now,
+    )

@@ -24,14 +24,8 @@ class PromotedKind(SeatKind):
     at_start: ClassVar[AtStart] = AtStart.SENT
 
     async def compose(self, row: Opened[Registration]) -> Outcome:
-        pid = row.participant.telegram_id
-        changes = await registrations.calendar_changes(self.desk.store, pid, row.session.id)
-        return [
-            Reply(row.strings("registration.promoted")),
-            *self.desk.confirmation(
-                row.participant, row.seat, row.session, row.now, changes=changes
-            ),
-        ]
+        confirmed = await self.desk.confirmation(row.participant, row.seat, row.session, row.now)
+        return [Reply(row.strings("registration.promoted")), *confirmed]
 
 
 class LoginKind(QuietKind):

@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from bot.base.settings import SessionSettings
-from bot.services.calendar import session_ics
 from bot.services.outbox_kinds import Outcome
 from bot.services.registration import Desk
-from bot.services.seat_kinds import AtStart, Opened, SeatKind
+from bot.services.registration_replies import calendar_file, when
+from bot.services.seat_kinds import AtStart, Opened, SeatKind, owe_session_row
 from flows.callback_data import encode
 from flows.participant_data import AskCancel, MenuItem, MenuPress
-from flows.replies import Button, Document, Reply
+from flows.replies import Button, Reply
 from flows.strings import Markup, Strings
 from store import answers, outbox, registrations, session_times
 from store.db import to_db
@@ -57,33 +57,24 @@ class Reminders:
 
     async def schedule(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
         """Queue each reminder that still lies in the future, and the nudge."""
-        # The start time is part of the key: a moved session gets its reminders anew.
-        stamp = int(session.starts_at.timestamp())
         for offset in self.settings.reminders.offsets:
             due = session.starts_at - offset
             if due <= now:
                 continue
             minutes = int(offset.total_seconds() // 60)
-            await outbox.enqueue(
+            await owe_session_row(
                 self.store,
-                dedup_key=f"{REMINDER}:{session.id}:{participant_id}:{minutes}:{stamp}",
-                participant_id=participant_id,
-                kind=REMINDER,
-                due_at=due,
-                now=now,
-                payload={"session": session.id, "minutes": minutes},
+                REMINDER,
+                session,
+                participant_id,
+                due,
+                now,
+                key=(minutes,),
+                payload={"minutes": minutes},
             )
         nudge_at = session.starts_at - self.settings.reminders.nudge_before
         if nudge_at > now:
-            await outbox.enqueue(
-                self.store,
-                dedup_key=f"{NUDGE}:{session.id}:{participant_id}:{stamp}",
-                participant_id=participant_id,
-                kind=NUDGE,
-                due_at=nudge_at,
-                now=now,
-                payload={"session": session.id},
-            )
+            await owe_session_row(self.store, NUDGE, session, participant_id, nudge_at, now)
         await self.desk.dispatcher.wake()
 
     async def cancel(self, participant_id: int, session: SessionSettings, now: datetime) -> None:
@@ -112,8 +103,7 @@ class Reminders:
                     payload={"session": session.id},
                 )
                 if registration.status is RegistrationStatus.REGISTERED:
-                    for hook in self.desk.on_seated:  # reminders, follow-ups: anew
-                        await hook(pid, session, now)
+                    await self.desk.seated(pid, session, now)  # reminders, follow-ups: anew
             await self.desk.dispatcher.wake()
         await session_times.remember(self.store, session.id, session.starts_at)
         return told
@@ -134,7 +124,7 @@ class ReminderKind(_ReminderKind):
             "reminders.text",
             title=session.title_in(strings.language),
             soon=Markup(_soon(strings, session.starts_at - now)),
-            when=Markup(self.desk.when(session, strings)),
+            when=Markup(when(session, strings)),
         )
         if minutes <= 60 and session.join_url:
             text += "\n" + strings("reminders.join", url=session.join_url)
@@ -184,20 +174,19 @@ class MovedKind(_ReminderKind):
         text = strings(
             "reminders.moved",
             title=session.title_in(strings.language),
-            when=Markup(self.desk.when(session, strings)),
+            when=Markup(when(session, strings)),
         )
         if row.seat.status is RegistrationStatus.WAITLISTED:
             return [Reply(text)]  # waitlisted: told, but no event for their calendar yet
-        join_now = session.join_url_timing == "now"
         changes = await registrations.calendar_changes(self.desk.store, pid, session.id)
-        ics = session_ics(
+        update = calendar_file(
             session,
             pid,
             row.now,
-            with_join_url=join_now,
-            language=strings.language,
+            strings,
+            caption=strings("reminders.moved_ics_caption"),
+            with_join_url=session.join_url_timing == "now",
             changes=changes,
             update=True,
         )
-        caption = strings("reminders.moved_ics_caption")
-        return [Reply(text), Document(f"{session.id}.ics", ics, caption)]
+        return [Reply(text), update]

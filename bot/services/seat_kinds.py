@@ -1,6 +1,7 @@
 """The base of the outbox kinds bound to someone's place in a session (reminders, follow-ups…).
 
-Such a row names its session in its payload (`"session"`). Each of these kinds
+Such a row names its session in its payload (`"session"`; `owe_session_row` queues
+one). Each of these kinds
 opens the same way: find the session and the person's seat in it (dropped when
 either is gone), record the row as missed if it comes after the start, pick the
 person's strings; only then does the kind say its own words (`compose`).
@@ -8,6 +9,7 @@ person's strings; only then does the kind say its own words (`compose`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -17,12 +19,21 @@ from bot.base.settings import SessionSettings
 from bot.services.outbox_kinds import Missed, Outcome, QuietKind
 from bot.services.registration import Desk
 from flows.strings import Strings
-from store import registrations
+from store import outbox, registrations
+from store.db import Store
 from store.outbox import OutboxItem
 from store.participants import Participant
 from store.registrations import Registration
 
-__all__ = ["AtStart", "Opened", "SeatKind", "SessionKind", "same_start"]
+__all__ = [
+    "AtStart",
+    "Opened",
+    "SeatKind",
+    "SessionKind",
+    "owe_session_row",
+    "same_start",
+    "start_stamp",
+]
 
 S = TypeVar("S")
 
@@ -47,10 +58,40 @@ class Opened(Generic[S]):
     now: datetime
 
 
+def start_stamp(session: SessionSettings) -> int:
+    """The session's start as it stands in its rows' keys (and a follow-up's payload)."""
+    return int(session.starts_at.timestamp())
+
+
 def same_start(item: OutboxItem, session: SessionSettings) -> bool:
     """The row was queued for the session's current start (`"starts"` in its payload): a
     session that moved got rows of its own."""
-    return item.payload.get("starts") == int(session.starts_at.timestamp())
+    return item.payload.get("starts") == start_stamp(session)
+
+
+async def owe_session_row(
+    store: Store,
+    kind: str,
+    session: SessionSettings,
+    participant_id: int,
+    due_at: datetime,
+    now: datetime,
+    *,
+    key: tuple[object, ...] = (),
+    payload: Mapping[str, object] | None = None,
+) -> bool:
+    """Queue a row of a session kind once, keyed `<kind>:<session>:<participant>:<key…>:<start>`
+    (the start in the key: a moved session gets its rows anew); False if it was already."""
+    parts = (kind, session.id, participant_id, *key, start_stamp(session))
+    return await outbox.enqueue(
+        store,
+        dedup_key=":".join(map(str, parts)),
+        participant_id=participant_id,
+        kind=kind,
+        due_at=due_at,
+        now=now,
+        payload={"session": session.id, **(payload or {})},
+    )
 
 
 class SessionKind(QuietKind, Generic[S]):

@@ -41,7 +41,7 @@ __all__ = [
     "FlowView",
 ]
 
-FlowHook = Callable[[Update, "BotContext", FlowState, FlowState], Awaitable[list[Out]]]
+FlowHook = Callable[[Update, "BotContext", FlowState], Awaitable[list[Out]]]
 FlowGuard = Callable[[Update, "BotContext", Press], Awaitable[bool]]
 FlowPreview = Callable[["BotContext", FlowState, FlowState], Awaitable[list[Out]]]
 FlowAction = Callable[[Update, "BotContext", FlowState, str], Awaitable[list[Out]]]
@@ -54,7 +54,7 @@ class BotData:
 
     services: Services
     inbox: Inbox
-    # Per flow kind: what happens after a step (e.g. registering on Confirm) …
+    # Per flow kind: what a Confirm does, the step into DONE (e.g. registering) …
     flow_hooks: dict[FlowKind, FlowHook]
     # … and a check before a button is applied (e.g. edits closed after a deadline) …
     flow_guards: dict[FlowKind, FlowGuard]

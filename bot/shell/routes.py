@@ -45,9 +45,9 @@ def add_handlers(application: BotApp) -> None:
     data = application.bot_data
     # By kind: a second reflection flow (content/flows/*.toml) gets the same handlers.
     data.flow_hooks = {
-        FlowKind.REFLECTION: reflection.on_step,
-        FlowKind.REGISTRATION: registration.on_step,
-        FlowKind.BROADCAST: broadcast.on_step,
+        FlowKind.REFLECTION: reflection.on_confirm,
+        FlowKind.REGISTRATION: registration.on_confirm,
+        FlowKind.BROADCAST: broadcast.on_confirm,
     }
     data.flow_guards = {
         FlowKind.REFLECTION: reflection.edit_guard,

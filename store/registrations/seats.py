@@ -38,6 +38,11 @@ async def _seated(tx: Transaction, session_id: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _values(details: Details) -> tuple[str, str, str, str, str]:
+    """The details as their columns take them: name, email, organisation, role, knows."""
+    return (details.name, details.email, details.organisation, details.role, details.knows)
+
+
 async def register(
     store: Store,
     *,
@@ -57,15 +62,7 @@ async def register(
             await tx.execute(
                 "UPDATE registrations SET name = ?, email = ?, organisation = ?, role = ?,"
                 " knows = ?, updated_at = ? WHERE id = ?",
-                (
-                    details.name,
-                    details.email,
-                    details.organisation,
-                    details.role,
-                    details.knows,
-                    to_db(now),
-                    existing["id"],
-                ),
+                (*_values(details), to_db(now), existing["id"]),
             )
             created = False
         else:
@@ -75,20 +72,7 @@ async def register(
                 "INSERT INTO registrations (participant_id, session_id, status, name, email,"
                 " organisation, role, knows, consent_at, created_at, updated_at, queued_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    participant_id,
-                    session_id,
-                    status.value,
-                    details.name,
-                    details.email,
-                    details.organisation,
-                    details.role,
-                    details.knows,
-                    to_db(now),
-                    to_db(now),
-                    to_db(now),
-                    to_db(now),
-                ),
+                (participant_id, session_id, status.value, *_values(details), *[to_db(now)] * 4),
             )
             created = True
         row = await _live_row(tx, participant_id, session_id)

@@ -6,23 +6,12 @@ from bot.sandbox.harness import Sandbox
 from bot.sandbox.records import SimMessage
 from bot.sandbox.users import Person
 from store import participants
+from tests.wording import said
 
-MENU = [
-    "📖 Course",
-    "💬 Reflect",
-    "📝 Sign up for the session",
-    "📚 Sections",
-    "📋 My status",
-    "❓ Help",
-]
-MENU_NL = [
-    "📖 Cursus",
-    "💬 Reflecteren",
-    "📝 Aanmelden voor de sessie",
-    "📚 Delen",
-    "📋 Mijn status",
-    "❓ Hulp",
-]
+# The menu's buttons, in order, as a participant reads them (words from content/, by key).
+MENU_KEYS = ("course", "reflect", "register", "sections", "status", "help")
+MENU = [said(f"menu.{key}") for key in MENU_KEYS]
+MENU_NL = [said(f"menu.{key}", "nl") for key in MENU_KEYS]
 
 
 async def answers_to_start(person: Person, help_says: str = "What I can do") -> list[SimMessage]:
@@ -43,11 +32,10 @@ async def answers_to_start(person: Person, help_says: str = "What I can do") -> 
 async def test_start_greets_by_first_name_explains_and_shows_menu(tg: Sandbox) -> None:
     ann = tg.person("Ann")
     [welcome] = await answers_to_start(ann)  # one message, not one per paragraph
-    assert welcome.shown_text.startswith("Hello Ann! 👋")
-    assert "The Magic of a Learning Culture" in welcome.shown_text
+    assert welcome.shown_text.startswith(said("welcome.newcomer", name="Ann"))
+    assert "The Magic of a Learning Culture" in welcome.shown_text  # the brief's facts
     assert "Society for Organisational Learning" in welcome.shown_text
-    assert "knowledge-sharing session" in welcome.shown_text
-    assert welcome.shown_text.endswith("What would you like to do?")
+    assert welcome.shown_text.endswith(said("menu.prompt"))
     assert welcome.button_labels == MENU
     stored = await participants.get(tg.store, ann.user.id)
     assert stored is not None
@@ -59,8 +47,8 @@ async def test_start_twice_keeps_one_participant_and_welcomes_back(tg: Sandbox) 
     ann = tg.person("Ann")
     await answers_to_start(ann)
     [again] = await answers_to_start(ann)
-    assert again.shown_text.startswith("Welcome back, Ann!")
-    assert "What would you like to do?" in again.shown_text
+    assert again.shown_text.startswith(said("welcome.returning", name="Ann"))
+    assert said("menu.prompt") in again.shown_text
     assert "Society for Organisational Learning" not in again.shown_text
     assert again.button_labels == MENU
     assert await participants.count(tg.store) == 1
@@ -87,10 +75,9 @@ async def test_status_button_shows_what_the_bot_knows(tg: Sandbox) -> None:
 async def test_dutch_telegram_user_is_greeted_in_dutch(tg: Sandbox) -> None:
     bram = tg.person("Bram", language_code="nl")
     [welcome] = await answers_to_start(bram, help_says="Wat ik kan")
-    assert welcome.shown_text.startswith("Hallo Bram! 👋")
-    assert "Ik ben de begeleidende bot" in welcome.shown_text
-    assert welcome.shown_text.endswith("Waar wil je mee verder?")
-    assert "What would you like to do?" not in welcome.shown_text
+    assert welcome.shown_text.startswith(said("welcome.newcomer", "nl", name="Bram"))
+    assert welcome.shown_text.endswith(said("menu.prompt", "nl"))
+    assert said("menu.prompt") not in welcome.shown_text
     assert welcome.button_labels == MENU_NL
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.base.clock import ManualClock
-from bot.services.dispatcher import REFUSED_RETRY, TOO_MANY, Dispatcher
+from bot.services.dispatcher import Dispatcher
 from bot.services.outbox_kinds import Outcome, QuietKind
 from bot.services.pacing import Pacer
+from bot.services.send_failures import REFUSED_RETRY, TOO_MANY
 from bot.services.sender import (
     Blocked,
     MaybeDelivered,
@@ -136,34 +137,36 @@ async def test_a_429_pauses_and_the_row_goes_once_the_wait_is_over(
     assert (await rows(store))["first"].status is OutboxStatus.SENT
 
 
+async def refused_now_owed_later(
+    store: Store, clock: ManualClock, error: SendError
+) -> tuple[Participant, dict[str, OutboxItem], FakeSender]:
+    """A row due now that Telegram refuses with `error`, and one due tomorrow: the person
+    and their rows after the run."""
+    sender = FakeSender([error])
+    await owe(store, "now")
+    await owe(store, "later", NOW + timedelta(days=1))
+    await dispatcher_for(store, clock, sender).run_due()
+    person = await participants.get(store, PERSON)
+    assert person is not None
+    return person, await rows(store), sender
+
+
 async def test_blocked_marks_them_blocked_and_cancels_what_they_were_owed(
     store: Store, clock: ManualClock
 ) -> None:
-    sender = FakeSender([Blocked("Forbidden: bot was blocked by the user")])
-    dispatcher = dispatcher_for(store, clock, sender)
-    await owe(store, "now")
-    await owe(store, "later", NOW + timedelta(days=1))
-    await dispatcher.run_due()
-    person = await participants.get(store, PERSON)
-    assert person is not None
+    blocked = Blocked("Forbidden: bot was blocked by the user")
+    person, owed, sender = await refused_now_owed_later(store, clock, blocked)
     assert person.status is ParticipantStatus.BLOCKED
-    owed = await rows(store)
     assert owed["now"].status is OutboxStatus.FAILED
-    assert owed["now"].last_error == "Forbidden: bot was blocked by the user"
+    assert owed["now"].last_error == str(blocked)
     assert owed["later"].status is OutboxStatus.CANCELLED
     assert sender.sent == []
 
 
 async def test_no_chat_yet_fails_that_row_only(store: Store, clock: ManualClock) -> None:
-    sender = FakeSender([NoChatYet("Forbidden: bot can't initiate conversation with a user")])
-    dispatcher = dispatcher_for(store, clock, sender)
-    await owe(store, "now")
-    await owe(store, "later", NOW + timedelta(days=1))
-    await dispatcher.run_due()
-    person = await participants.get(store, PERSON)
-    assert person is not None
+    no_chat = NoChatYet("Forbidden: bot can't initiate conversation with a user")
+    person, owed, _ = await refused_now_owed_later(store, clock, no_chat)
     assert person.status is ParticipantStatus.ACTIVE
-    owed = await rows(store)
     assert owed["now"].status is OutboxStatus.FAILED
     assert owed["later"].status is OutboxStatus.PENDING
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flows.content import load_content
-from flows.engine import advance, review_action
+from flows.engine import advance
 from flows.model import (
     Begin,
     Event,
@@ -23,6 +23,7 @@ from flows.model import (
     Text,
 )
 from flows.replies import ClearButtons, Reply
+from flows.review import review_action
 
 CONTENT = load_content(["en"], "en")
 STRINGS = CONTENT.strings("en")

@@ -122,13 +122,10 @@ def question_page(c: Collected, strings: Strings, question: str, number: int) ->
             return strings("answers.none", title=title)
         return strings("answers.page", title=title, count=len(found), page=at + 1, pages=pages)
 
-    pages = answer_pages(c, strings, found, head, with_question=False)
-    number = min(max(number, 0), len(pages) - 1)
-    return Reply(
-        pages.html(number),
-        _nav(strings, number, len(pages), lambda n: encode(AnswerQuestion(question, n))),
-        edit=True,
-    )
+    def data(n: int) -> str:
+        return encode(AnswerQuestion(question, n))
+
+    return _page(c, strings, found, head, number, data, with_question=False, edit=True)
 
 
 def search_page(
@@ -144,13 +141,27 @@ def search_page(
             "answers.search_page", words=words, count=len(found), page=at + 1, pages=pages
         )
 
-    pages = answer_pages(c, strings, found, head, with_question=True)
+    def data(n: int) -> str:
+        return encode(AnswerSearch(n, words))
+
+    return _page(c, strings, found, head, number, data, with_question=True, edit=edit)
+
+
+def _page(
+    c: Collected,
+    strings: Strings,
+    found: Sequence[Entry],
+    head: Callable[[int, int], str],
+    number: int,
+    data: Callable[[int], str],
+    *,
+    with_question: bool,
+    edit: bool,
+) -> Reply:
+    """Page `number` (from 0, clamped) of these answers, with the buttons to the others."""
+    pages = answer_pages(c, strings, found, head, with_question=with_question)
     number = min(max(number, 0), len(pages) - 1)
-    return Reply(
-        pages.html(number),
-        _nav(strings, number, len(pages), lambda n: encode(AnswerSearch(n, words))),
-        edit=edit,
-    )
+    return Reply(pages.html(number), _nav(strings, number, len(pages), data), edit=edit)
 
 
 def answer_pages(

@@ -34,7 +34,7 @@ __all__ = [
     "audience_view",
     "guard",
     "on_action",
-    "on_step",
+    "on_confirm",
     "preview",
     "start_broadcast",
     "when_text",
@@ -135,12 +135,8 @@ async def guard(update: Update, context: BotContext, press: Press) -> bool:
     return True
 
 
-async def on_step(
-    update: Update, context: BotContext, before: FlowState, after: FlowState
-) -> list[Out]:
+async def on_confirm(update: Update, context: BotContext, after: FlowState) -> list[Out]:
     """On Confirm: queue it for everyone (the count and preview come before the review)."""
-    if after.phase is not Phase.DONE or before.phase is Phase.DONE:
-        return []
     user = update.effective_user
     assert user is not None
     now = context.clock.now()

@@ -11,10 +11,11 @@ from bot.shell.handlers import participant
 from bot.shell.handlers.common import respond
 from bot.shell.handlers.fallbacks import stale_button
 from flows.callback_data import decode
-from flows.engine import advance, review_action
+from flows.engine import advance
 from flows.model import Event, Flow, FlowState, NotText, Phase, Press, Text
 from flows.participant_data import FlowButton
 from flows.replies import ClearButtons, Out, Reply
+from flows.review import review_action
 from store import answers, prompts
 
 __all__ = [
@@ -65,10 +66,11 @@ async def run_flow(
     assert participant is not None
     before = state or await load_flow_state(context, flow)
     after, replies = advance(flow, before, event, context.strings)
-    # The flow's side effect (registering, queueing a broadcast) comes first: if it
-    # fails, nothing is saved or shown, and the same button works again.
+    # The flow's side effect on a Confirm (registering, queueing a broadcast) comes first:
+    # if it fails, nothing is saved or shown, and the same button works again.
     hook = context.bot_data.flow_hooks.get(flow.kind)
-    outcome = await hook(update, context, before, after) if hook and after != before else []
+    confirmed = after.phase is Phase.DONE and before.phase is not Phase.DONE
+    outcome = await hook(update, context, after) if hook and confirmed else []
     # A state handed in (a fresh start) differs from the stored one: always save it.
     if after != before or state is not None:
         await answers.save_step(

@@ -114,21 +114,18 @@ async def menu_button(update: Update, context: BotContext) -> None:
 
 async def stray_text(update: Update, context: BotContext) -> None:
     """Text outside any dialogue: a short helpful answer with the menu's buttons."""
-    if context.participant_is_new:
-        await start(update, context)
-        return
-    menu = main_menu(context.strings)
-    await respond(
-        update, context, [Reply(context.strings("errors.stray_text"), buttons=menu.buttons)]
-    )
+    await _with_menu(update, context, "errors.stray_text")
 
 
 async def not_text(update: Update, context: BotContext) -> None:
     """A sticker, photo or voice note where only text is understood."""
+    await _with_menu(update, context, "errors.not_text")
+
+
+async def _with_menu(update: Update, context: BotContext, key: str) -> None:
+    """The string `key` with the menu's buttons; a newcomer gets the welcome instead."""
     if context.participant_is_new:
         await start(update, context)
         return
     menu = main_menu(context.strings)
-    await respond(
-        update, context, [Reply(context.strings("errors.not_text"), buttons=menu.buttons)]
-    )
+    await respond(update, context, [Reply(context.strings(key), buttons=menu.buttons)])

@@ -26,7 +26,7 @@ __all__ = [
     "edit_guard",
     "edits_close_at",
     "my_answers",
-    "on_step",
+    "on_confirm",
     "quote_button",
     "reflect_now",
     "reflection_flow",
@@ -105,13 +105,9 @@ async def my_answers(update: Update, context: BotContext) -> None:
     await respond(update, context, [await _quote_panel(context, edit=False)])
 
 
-async def on_step(
-    update: Update, context: BotContext, before: FlowState, after: FlowState
-) -> list[Out]:
+async def on_confirm(update: Update, context: BotContext, after: FlowState) -> list[Out]:
     """On the first Confirm: ask how the five answers may be quoted in the live session
     (after a later edit the choices stand; /myanswers changes them)."""
-    if after.phase is not Phase.DONE or before.phase is Phase.DONE:
-        return []
     assert context.participant is not None
     if await consent.choices(context.store, context.participant.telegram_id):
         return []

@@ -25,7 +25,7 @@ __all__ = [
     "cancel_registration",
     "deep_link",
     "guard",
-    "on_step",
+    "on_confirm",
     "pick_session",
     "start_registration",
 ]
@@ -167,12 +167,8 @@ async def guard(update: Update, context: BotContext, press: Press) -> bool:
     return True
 
 
-async def on_step(
-    update: Update, context: BotContext, before: FlowState, after: FlowState
-) -> list[Out]:
+async def on_confirm(update: Update, context: BotContext, after: FlowState) -> list[Out]:
     """On Confirm: register (or update the details); the confirmation is the answer."""
-    if after.phase is not Phase.DONE or before.phase is Phase.DONE:
-        return []
     participant = context.participant
     session = _session_of(context, after)
     assert participant is not None
