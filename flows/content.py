@@ -172,6 +172,10 @@ def load_content(
     wanted = list(dict.fromkeys([FALLBACK, *languages]))
     english_path = root / FALLBACK / "strings.toml"
     english = flatten(_read_toml(english_path))
+    if root.resolve() != CONTENT_DIR.resolve():
+        # An organiser's own content, perhaps from an older version: a string it lacks
+        # (one a newer version added) is the shipped English one, not a crash.
+        english = {**flatten(_read_toml(CONTENT_DIR / FALLBACK / "strings.toml")), **english}
     problems: list[str] = []
     loaded: dict[str, Strings] = {}
     courses: dict[str, Course] = {}

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from flows import flow_header as header
 from flows.callback_data import encode
 from flows.flow_set import check_flow_set
 from flows.model import FORMATS, Flow, FlowKind, Kind, Step
@@ -20,7 +21,7 @@ from flows.strings import ContentError, read_problem
 
 __all__ = ["load_flows"]
 
-_ID = re.compile(r"^[a-z0-9_]{1,16}$")
+_ID = header.ID
 _STEP_KEYS = {
     "id",
     "prompt",
@@ -62,25 +63,6 @@ def _key_line(text: str, key: str) -> int:
     return text.count("\n", 0, found.start()) + 1 if found else 1
 
 
-def _check_kind(raw: Mapping[str, Any], where: str) -> list[str]:
-    kind = raw.get("kind")
-    if kind in FlowKind.__members__.values():
-        return []
-    got = "missing" if kind is None else f"{kind!r}"
-    return [f"{where}: kind must be one of {', '.join(FlowKind)} (got {got})"]
-
-
-def _check_sessions(raw: Mapping[str, Any], where: str) -> list[str]:
-    """`sessions = ["s2"]`: the sessions whose participants get this reflection flow."""
-    if "sessions" not in raw:
-        return []
-    if not _strings(raw["sessions"]) or not raw["sessions"]:
-        return [f'{where}: sessions must be a list of session ids, like ["s2"]']
-    if raw.get("kind") != FlowKind.REFLECTION:
-        return [f"{where}: sessions is only for a flow of kind reflection"]
-    return []
-
-
 def _line(text: str, needle: str, start: int = 0) -> int:
     index = text.find(needle, start)
     return text.count("\n", 0, index) + 1 if index >= 0 else 1
@@ -105,11 +87,11 @@ def _check_step(raw: Mapping[str, Any], seen: dict[str, Step], where: str) -> li
     problems += [
         f'{where}: {key} must be a list of strings, like ["yes", "no"]'
         for key in _STEP_LISTS
-        if key in raw and not _strings(raw[key])
+        if key in raw and not header.strings(raw[key])
     ]
     when = raw.get("when")
     well_formed = isinstance(when, dict) and isinstance(when.get("step"), str)
-    if when is not None and not (well_formed and _strings(when.get("is"))):
+    if when is not None and not (well_formed and header.strings(when.get("is"))):
         problems.append(f'{where}: when must be like {{ step = "q1", is = ["no"] }}')
     if problems:
         return problems
@@ -183,36 +165,12 @@ def _keys_used(flow: Flow) -> list[tuple[str, str]]:
     return used
 
 
-def _check_review_actions(raw: Any, where: str) -> list[str]:
-    """`review_actions = [{ id = "test", label = "broadcast.test" }]`: each well formed."""
-    fits = isinstance(raw, list) and all(
-        isinstance(item, dict)
-        and _ID.match(str(item.get("id", "")))
-        and isinstance(item.get("label"), str)
-        for item in raw
-    )
-    if fits:
-        return []
-    return [
-        f"{where}: each review action needs an id (1-16 lowercase letters, digits or _) and a label"
-    ]
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
 def _tables(raw: Mapping[str, Any], key: str, where: str) -> tuple[list[Any], list[str]]:
     """`[[key]]` tables of the flow, or a problem when `key` is something else."""
     value = raw.get(key, [])
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):
         return value, []
     return [], [f"{where}: {key} must be [[{key}]] tables"]
-
-
-def _check_exits(exits: list[Any], where: str) -> list[str]:
-    fits = all(isinstance(b.get("label"), str) and isinstance(b.get("data"), str) for b in exits)
-    return [] if fits else [f"{where}: each [[exit_buttons]] needs a label and data (strings)"]
 
 
 def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
@@ -227,11 +185,13 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         if not isinstance(raw.get(key), str) or not _ID.match(raw.get(key, "")):
             problems.append(f"{path}:1: {key} must be 1-16 lowercase letters, digits or _")
     problems += _wrong_types(raw, _FLOW_TYPES, f"{path}:1")
-    problems += _check_kind(raw, f"{path}:{_key_line(text, 'kind')}")
-    problems += _check_sessions(raw, f"{path}:{_key_line(text, 'sessions')}")
+    problems += header.check_kind(raw, f"{path}:{_key_line(text, 'kind')}")
+    problems += header.check_sessions(raw, f"{path}:{_key_line(text, 'sessions')}")
     raw_steps, wrong = _tables(raw, "steps", f"{path}:{_line(text, 'steps')}")
     exits, wrong_exits = _tables(raw, "exit_buttons", f"{path}:{_line(text, 'exit_buttons')}")
-    problems += wrong + wrong_exits + _check_exits(exits, f"{path}:{_line(text, 'exit_buttons')}")
+    problems += (
+        wrong + wrong_exits + header.check_exits(exits, f"{path}:{_line(text, 'exit_buttons')}")
+    )
     steps: dict[str, Step] = {}
     offset = 0
     for raw_step in raw_steps:
@@ -242,7 +202,7 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         if not found:
             steps[raw_step["id"]] = _step(raw_step)
     where = f"{path}:{_line(text, 'review_actions')}"
-    problems += _check_review_actions(raw.get("review_actions", []), where)
+    problems += header.check_review_actions(raw.get("review_actions", []), where)
     if not steps and not problems:
         problems.append(f"{path}:1: a flow needs at least one [[steps]]")
     if problems:
@@ -258,7 +218,7 @@ def load_flow(path: Path, english: Mapping[str, str]) -> Flow:
         bool(raw.get("cancellable", False)),
         exit_buttons,
         review_actions=actions,
-        kind=FlowKind(raw["kind"]),
+        kind=FlowKind(str(header.kind_of(raw))),
         sessions=tuple(raw.get("sessions", ())),
     )
     for key, step_id in _keys_used(flow):

@@ -13,15 +13,22 @@ __all__ = ["with_session_audiences"]
 
 
 def with_session_audiences(content: Content, settings: Settings) -> Content:
-    """The broadcast composer offers every audience of the registry (bot/services/audiences.py)
-    its flow does not list: one per configured session, those by progress; after the
+    """The broadcast composer offers, beside the audiences its flow lists, those of the
+    registry (bot/services/audiences.py) that follow the settings and the content: one
+    per configured session, those by progress; after the
     message, it asks for the message in each other language the bot speaks
     (`message_<code>`, skippable: they get the default one)."""
     flow = content.flows.get("broadcast")
     audience = flow.step("audience") if flow is not None else None
     if flow is None or audience is None:
         return content
-    offered = audiences.offered(content, settings)
+    # Those its flow file cannot list (they follow the settings and the content); the
+    # basic ones are the file's to choose.
+    offered = {
+        name: label
+        for name, label in audiences.offered(content, settings).items()
+        if audiences.group_of(name) is not audiences.Group.BASIC
+    }
     extra = [name for name in offered if name not in audience.options]
     labels = {name: label for name, label in offered.items() if label}
     step = replace(audience, options=(*audience.options, *extra))

@@ -3,6 +3,7 @@ the composer and the command line offer the same ones."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from bot.base.settings import Settings
 from bot.cli.main import parser
 from bot.services import audiences
-from bot.services.audiences import AUDIENCES, Takes
+from bot.services.audiences import AUDIENCES, Group, Takes
 from bot.services.composer import with_session_audiences
 from flows.content import load_content
 from store import course, participants, registrations
@@ -56,6 +57,25 @@ def test_the_composer_offers_every_audience_the_command_line_takes(
     shown = " ".join(capsys.readouterr().out.split())
     named = ", ".join(audiences.fixed_names())
     assert f"{named} or {_prefix(Takes.SESSION)}<id>" in shown
+
+
+def test_the_composer_keeps_the_basic_audiences_its_flow_file_chose(settings: Settings) -> None:
+    flow = CONTENT.flows["broadcast"]
+    step = flow.step("audience")
+    assert step is not None
+    trimmed = replace(
+        flow,
+        steps=tuple(
+            replace(s, options=("everyone", "registered")) if s.id == "audience" else s
+            for s in flow.steps
+        ),
+    )
+    content = replace(CONTENT, flows={**CONTENT.flows, "broadcast": trimmed})
+    shown = with_session_audiences(content, settings).flows["broadcast"].step("audience")
+    assert shown is not None
+    basic = [name for name in shown.options if audiences.group_of(name) is Group.BASIC]
+    assert basic == ["everyone", "registered"]
+    assert f"session_{settings.sessions[0].id}" in shown.options
 
 
 async def test_every_offered_audience_selects_its_people(store: Store, settings: Settings) -> None:

@@ -72,10 +72,36 @@ def test_an_unknown_kind_is_one_line_with_file_and_line(copy: Path) -> None:
     ]
 
 
-def test_a_missing_kind_is_one_line(copy: Path) -> None:
+def test_flow_files_from_before_kind_existed_are_known_by_their_id(copy: Path) -> None:
+    for path in (copy / "flows").glob("*.toml"):
+        top, steps = path.read_text().split("[[", 1)
+        top = "".join(line for line in top.splitlines(True) if not line.startswith("kind ="))
+        path.write_text(f"{top}[[{steps}")
+    content = load_content(["en", "nl"], "en", root=copy)
+    assert {flow.id: flow.kind for flow in content.flows.values()} == {
+        kind.value: kind for kind in FlowKind
+    }
+
+
+def test_a_missing_kind_beside_an_id_of_its_own_is_one_line(copy: Path) -> None:
     path = copy / "flows" / "broadcast.toml"
-    path.write_text(path.read_text().replace('kind = "broadcast"\n', ""))
-    assert problems(copy) == [f"{path}:1: kind must be one of {', '.join(FlowKind)} (got missing)"]
+    text = path.read_text().replace('kind = "broadcast"\n', "")
+    path.write_text(text.replace('id = "broadcast"', 'id = "news"'))
+    assert f"{path}:1: kind must be one of {', '.join(FlowKind)} (got missing)" in problems(copy)
+
+
+def test_an_exit_button_no_button_of_the_bot_is_one_line(copy: Path) -> None:
+    path = copy / "flows" / "reflection.toml"
+    path.write_text(path.read_text().replace('data = "c:r"', 'data = "c:j"'))
+    [problem] = problems(copy)
+    assert problem.startswith(f"{path}:{line_of(path, '[[exit_buttons]]')}: exit button data 'c:j'")
+
+
+def test_a_string_an_older_copy_of_content_lacks_is_the_shipped_one(copy: Path) -> None:
+    english = copy / "en" / "strings.toml"
+    english.write_text(english.read_text().replace('session = "📅 {title}"', ""))
+    content = load_content(["en", "nl"], "en", root=copy)
+    assert content.strings("en").plain("broadcast.session") == "📅 {title}"
 
 
 def test_a_copied_reflection_flow_must_say_its_sessions_and_have_its_own_code(
