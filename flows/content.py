@@ -172,15 +172,16 @@ def load_content(
     wanted = list(dict.fromkeys([FALLBACK, *languages]))
     english_path = root / FALLBACK / "strings.toml"
     english = flatten(_read_toml(english_path))
+    shipped: dict[str, str] = {}
     if root.resolve() != CONTENT_DIR.resolve():
         # An organiser's own content, perhaps from an older version: a string it lacks
         # (one a newer version added) is the shipped English one, not a crash.
-        english = {**flatten(_read_toml(CONTENT_DIR / FALLBACK / "strings.toml")), **english}
+        shipped = flatten(_read_toml(CONTENT_DIR / FALLBACK / "strings.toml"))
     problems: list[str] = []
     loaded: dict[str, Strings] = {}
     courses: dict[str, Course] = {}
     try:
-        flows = load_flows(root / "flows", english)
+        flows = load_flows(root / "flows", {**shipped, **english})
     except ContentError as exc:
         problems += exc.lines
         flows = {}
@@ -190,8 +191,8 @@ def load_content(
         folder = root / language
         try:
             own = english if language == FALLBACK else flatten(_read_toml(folder / "strings.toml"))
-            problems += _check_strings(folder / "strings.toml", own, english)
-            loaded[language] = Strings(language, own, english)
+            problems += _check_strings(folder / "strings.toml", own, {**shipped, **english})
+            loaded[language] = Strings(language, own, english, shipped)
             if (folder / "course").is_dir() or language == FALLBACK:
                 courses[language] = load_course(folder / "course", language)
         except ContentError as exc:

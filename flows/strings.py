@@ -76,16 +76,17 @@ class Strings:
     language: str
     own: Mapping[str, str]
     fallback: Mapping[str, str] = field(default_factory=dict)
+    # Under an organiser's own content: the shipped English, for a key their copy lacks.
+    shipped: Mapping[str, str] = field(default_factory=dict)
 
     def raw(self, key: str) -> str:
-        if key in self.own:
-            return self.own[key]
-        if key in self.fallback:
-            return self.fallback[key]
+        for layer in (self.own, self.fallback, self.shipped):
+            if key in layer:
+                return layer[key]
         raise KeyError(f"no UI string {key!r} in {self.language!r} or {FALLBACK!r}")
 
     def has(self, key: str) -> bool:
-        return key in self.own or key in self.fallback
+        return key in self.own or key in self.fallback or key in self.shipped
 
     def __call__(self, key: str, /, **params: object) -> str:
         """The HTML text for `key`, with every parameter HTML-escaped."""
