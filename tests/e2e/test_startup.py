@@ -87,7 +87,9 @@ async def test_an_unreachable_bot_api_is_tried_again_then_given_up_with_status_2
     tmp_path: Path,
 ) -> None:
     api = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    code, output = await run_bot(api, tmp_path / "bot.sqlite3", "--give-up-after", "3")
+    # 5 s: time enough for the waits of 1 s and 2 s in full, however slow the machine
+    # (the last wait is what is left before the deadline).
+    code, output = await run_bot(api, tmp_path / "bot.sqlite3", "--give-up-after", "5")
     assert code == 2
     assert "Traceback" not in output
     assert "Unclosed" not in output  # its HTTP sessions were closed
@@ -96,7 +98,7 @@ async def test_an_unreachable_bot_api_is_tried_again_then_given_up_with_status_2
     )
     assert "trying again in 2 s" in output
     assert output.strip().splitlines()[-1] == (
-        f"Bot API at {api} cannot be reached (Connection refused); gave up after 3 s"
+        f"Bot API at {api} cannot be reached (Connection refused); gave up after 5 s"
     )
 
 
