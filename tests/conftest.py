@@ -1,11 +1,13 @@
-"""Shared fixtures: settings from the shipped file, a store in a temporary folder."""
+"""Shared fixtures: settings from the shipped file, a store in a temporary folder,
+a PostgreSQL server per test process and an empty database on it per test."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 
 from bot.base.settings import Settings, load_settings
 from store.db import Store
+from tests.postgres_server import PostgresServer, run_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,3 +78,29 @@ def settings() -> Settings:
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     async with Store(tmp_path / "test.sqlite3") as opened:
         yield opened
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One server per test process: each xdist worker starts its own, in its own folder."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with PostgresServer(name=worker) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_server: PostgresServer) -> str:
+    """The URL of the server's maintenance database (postgres), for tests that make their own."""
+    return postgres_server.dsn
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a new empty database, for this test alone; dropped afterwards."""
+    name = f"test_{next(_databases)}"
+    url = run_sync(postgres_server.create_database(name))
+    yield url
+    run_sync(postgres_server.drop_database(name))
