@@ -9,6 +9,7 @@ person's strings; only then does the kind say its own words (`compose`).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,7 +95,7 @@ async def owe_session_row(
     )
 
 
-class SessionKind(QuietKind, Generic[S]):
+class SessionKind(QuietKind, ABC, Generic[S]):
     """An outbox kind whose row is about one session and the person's place in it (`S`:
     their registration, or whatever else entitles them to the row, such as a role)."""
 
@@ -103,15 +104,15 @@ class SessionKind(QuietKind, Generic[S]):
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
 
+    @abstractmethod
     async def seat(
         self, item: OutboxItem, participant: Participant, session: SessionSettings
     ) -> S | None:
         """What makes the row theirs still; None: it is no longer (the row is dropped)."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def compose(self, row: Opened[S]) -> Outcome:
         """The kind's own words, once the row is known to be due to them."""
-        raise NotImplementedError
 
     async def render(self, item: OutboxItem, participant: Participant, now: datetime) -> Outcome:
         session = self.desk.session(str(item.payload.get("session", "")))
