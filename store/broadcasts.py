@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from store.db import Store, from_db, to_db
 from store.rows import Row
+from store.spelling import json_text
 
 __all__ = [
     "Broadcast",
@@ -102,7 +103,7 @@ _AUDIENCES = {
     "unregistered": "p.telegram_id NOT IN (SELECT participant_id FROM registrations"
     " WHERE status != 'cancelled')",
     "unfinished": "p.telegram_id NOT IN (SELECT participant_id FROM flow_states"
-    " WHERE flow_id IN ({flows}) AND json_extract(state, '$.phase') = 'done')",
+    " WHERE flow_id IN ({flows}) AND {phase} = 'done')",
     "not_started": f"p.telegram_id IN ({_LIVE}) AND p.telegram_id NOT IN ({_ANSWERED})",
 }
 # Audiences of a prefix and an argument (`session_<id>`): the argument is the last `?`.
@@ -135,7 +136,9 @@ async def audience_ids(
         sql, argument = _BY_PREFIX[prefix], [audience.removeprefix(prefix)]
     else:
         sql, argument = _AUDIENCES[audience], []
-    condition = sql.format(flows=", ".join("?" * len(reflections)))
+    condition = sql.format(
+        flows=", ".join("?" * len(reflections)), phase=json_text(store.dialect, "state", "phase")
+    )
     params = [*(reflections if "{flows}" in sql else ()), *argument]
     excluded = sorted(set(staff))
     if excluded:
@@ -183,8 +186,9 @@ async def create(
         )
         payload = json.dumps({"broadcast": broadcast_id})
         await tx.execute_many(
-            "INSERT OR IGNORE INTO outbox (dedup_key, participant_id, chat_id, kind, payload,"
-            " due_at, created_at) VALUES (?, ?, ?, 'broadcast', ?, ?, ?)",
+            "INSERT INTO outbox (dedup_key, participant_id, chat_id, kind, payload,"
+            " due_at, created_at) VALUES (?, ?, ?, 'broadcast', ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             [
                 (f"broadcast:{broadcast_id}:{pid}", pid, pid, payload, to_db(due_at), to_db(now))
                 for pid in recipients

@@ -53,7 +53,7 @@ async def save(
             (participant_id, section_id, card, to_db(now)),
         )
         await tx.execute_many(
-            "INSERT OR IGNORE INTO sections_read (participant_id, section_id, finished_at)"
-            " VALUES (?, ?, ?)",
+            "INSERT INTO sections_read (participant_id, section_id, finished_at)"
+            " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             [(participant_id, section, to_db(now)) for section in sorted(finished)],
         )

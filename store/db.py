@@ -1,15 +1,16 @@
-"""The one door to the database: open, transact in turns, read, scrub after an erase.
+"""The one door to the database: open, transact in turns, read, lock, scrub after an erase.
 
-A `Store` is opened once per process. It runs SQLite in WAL mode with foreign keys
-on and a busy timeout, applies the numbered migrations in `migrations/` (one
-transaction each, the version kept in `PRAGMA user_version`) and refuses a
-database written by a newer version of the bot (the driver's side: store/sqlite.py).
+A `Store` is opened once per process on SQLite (a file) or PostgreSQL (a URL; see
+store/link.py). Opening applies the numbered migrations of that database and
+refuses one written by a newer version of the bot (the drivers' side:
+store/sqlite.py, store/postgres.py).
 
-Two connections: one writes (one writer at a time, `WriteLock`), one reads. A read
-sees only what is committed, except that the task holding the write transaction (a
-turn, a `transaction()`) reads through it and so sees its own writes. Deleted
-content is overwritten with zeros (`secure_delete`), and after a commit that erased
-a person (`scrub_after_commit`) the WAL is checkpointed and truncated, so that no
+Two connections: one writes (one writer at a time in this process, `WriteLock`),
+one reads. A read sees only what is committed, except that the task holding the
+write transaction (a turn, a `transaction()`) reads through it and so sees its own
+writes. Across processes (PostgreSQL) what must not interleave takes a `lock`. On
+SQLite, deleted content is overwritten with zeros and, after a commit that erased a
+person (`scrub_after_commit`), the WAL is checkpointed and truncated, so that no
 copy of what they typed stays in either file.
 """
 
@@ -18,27 +19,22 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from store.errors import StoreError
+from store.link import Link, Target, open_links
 from store.lock import WriteLock
 from store.rows import Row, Transaction
 from store.schema import Migration, migrations
-from store.sqlite import Link, open_reader, open_writer
+from store.scrub import Scrub
+from store.times import from_db, to_db
 
 __all__ = ["Store", "StoreState", "from_db", "to_db"]
-
-# After an erase, every commit for this long is followed by a truncating checkpoint: what
-# was in flight then (a reply quoting the person to an organiser, the reply to /forget
-# itself) is deleted once delivered, and that deletion's WAL copy must not outlive it.
-SCRUB_WINDOW_S = 600.0
 
 log = logging.getLogger(__name__)
 
@@ -61,29 +57,20 @@ class StoreState(enum.Enum):
     CLOSED = "closed"
 
 
-def to_db(moment: datetime) -> str:
-    """A stored time: ISO 8601 in UTC. Naive datetimes are refused."""
-    if moment.tzinfo is None:
-        raise ValueError("refusing to store a naive datetime")
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
-
-
-def from_db(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 class Store:
     """The database, with migrations, turns and a write transaction helper."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path) if str(path) != ":memory:" else path
+    def __init__(self, where: Path | str) -> None:
+        """`where`: a database URL (`sqlite:///data/x.sqlite3`, `postgresql://…`), a
+        file's path, or ":memory:"."""
+        self.target = Target.of(where)
+        self.path: Path | str = self.target.path if self.target.path is not None else where
         self._conn: Link | None = None
         self._reader: Link | None = None
         self._state = StoreState.UNOPENED
         self._write_lock = WriteLock()
         self._writer: asyncio.Task[object] | None = None  # in a write transaction now
-        self._scrub_until = 0.0  # monotonic; see scrub_after_commit
-        self._scrub_owed = False  # a scrub that could not finish yet
+        self._scrub = Scrub()
         self._serial = 0  # names the savepoints
 
     @property
@@ -94,41 +81,29 @@ class Store:
         """Connect, set the pragmas and bring the schema up to date."""
         if self._state is not StoreState.UNOPENED:
             raise StoreError(f"store is {self._state.value}; open a new Store instead")
-        conn = await open_writer(self.path, migrations() if available is None else list(available))
-        reader: Link | None = None
-        if isinstance(self.path, Path):
-            try:
-                reader = await open_reader(self.path)
-            except BaseException:
-                await conn.close()
-                raise
-        self._conn = conn
-        self._reader = reader  # in memory there is one database per connection: share it
+        chosen = migrations(self.target.dialect) if available is None else list(available)
+        # In memory there is one database per connection: the reader is the writer.
+        self._conn, self._reader = await open_links(self.target, chosen)
         self._state = StoreState.OPEN
 
+    @property
+    def dialect(self) -> str:
+        """ "sqlite" or "postgresql": for the few queries that differ (store modules only)."""
+        return self.target.dialect
+
+    @property
+    def shared(self) -> bool:
+        """Other processes may write to this database at the same time (PostgreSQL)."""
+        return self.target.dialect == "postgresql"
+
     async def close(self) -> None:
-        if self._conn is not None and self._scrub_owed:
-            await self._last_scrub(self._conn)
+        if self._conn is not None and self._scrub.owed:
+            await self._scrub.last(self._conn, self._write_lock, self.path)
         for conn in (self._reader, self._conn):
             if conn is not None:
                 await conn.close()
         self._conn = self._reader = None
         self._state = StoreState.CLOSED
-
-    async def _last_scrub(self, conn: Link) -> None:
-        """Before closing (a command that erased, say): keep trying for a while, for
-        another process's reader may hold the WAL; then say plainly what is left."""
-        for wait in (0.5, 1, 2, 4, 8):
-            async with self._write_lock.held():
-                if await conn.checkpoint(quiet=True):
-                    self._scrub_owed = False
-                    return
-            await asyncio.sleep(wait)
-        log.error(
-            "%s: the WAL still holds erased data (another process keeps reading it); it is "
-            "truncated when the bot next erases someone or starts",
-            self.path,
-        )
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -161,19 +136,23 @@ class Store:
 
     def scrub_after_commit(self) -> None:
         """Inside a write transaction that erases someone: once it is committed, and
-        after every commit for `SCRUB_WINDOW_S` more, copy the WAL into the database and
-        truncate it, so the erased pages' old copies go."""
-        self._scrub_owed = True
-        self._scrub_until = time.monotonic() + SCRUB_WINDOW_S
-
-    async def _after_write(self, conn: Link) -> None:
-        """With the write lock still held and no transaction open: the scrub, if owed."""
-        if self._scrub_owed or time.monotonic() < self._scrub_until:
-            self._scrub_owed = not await conn.checkpoint()
+        after every commit for a while (store/scrub.py), truncate SQLite's WAL."""
+        self._scrub.after_commit()
 
     async def schema_version(self) -> int:
-        row = await self.fetch_one("PRAGMA user_version")
-        return int(row[0]) if row else 0
+        return await self._reads.schema_version()
+
+    async def lock(self, key: str) -> None:
+        """Inside a write transaction: hold `key` until it ends, so that another process's
+        transaction on the same key (a person's turn, a session's seats) waits for it."""
+        if not self._holds_writer():
+            raise StoreError("a lock is taken inside a turn or a transaction")
+        await self._writes.lock(key)
+
+    async def notify(self, channel: str) -> None:
+        """Tell the other processes (PostgreSQL's NOTIFY; in a transaction, at its commit)."""
+        if self.shared:
+            await self._writes.notify(channel)
 
     def _own_turn(self) -> _Turn | None:
         """The turn this very task holds open on this store, if any (a task it spawned
@@ -214,7 +193,7 @@ class Store:
         """BEGIN IMMEDIATE … COMMIT (ROLLBACK on any error) with the write lock held;
         then, if the transaction erased someone, the scrub."""
         conn = self._writes
-        await conn.execute("BEGIN IMMEDIATE")
+        await conn.begin()
         self._writer = asyncio.current_task()
         try:
             try:
@@ -223,13 +202,13 @@ class Store:
                 await conn.rollback()
                 raise
             try:
-                await conn.execute("COMMIT")
+                await conn.commit()
             except BaseException:
                 await conn.rollback()
                 raise
         finally:
             self._writer = None
-        await self._after_write(conn)
+        await self._scrub.after_write(conn)
 
     @asynccontextmanager
     async def paused(self) -> AsyncIterator[None]:
@@ -244,7 +223,7 @@ class Store:
             yield
             return
         conn = self._writes
-        await conn.execute("COMMIT")
+        await conn.commit()
         turn.paused = True
         self._writer = None
         self._write_lock.release()
@@ -263,7 +242,7 @@ class Store:
     async def _resume(self, conn: Link, turn: _Turn) -> None:
         await self._write_lock.acquire()
         turn.paused = False
-        await conn.execute("BEGIN IMMEDIATE")
+        await conn.begin()
         self._writer = turn.task  # the turn's own task, not this one that resumes it
 
     @asynccontextmanager
@@ -284,7 +263,7 @@ class Store:
             return await self._writes.execute(sql, params)
         async with self._write_lock.held(priority=priority):
             changed = await self._writes.execute(sql, params)
-            await self._after_write(self._writes)
+            await self._scrub.after_write(self._writes)
             return changed
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:

@@ -16,7 +16,7 @@ async def add_codes(store: Store, codes: Iterable[str], now: datetime) -> tuple[
     async with store.transaction() as tx:
         for code in codes:
             changed = await tx.execute(
-                "INSERT OR IGNORE INTO mooc_logins (code, imported_at) VALUES (?, ?)",
+                "INSERT INTO mooc_logins (code, imported_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (code, to_db(now)),
             )
             if changed == 1:

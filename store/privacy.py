@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from store.db import Store, to_db
+from store.spelling import json_number, json_without
 
 __all__ = ["PERSONAL", "erase", "everything"]
 
@@ -75,8 +76,8 @@ async def erase(store: Store, telegram_id: int, now: datetime) -> None:
         await tx.execute("UPDATE invites SET used_by = NULL WHERE used_by = ?", (telegram_id,))
         await tx.execute("UPDATE audit_log SET actor_id = NULL WHERE actor_id = ?", (telegram_id,))
         await tx.execute(
-            "UPDATE audit_log SET detail = json_remove(detail, '$.telegram_id')"
-            " WHERE json_extract(detail, '$.telegram_id') = ?",
+            f"UPDATE audit_log SET detail = {json_without(store.dialect, 'detail', 'telegram_id')}"
+            f" WHERE {json_number(store.dialect, 'detail', 'telegram_id')} = ?",
             (telegram_id,),
         )
         await tx.execute(

@@ -57,8 +57,8 @@ async def grant(
     store: Store, telegram_id: int, role: Role, granted_by: int | None, now: datetime
 ) -> bool:
     changed = await store.execute(
-        "INSERT OR IGNORE INTO roles (telegram_id, role, granted_by, granted_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO roles (telegram_id, role, granted_by, granted_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (telegram_id, role.value, granted_by, to_db(now)),
     )
     return changed == 1
@@ -163,8 +163,8 @@ async def use_invite(
             (telegram_id, to_db(now), token),
         )
         await tx.execute(
-            "INSERT OR IGNORE INTO roles (telegram_id, role, granted_by, granted_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO roles (telegram_id, role, granted_by, granted_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (telegram_id, row["role"], row["created_by"], to_db(now)),
         )
         return Role(row["role"])

@@ -1,4 +1,4 @@
-"""The schema's migrations, numbered files in store/migrations/ (the number is the version)."""
+"""The schema's migrations: numbered files per database in store/migrations/<dialect>/."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from importlib import resources
 
 from store.errors import StoreError
 
-__all__ = ["Migration", "migrations"]
+__all__ = ["DIALECTS", "Migration", "migrations"]
+
+DIALECTS = ("sqlite", "postgresql")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,15 +19,18 @@ class Migration:
     sql: str
 
 
-def migrations() -> list[Migration]:
-    """The shipped migrations in order; the file number is the schema version."""
+def migrations(dialect: str = "sqlite") -> list[Migration]:
+    """The shipped migrations for one database in order; the file number is the schema
+    version, the same for both databases (store/migrations/sqlite/, .../postgresql/)."""
+    if dialect not in DIALECTS:
+        raise StoreError(f"no migrations for {dialect!r}")
     found: list[Migration] = []
-    for entry in resources.files("store.migrations").iterdir():
+    for entry in resources.files(f"store.migrations.{dialect}").iterdir():
         if entry.name.endswith(".sql"):
             number, _, rest = entry.name.partition("_")
             found.append(Migration(int(number), rest.removesuffix(".sql"), entry.read_text()))
     found.sort(key=lambda m: m.version)
     expected = list(range(1, len(found) + 1))
     if [m.version for m in found] != expected:
-        raise StoreError(f"migrations must be numbered 1..{len(found)} without gaps")
+        raise StoreError(f"{dialect} migrations must be numbered 1..{len(found)} without gaps")
     return found

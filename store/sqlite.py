@@ -46,6 +46,7 @@ class Link:
     """One aiosqlite connection, spoken to in the store's own terms."""
 
     __slots__ = ("_conn",)
+    dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -84,6 +85,23 @@ class Link:
             return await self._conn.execute_fetchall(sql, params)
         except sqlite3.Error as exc:
             raise translate(exc) from exc
+
+    async def begin(self) -> None:
+        """The write transaction: IMMEDIATE, so it holds the database's one writer now."""
+        await self.execute("BEGIN IMMEDIATE")
+
+    async def commit(self) -> None:
+        await self.execute("COMMIT")
+
+    async def lock(self, key: str) -> None:
+        """Nothing to wait for: one writer at a time already holds the whole database."""
+
+    async def notify(self, channel: str) -> None:
+        """Nobody to tell: one process owns the database file."""
+
+    async def schema_version(self) -> int:
+        rows = list(await self.fetch_all("PRAGMA user_version"))
+        return int(rows[0][0]) if rows else 0
 
     async def rollback(self) -> None:
         # A failed COMMIT (disk full) may have ended the transaction already.

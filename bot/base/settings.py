@@ -42,6 +42,7 @@ from bot.base.settings_sections import (
 )
 from flows.content import CONTENT_DIR
 from flows.strings import read_problem
+from store.link import Target, has_password
 
 # The sections (bot/base/settings_sections.py) and the error are part of what
 # `Settings` is and what `load_settings` raises, so they are named from here too.
@@ -84,7 +85,7 @@ class Settings(BaseSettings):
 
     token: SecretStr | None = None
     api_url: Annotated[WebAddress, Field(min_length=1)] = DEFAULT_API_URL
-    db: Path | None = None
+    db: str | None = None  # a path or a database URL
     content: Path | None = None
     settings: Path | None = None
 
@@ -124,9 +125,17 @@ class Settings(BaseSettings):
         ]
 
     @property
-    def database_path(self) -> Path:
-        """The database file: MOOC_BOT_DB when set, else [database] path."""
-        return self.db if self.db is not None else self.database.path
+    def database_url(self) -> str:
+        """The database: MOOC_BOT_DB when set, else [database] url, else [database] path
+        (a URL, or the path of a SQLite file; what `Store` opens)."""
+        if self.db:
+            return self.db
+        return self.database.url or str(self.database.path)
+
+    @property
+    def database_path(self) -> Path | None:
+        """The SQLite file, when the database is one (None for PostgreSQL, in memory)."""
+        return Target.of(self.database_url).path
 
     @property
     def zone(self) -> ZoneInfo:
@@ -174,6 +183,15 @@ class _SecretFreeToml(TomlConfigSettingsSource):
                     f"{where(key)}: secrets must not be written in the settings file; "
                     f"set {ENV_PREFIX}TOKEN (or the matching variable) in the environment instead"
                     for key in found
+                ]
+            )
+        url = self.toml_data.get("database", {}).get("url", "")
+        if isinstance(url, str) and has_password(url):
+            raise SettingsError(
+                [
+                    f"{where('database.url')}: a password must not be written in the settings "
+                    f"file; set {ENV_PREFIX}DATABASE__URL in the environment, or PGPASSWORD, "
+                    "or use ~/.pgpass"
                 ]
             )
         for key in ("db", "content", "settings", "api_url"):

@@ -91,7 +91,19 @@ class BotSettings(_Section):
 
 
 class DatabaseSettings(_Section):
+    # sqlite:///data/mooc-bot.sqlite3 (the default) or postgresql://user@host/db; when
+    # empty, `path` (the SQLite file, as before `url` existed) is used.
+    url: str = ""
     path: Path = Path("data/mooc-bot.sqlite3")
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise ValueError(
+                "must be sqlite:///path/to/file.sqlite3 or postgresql://user@host/database"
+            )
+        return value
 
 
 class CourseSettings(_Section):

@@ -30,7 +30,7 @@ def _run(call: Invocation) -> int:
 
 async def _attendance(call: Invocation) -> int:
     settings, args, now = call.settings, call.args, SystemClock().now()
-    async with Store(settings.database_path) as store:
+    async with Store(settings.database_url) as store:
         if args.attendance_command == "import":
             session = attendance_session(settings.sessions, args.session, now)
             if session is None:

@@ -108,7 +108,7 @@ async def run_broadcast(
             print("--button: write it as 'Label | https://…'", file=sys.stderr)
             return 2
         link = (label.strip(), url.strip())
-    async with Store(settings.database_path) as db:
+    async with Store(settings.database_url) as db:
         recipients = await audiences.recipients(
             db, audience, staff=staff_ids(settings), reflections=content.reflection_ids
         )

@@ -20,6 +20,7 @@ from bot.services.reminders import Reminders
 from flows.content import Content
 from store import inbox, outbox
 from store.db import Store
+from store.errors import StoreError
 from store.inbox import InboxStatus
 from store.outbox import OutboxStatus
 from store.sqlite import backup
@@ -34,15 +35,21 @@ def _db_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _db(call: Invocation) -> int:
-    backup(call.settings.database_path, call.args.path)  # only reads: the bot may run
-    print(f"backed up {call.settings.database_path} to {call.args.path}")
+    source = call.settings.database_path
+    if source is None:
+        raise StoreError(
+            "db backup copies a SQLite file; back up PostgreSQL with pg_dump or your "
+            "provider's backups (docs/deploy.md)"
+        )
+    backup(source, call.args.path)  # only reads: the bot may run
+    print(f"backed up {source} to {call.args.path}")
     return 0
 
 
 async def show_outbox(settings: Settings) -> None:
     """Per kind, the rows in each status; what waits for a chat; the inbox's parked updates."""
     columns = [s for s in OutboxStatus if s is not OutboxStatus.SENDING] + [OutboxStatus.SENDING]
-    async with Store(settings.database_path) as store:
+    async with Store(settings.database_url) as store:
         table = await outbox.counts_by_kind(store)
         upcoming = await outbox.next_due(store)
         way_in = await inbox.counts(store)
@@ -79,7 +86,7 @@ async def run_purge(settings: Settings, content: Content, dry_run: bool) -> int:
         print("[privacy] delete_after_days is not set: nothing is deleted on a schedule")
         return 0
     now = SystemClock().now()
-    async with Store(settings.database_path) as store:
+    async with Store(settings.database_url) as store:
         if dry_run:
             due = await due_for_deletion(store, settings, now)
             print(f"{len(due)} participant(s) would be deleted ({days} days after their session)")

@@ -32,7 +32,7 @@ def _titles(settings: Settings) -> dict[str, str]:
 
 async def _collect(settings: Settings, content: Content, anonymise: bool) -> Collected:
     strings = content.strings(content.default_language)
-    async with Store(settings.database_path) as store:
+    async with Store(settings.database_url) as store:
         quote = Quote(settings.privacy.quote_default)
         roles = settings.roles
         staff = await staff_ids(store, [*roles.organisers, *roles.facilitators])
@@ -63,7 +63,7 @@ def run_digest(settings: Settings, content: Content, out: Path, session_id: str 
     session = sessions.get(session_id) if session_id else None
 
     async def made() -> tuple[str, str]:
-        async with Store(settings.database_path) as store:
+        async with Store(settings.database_url) as store:
             now = SystemClock().now()
             digest, page = await make_digest(store, content, strings, settings, session, now)
             return digest_summary(digest, strings), page

@@ -33,7 +33,7 @@ async def _logins(call: Invocation) -> int:
             found = read_codes(args.file)
         except ValueError as exc:
             return report([str(exc)])
-    async with Store(call.settings.database_path) as store:
+    async with Store(call.settings.database_url) as store:
         if args.logins_command == "import":
             done = await import_codes(store, found, now)
             print(

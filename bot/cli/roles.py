@@ -45,7 +45,7 @@ async def _list(store: Store, settings: Settings) -> None:
 
 async def _roles(settings: Settings, args: argparse.Namespace) -> int:
     now = SystemClock().now()
-    async with Store(settings.database_path) as store:
+    async with Store(settings.database_url) as store:
         if args.roles_command == "list":
             await _list(store, settings)
             return 0

@@ -83,7 +83,7 @@ def _against_telegram(settings: Settings, content: Content, give_up_after: float
     setup_logging(settings.logging.level, secrets)
     for warning in settings.warnings:
         logging.getLogger(__name__).warning("%s", warning)
-    application = build_application(settings, Store(settings.database_path), content=content)
+    application = build_application(settings, Store(settings.database_url), content=content)
     try:
         asyncio.run(serve(application, settings, give_up_after=give_up_after))
     except StartupError as exc:  # the database, the Bot API, the port: one line

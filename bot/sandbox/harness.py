@@ -156,7 +156,7 @@ class Sandbox:
         settings = self.settings
         application = build_application(
             settings,
-            Store(settings.database_path),
+            Store(settings.database_url),
             clock=self._clock,
             rate_limited=self._rate_limited,
         )

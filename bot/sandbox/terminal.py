@@ -21,6 +21,7 @@ from bot.sandbox.server import BotApiServer
 from bot.sandbox.styled import styled
 from bot.sandbox.users import Person
 from bot.shell.logs import setup_logging
+from store.link import Target
 
 __all__ = ["Terminal", "run_sandbox"]
 
@@ -178,7 +179,7 @@ async def run_sandbox(
     async with sandbox:
         terminal.say("The Magic of a Learning Culture — local sandbox (no MOOC_BOT_TOKEN set)")
         terminal.say(f"Local Bot API server: {sandbox.server.url}")
-        terminal.say(f"Sandbox database: {sandbox.settings.database_path}")
+        terminal.say(f"Sandbox database: {Target.of(sandbox.settings.database_url)}")
         terminal.say(f"Bot log: {data_dir / 'bot.log'}")
         terminal.say(HELP.format(people=_who()))
         terminal.say(f"— you are {terminal.me.user.first_name}, a participant —")

@@ -32,9 +32,10 @@ class StartupError(Exception):
     """The bot cannot start; the message is the one line an operator reads."""
 
 
-def check_database(path: Path) -> None:
-    """Refuse to start on a database the bot could not write, in one line."""
-    if str(path) == ":memory:":
+def check_database(path: Path | None) -> None:
+    """Refuse to start on a SQLite file the bot could not write, in one line (None:
+    PostgreSQL, whose trouble the first connection reports, or in memory)."""
+    if path is None or str(path) == ":memory:":
         return
     problem = _database_problem(path)
     if problem is not None:

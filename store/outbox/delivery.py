@@ -10,6 +10,7 @@ from typing import Any
 from store import prompts
 from store.db import Store, to_db
 from store.outbox.item import OutboxItem, OutboxStatus, item_of
+from store.spelling import skip_locked
 
 __all__ = ["claim_due", "mark", "mark_sent", "recover_interrupted", "retry_later", "set_payload"]
 
@@ -26,13 +27,14 @@ async def claim_due(
         rows = await tx.fetch_all(
             "SELECT id FROM outbox WHERE kind = 'reply' AND status IN ('pending', 'sending')"
             " AND ((status = 'pending' AND due_at <= ?) OR (status = 'sending'"
-            " AND lease_until < ?)) ORDER BY due_at, id LIMIT ?",
+            " AND lease_until < ?)) ORDER BY due_at, id LIMIT ?" + skip_locked(store.dialect),
             (to_db(now), to_db(now), limit),
         )
         ids = [row["id"] for row in rows]
         rows = await tx.fetch_all(
             "SELECT id FROM outbox WHERE (status = 'pending' AND due_at <= ?)"
-            " OR (status = 'sending' AND lease_until < ?) ORDER BY due_at, id LIMIT ?",
+            " OR (status = 'sending' AND lease_until < ?) ORDER BY due_at, id LIMIT ?"
+            + skip_locked(store.dialect),
             (to_db(now), to_db(now), limit - len(ids)),
         )
         ids += [row["id"] for row in rows if row["id"] not in ids]

@@ -46,7 +46,7 @@ async def calendar_changes(store: Store, participant_id: int, session_id: str) -
     cancellation and each 'moved' notice counts one. It never falls (rows are only
     erased with the person), so a calendar file made later carries a higher sequence."""
     row = await store.fetch_one(
-        "SELECT (SELECT COUNT(*) + COALESCE(SUM(status = 'cancelled'), 0) FROM registrations"
+        "SELECT (SELECT COUNT(*) + COUNT(*) FILTER (WHERE status = 'cancelled') FROM registrations"
         "  WHERE participant_id = ? AND session_id = ?)"
         " + (SELECT COUNT(*) FROM outbox WHERE participant_id = ? AND kind = 'moved'"
         "  AND substr(dedup_key, 1, ?) = ?)",

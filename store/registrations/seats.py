@@ -1,8 +1,9 @@
 """Taking, giving up and using seats: registering, the waitlist's promotions, attendance.
 
-Every change runs in one write transaction (BEGIN IMMEDIATE), so concurrent
-registrations for the last seats are decided one after the other: never more
-registered than the capacity, the waitlist in the order people confirmed.
+Every change runs in one write transaction holding the session's seats lock
+(`Store.lock`: SQLite's one writer, PostgreSQL's advisory lock across processes),
+so concurrent registrations for the last seats are decided one after the other:
+never more registered than the capacity, the waitlist in the order people confirmed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from store.registrations.item import (
 from store.rows import Row, Transaction
 
 __all__ = ["cancel", "fill_free_places", "mark_attended", "register", "set_attended"]
+
+
+def seats_key(session_id: str) -> str:
+    """The lock that a session's seat counting holds."""
+    return f"seats:{session_id}"
 
 
 async def _live_row(tx: Transaction, participant_id: int, session_id: str) -> Row | None:
@@ -57,6 +63,7 @@ async def register(
     Returns the registration and whether it is new.
     """
     async with store.transaction() as tx:
+        await store.lock(seats_key(session_id))
         existing = await _live_row(tx, participant_id, session_id)
         if existing is not None:
             await tx.execute(
@@ -117,6 +124,7 @@ async def cancel(
     Returns the cancelled registration (None if there was none) and who moved up.
     """
     async with store.transaction() as tx:
+        await store.lock(seats_key(session_id))
         row = await _live_row(tx, participant_id, session_id)
         if row is None:
             return None, []
@@ -134,6 +142,7 @@ async def fill_free_places(
 ) -> list[Registration]:
     """Move waitlisted people up while seats are free (e.g. after the capacity grew)."""
     async with store.transaction() as tx:
+        await store.lock(seats_key(session_id))
         promoted = await _promote(tx, session_id, capacity, now)
     return await _by_ids(store, promoted)
 

@@ -1,9 +1,8 @@
 """The backends the contract tests run against: one entry in BACKENDS per database.
 
 Each contract test takes the `store` fixture and runs once per backend, through the
-store's public functions only. A second backend (PostgreSQL, say) adds a factory
-here that opens a fresh, migrated database for a test's folder, and the same
-tests then hold it to the same behaviour.
+store's public functions only: SQLite in the test's folder, and PostgreSQL in a new
+database of the test process's own server (tests/postgres_server.py).
 """
 
 from __future__ import annotations
@@ -31,16 +30,18 @@ async def _sqlite(place: Path) -> AsyncIterator[Store]:
         yield store
 
 
-BACKENDS: dict[str, Backend] = {"sqlite": _sqlite}
+BACKENDS = ("sqlite", "postgresql")
 
 
-@pytest.fixture(params=sorted(BACKENDS))
+@pytest.fixture(params=BACKENDS)
 def backend(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Callable[[], AbstractAsyncContextManager[Store]]:
     """Opens this test's database (again): what a restarted process does."""
-    opener = BACKENDS[request.param]
-    return lambda: opener(tmp_path)
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("postgres_url")
+        return lambda: Store(url)
+    return lambda: _sqlite(tmp_path)
 
 
 @pytest.fixture
