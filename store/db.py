@@ -22,13 +22,14 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from store.errors import StoreError
 from store.link import Link, Target, open_links
 from store.lock import WriteLock
+from store.postgres import Listener
 from store.rows import Row, Transaction
 from store.schema import Migration, migrations
 from store.scrub import Scrub
@@ -46,6 +47,7 @@ class _Turn:
     store: Store
     task: asyncio.Task[object] | None
     paused: bool = False
+    locks: list[str] = field(default_factory=list)  # taken again after a pause
 
 
 _TURN: ContextVar[_Turn | None] = ContextVar("store_turn", default=None)
@@ -148,6 +150,14 @@ class Store:
         if not self._holds_writer():
             raise StoreError("a lock is taken inside a turn or a transaction")
         await self._writes.lock(key)
+        turn = self._own_turn()
+        if turn is not None:
+            turn.locks.append(key)
+
+    def listener(self) -> Listener | None:
+        """A connection of its own for LISTEN and locks held across transactions (the
+        dispatcher's leadership); None where one process owns the database (SQLite)."""
+        return Listener(self.target.url) if self.shared else None
 
     async def notify(self, channel: str) -> None:
         """Tell the other processes (PostgreSQL's NOTIFY; in a transaction, at its commit)."""
@@ -244,6 +254,8 @@ class Store:
         turn.paused = False
         await conn.begin()
         self._writer = turn.task  # the turn's own task, not this one that resumes it
+        for key in turn.locks:  # the commit before the pause let them go
+            await conn.lock(key)
 
     @asynccontextmanager
     async def transaction(self, *, priority: bool = False) -> AsyncIterator[Transaction]:

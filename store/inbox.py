@@ -25,12 +25,14 @@ __all__ = [
     "InboxStatus",
     "Incoming",
     "counts",
+    "earlier_pending",
     "forget",
     "is_pending",
     "mark_handled",
     "park",
     "parked",
     "pending",
+    "pending_since",
     "purge_handled",
     "receive",
 ]
@@ -101,6 +103,27 @@ async def receive(store: Store, updates: Sequence[Incoming], now: datetime) -> l
 async def pending(store: Store) -> list[InboxItem]:
     """Every update not yet handled nor parked, oldest first."""
     rows = await store.fetch_all("SELECT * FROM inbox WHERE status = 'pending' ORDER BY update_id")
+    return [_item(row) for row in rows]
+
+
+async def earlier_pending(store: Store, person: int, update_id: int) -> list[InboxItem]:
+    """This person's updates stored before this one and not yet handled, oldest first
+    (another process took them: with several processes, they go first)."""
+    rows = await store.fetch_all(
+        "SELECT * FROM inbox WHERE person = ? AND update_id < ? AND status = 'pending'"
+        " ORDER BY update_id",
+        (person, update_id),
+    )
+    return [_item(row) for row in rows]
+
+
+async def pending_since(store: Store, received_before: datetime) -> list[InboxItem]:
+    """Updates stored before `received_before` and still pending: a process that died
+    left them (the others handle theirs within moments)."""
+    rows = await store.fetch_all(
+        "SELECT * FROM inbox WHERE status = 'pending' AND received_at < ? ORDER BY update_id",
+        (to_db(received_before),),
+    )
     return [_item(row) for row in rows]
 
 

@@ -10,6 +10,7 @@ outside a transaction (the one in flight fails as `NotSaved`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -82,6 +83,9 @@ class Link:
     def __init__(self, url: str, conn: asyncpg.Connection) -> None:
         self._url = url
         self._conn = conn
+        # One statement at a time, as on SQLite's thread: tasks reading at once take turns
+        # (asyncpg refuses a second operation on a busy connection).
+        self._turns = asyncio.Lock()
 
     @property
     def in_transaction(self) -> bool:
@@ -95,11 +99,12 @@ class Link:
         return self._conn
 
     async def _run(self, call: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
-        conn = await self._ready()
-        try:
-            return await call(conn)
-        except _FAILURES as exc:
-            raise translate(exc) from exc
+        async with self._turns:
+            conn = await self._ready()
+            try:
+                return await call(conn)
+            except _FAILURES as exc:
+                raise translate(exc) from exc
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         status = await self._run(lambda conn: conn.execute(placeholders(sql), *params))

@@ -4,6 +4,7 @@ bot/sandbox/messages.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -43,10 +44,31 @@ async def get_updates(ctx: Context, params: Params) -> Any:
     if allowed is not None:
         ctx.world.webhook["allowed_updates"] = allowed
     allowed = ctx.world.webhook.get("allowed_updates")
+    # As Telegram: a second poller ends the first one's request with a conflict.
+    world = ctx.world
+    if world.poll_superseded is not None:
+        world.poll_superseded.set()
+    superseded = world.poll_superseded = asyncio.Event()
+    waiting = asyncio.ensure_future(
+        world.wait_for(lambda: world.take_updates(offset, limit, allowed), timeout)
+    )
+    ended = asyncio.ensure_future(superseded.wait())
     try:
-        return await ctx.world.wait_for(
-            lambda: ctx.world.take_updates(offset, limit, allowed), timeout
+        await asyncio.wait((waiting, ended), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        ended.cancel()
+        if world.poll_superseded is superseded:
+            world.poll_superseded = None
+    if not waiting.done():
+        waiting.cancel()
+        world.poll_conflicts += 1
+        raise ApiError(
+            409,
+            "Conflict: terminated by other getUpdates request; "
+            "make sure that only one bot instance is running",
         )
+    try:
+        return waiting.result()
     except TimeoutError:
         return []
 

@@ -43,6 +43,8 @@ class World:
         self.updates: list[dict[str, Any]] = []  # pending: not yet confirmed or delivered
         self.history: dict[int, dict[str, Any]] = {}  # the latest updates by id, confirmed too
         self.webhook_posts: list[int] = []  # update ids the webhook took, duplicates included
+        self.poll_superseded: asyncio.Event | None = None  # set: the poll waiting now ends
+        self.poll_conflicts = 0  # getUpdates calls ended by another poller's (409)
         self.callback_queries: dict[str, SimQuery] = {}
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.webhook: dict[str, Any] = {}

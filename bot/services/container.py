@@ -11,6 +11,7 @@ from bot.services.digest import DIGEST, DigestKind, Digests
 from bot.services.dispatcher import Dispatcher
 from bot.services.drip import DRIP, Drips
 from bot.services.followup import AFTER, FOLLOWUP, AfterKind, FollowupKind, FollowUps
+from bot.services.leadership import Leadership
 from bot.services.registration import ALERT, LOGIN, PROMOTED, Desk
 from bot.services.registration_kinds import AlertKind, LoginKind, PromotedKind
 from bot.services.reminders import (
@@ -43,6 +44,7 @@ class Services:
     drips: Drips
     digests: Digests
     broadcasts: Broadcasts
+    leadership: Leadership
 
 
 def build_services(
@@ -85,4 +87,5 @@ def build_services(
         drips=drips,
         digests=Digests(desk),
         broadcasts=broadcasts,
+        leadership=Leadership(store),
     )

@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 
 from bot.base.clock import Clock
+from bot.services.leadership import WAKE_CHANNEL
 from bot.services.outbox_kinds import Missed, OutboxKind, Outcome, PatientKind, Postpone
 from bot.services.pacing import Pacer
 from bot.services.send_failures import SendFailures
@@ -63,9 +64,14 @@ class Dispatcher:
         self._sent = SentRecords(store)
         self.failures = SendFailures(store, clock)
         self._in_hand: set[int] = set()  # reply rows a turn is sending right now
+        # Only the leader of several processes sends (bot/services/leadership.py); the
+        # others queue and tell it. Alone on its database, a process always leads.
+        self.leading = not store.shared
 
     async def start(self, timer: Timer | None) -> None:
-        """Resume after a restart: rows left mid-send are pending again; wake at the next due."""
+        """Resume after a restart (or a leader's death): rows left mid-send are pending
+        again; wake at the next due."""
+        self.leading = True
         recovered = await outbox.recover_interrupted(self.store)
         if recovered:
             log.warning("%d outbox row(s) were interrupted mid-send; sending them again", recovered)
@@ -75,7 +81,11 @@ class Dispatcher:
         await self.wake()
 
     async def wake(self) -> None:
-        """Schedule a run at the next due time (now, if something is due already)."""
+        """Schedule a run at the next due time (now, if something is due already); in a
+        process that does not lead, tell the leader to (at the commit, in a transaction)."""
+        if not self.leading:
+            await self.store.notify(WAKE_CHANNEL)
+            return
         if self._timer is None:
             return
         due = await outbox.next_due(self.store)
@@ -124,7 +134,11 @@ class Dispatcher:
 
     async def deliver_reply(self, item: OutboxItem) -> bool:
         """Send a reply row at once, ahead of bulk sends (the inbox, after its commit);
-        True when it is out. What could not go now is left to the outbox to retry."""
+        True when it is out. What could not go now is left to the outbox to retry (and,
+        in a process that does not lead, to the leader)."""
+        if not self.leading:
+            await self.wake()
+            return False
         self._in_hand.add(item.id)
         try:
             participant = await participants.get(self.store, item.participant_id)

@@ -38,6 +38,8 @@ __all__ = ["Inbox"]
 log = logging.getLogger(__name__)
 CONCURRENT = 256  # people handled at once (each one's updates in order)
 KEEP_HANDLED = timedelta(days=2)  # Telegram redelivers for a day at most
+# With several processes: an update pending this long was left by one that died.
+ORPHANED_AFTER = timedelta(seconds=10)
 
 
 class Inbox:
@@ -51,6 +53,7 @@ class Inbox:
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(CONCURRENT)
         self._stopping = False
+        self._in_hand: set[int] = set()  # update ids queued or being handled here
 
     @property
     def queued(self) -> int:
@@ -59,6 +62,29 @@ class Inbox:
     async def resume(self) -> int:
         """At start: every update stored but not handled goes first, oldest first."""
         rows = await inbox.pending(self.services.store)
+        await self._take_up(rows)
+        if rows:
+            event(log, "inbox_resumed", pending=len(rows))
+        return len(rows)
+
+    async def adopt(self) -> int:
+        """With several processes (the leader, every few seconds): updates another
+        process stored and left pending a while, because it died, are handled here.
+        One still in hand there is not handled twice: each turn holds its person's
+        lock and handles only what is pending still."""
+        services = self.services
+        since = services.clock.now() - ORPHANED_AFTER
+        rows = [
+            row
+            for row in await inbox.pending_since(services.store, since)
+            if row.update_id not in self._in_hand
+        ]
+        await self._take_up(rows)
+        if rows:
+            event(log, "inbox_adopted", pending=len(rows))
+        return len(rows)
+
+    async def _take_up(self, rows: Sequence[inbox.InboxItem]) -> None:
         for row in rows:
             assert row.payload is not None
             try:
@@ -67,9 +93,6 @@ class Inbox:
                 await self.runner.park_unreadable(row.update_id, f"unreadable: {exc!r}")
                 continue
             self._enqueue(row.update_id, row.person, update)
-        if rows:
-            event(log, "inbox_resumed", pending=len(rows))
-        return len(rows)
 
     async def receive_raw(self, raw: Sequence[dict[str, Any]]) -> list[int]:
         """Updates as Telegram sent them: each read on its own, so one that cannot be
@@ -139,6 +162,7 @@ class Inbox:
         return await inbox.purge_handled(services.store, services.clock.now() - KEEP_HANDLED)
 
     def _enqueue(self, update_id: int, person: int, update: Update) -> None:
+        self._in_hand.add(update_id)
         self._queues.setdefault(person, deque()).append((update_id, update))
         if person not in self._workers and not self._stopping:
             self._workers[person] = asyncio.create_task(self._work(person), name=f"inbox-{person}")
@@ -152,6 +176,8 @@ class Inbox:
                         await self.runner.handle(update_id, update)
                     except Exception:  # a bug here must not strand the person's queue
                         log.exception("update %s: handling stopped unexpectedly", update_id)
+                    finally:
+                        self._in_hand.discard(update_id)
         finally:
             del self._workers[person]
             if not self._queues.get(person):

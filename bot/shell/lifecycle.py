@@ -1,7 +1,14 @@
-"""The bot's start and stop: the store, the jobs, the command menus, the inbox's backlog."""
+"""The bot's start and stop: the store, the lead, the jobs, the menus, the inbox's backlog.
+
+Every process opens the store and handles the updates it stored before a stop. The
+one that leads (always, on SQLite; the holder of the lock, on PostgreSQL:
+bot/services/leadership.py) also sends, runs the jobs that must run once, fills the
+waitlists and sets the menus; another process starts them when it takes over.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,16 +32,31 @@ RETENTION_EVERY = timedelta(days=1)
 INBOX_PURGE_EVERY = timedelta(hours=6)
 # Digests owed are re-queued this often (a facilitator granted from the command line).
 DIGESTS_EVERY = timedelta(minutes=10)
+# The leader of several processes takes up the updates a dead one left this often.
+ADOPT_EVERY = timedelta(seconds=5)
 
 log = logging.getLogger(__name__)
 
 
 async def on_start(application: BotApp) -> None:
-    """Opens the store and sets the command menu (a refusal is only a warning)."""
+    """Opens the store, leads if it can (or campaigns to), and takes up the updates left."""
     data = application.bot_data
     services = data.services
     if services.store.state is StoreState.UNOPENED:
         await services.store.open()
+
+    def wake() -> None:  # another process queued rows: look at the outbox again
+        asyncio.get_running_loop().create_task(services.dispatcher.wake())
+
+    await services.leadership.start(lambda: _lead(application), wake)
+    # What was stored but not handled before a stop or a crash goes first.
+    await data.inbox.resume()
+
+
+async def _lead(application: BotApp) -> None:
+    """The leader's part: the sending, the jobs that run once, the waitlists, the menus."""
+    data = application.bot_data
+    services = data.services
     timer = JobQueueTimer(application.job_queue) if application.job_queue else None
     await services.dispatcher.start(timer)
     services.broadcasts.start(TelegramSender(application.bot), timer)
@@ -49,6 +71,10 @@ async def on_start(application: BotApp) -> None:
         application.job_queue.run_repeating(
             _purge_inbox, interval=INBOX_PURGE_EVERY, first=INBOX_PURGE_EVERY, name="inbox"
         )
+        if services.store.shared:
+            application.job_queue.run_repeating(
+                _adopt_orphans, interval=ADOPT_EVERY, first=ADOPT_EVERY, name="orphans"
+            )
     await services.digests.schedule(services.clock.now())
     await services.followups.owe_everyone(services.clock.now())
     for session in services.settings.sessions:
@@ -71,9 +97,7 @@ async def on_start(application: BotApp) -> None:
         except TelegramError as exc:
             log.warning("the Bot API refused setMyCommands (%s): carrying on without a menu", exc)
     await roles.refresh_menus(application.bot, data)
-    # What was stored but not handled before a stop or a crash goes first.
     await data.inbox.purge()
-    await data.inbox.resume()
 
 
 async def _apply_retention(context: BotContext) -> None:
@@ -87,13 +111,19 @@ async def _purge_inbox(context: BotContext) -> None:
     await context.bot_data.inbox.purge()
 
 
+async def _adopt_orphans(context: BotContext) -> None:
+    await context.bot_data.inbox.adopt()
+
+
 async def _owe_digests(context: BotContext) -> None:
     await context.services.digests.schedule(context.clock.now())
 
 
 async def on_stop(application: BotApp) -> None:
-    """Closes the store."""
-    await application.bot_data.services.store.close()
+    """Gives the lead up (another process takes over) and closes the store."""
+    services = application.bot_data.services
+    await services.leadership.stop()
+    await services.store.close()
 
 
 @asynccontextmanager
@@ -106,7 +136,8 @@ async def running(application: BotApp, *, poll_timeout: float = 10) -> AsyncIter
         # Not PTB's Updater: it confirms updates before they are handled (see bot/shell/inbox.py).
         await application.bot.delete_webhook()
         poller = Poller(application.bot, application.bot_data.inbox, poll_timeout)
-        poller.start()
+        # Telegram lets one process poll: with several, the leader does.
+        application.bot_data.services.leadership.when_leading(poller.start)
         try:
             yield application
         finally:

@@ -57,7 +57,24 @@ class Runner:
 
     async def handle(self, update_id: int, update: Update) -> None:
         """One update: the handlers' writes, its replies and its mark in one transaction,
-        then the replies; tried again on failure, parked after TRIES."""
+        then the replies; tried again on failure, parked after TRIES.
+
+        With several processes, the person's updates another process stored earlier
+        and has not handled yet go first (whoever gets to one first handles it; the
+        other finds it handled), so each person's updates run in the order they came."""
+        person = person_of(update)
+        if self.services.store.shared and person:
+            for row in await inbox.earlier_pending(self.services.store, person, update_id):
+                assert row.payload is not None
+                try:
+                    earlier = Update.de_json(row.payload, self.bot)
+                except Exception as exc:  # stored by another version of the bot, perhaps
+                    await self.park_unreadable(row.update_id, f"unreadable: {exc!r}")
+                    continue
+                await self._handle_one(row.update_id, earlier)
+        await self._handle_one(update_id, update)
+
+    async def _handle_one(self, update_id: int, update: Update) -> None:
         failure: BaseException | None = None
         for attempt in range(1, TRIES + 1):
             try:
@@ -115,6 +132,8 @@ class Runner:
         token = turns.begin(turn)
         try:
             async with services.store.turn():
+                if services.store.shared:  # one turn per person at a time, across processes
+                    await services.store.lock(f"person:{person_of(update)}")
                 if not await inbox.is_pending(services.store, update_id):
                     return  # handled (or parked) already
                 await self.process(update)

@@ -41,15 +41,29 @@ async def serve(
     mode = settings.bot.mode
     began = time.monotonic()
     reached = await reach_bot_api(application, settings.api_url, give_up_after, stop)
+    lost = application.bot_data.services.leadership.lost
     if reached and mode is BotMode.POLLING:
         async with running(application, poll_timeout=POLL_TIMEOUT):
             event(log, "started", mode=mode.value)
-            await stop.wait()
+            await _until(stop, lost)
     elif reached:  # else a stop signal came while it was still trying
         async with webhook(application, settings):
             event(log, "started", mode=mode.value, url=settings.bot.webhook_url)
-            await stop.wait()
+            await _until(stop, lost)
     event(log, "stopped", mode=mode.value, ran_s=round(time.monotonic() - began))
+
+
+async def _until(stop: asyncio.Event, lost: asyncio.Event) -> None:
+    """A stop signal, or the lead lost with its connection (the process stops, so that
+    two never send at once; systemd starts it again as one that does not lead)."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    if lost.is_set():
+        event(log, "stopping", reason="lead lost")
 
 
 def _stopper(stop: asyncio.Event, number: signal.Signals) -> Any:

@@ -130,6 +130,7 @@ def _web_app(application: BotApp, path: str, secret: str) -> web.Application:
             "outbox_pending": counts.get(outbox.OutboxStatus.PENDING, 0),
             "updates_queued": application.bot_data.inbox.queued,
             "uptime_s": round(time.monotonic() - started),
+            "leading": application.bot_data.services.leadership.leading,
         }
         return web.Response(text=json.dumps(body), content_type="application/json")
 
