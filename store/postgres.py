@@ -49,7 +49,22 @@ def translate(exc: BaseException) -> StoreError:
     return NotSaved(f"the database cannot be reached ({type(exc).__name__}: {exc})")
 
 
-_FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+_FAILURES = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection the server ended that asyncpg had not noticed
+    OSError,
+    TimeoutError,
+)
+# After these the connection is of no more use: it is dropped, and opened again next time.
+_BROKEN = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,  # the backend was ended (a restart, pg_terminate_backend)
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 
 
 async def _connect(url: str) -> asyncpg.Connection:
@@ -86,14 +101,18 @@ class Link:
         # One statement at a time, as on SQLite's thread: tasks reading at once take turns
         # (asyncpg refuses a second operation on a busy connection).
         self._turns = asyncio.Lock()
+        self._begun = False  # a BEGIN not yet ended by COMMIT or ROLLBACK
 
     @property
     def in_transaction(self) -> bool:
         return self._conn.is_in_transaction()
 
     async def _ready(self) -> asyncpg.Connection:
-        """The connection, opened again if it was lost between transactions."""
+        """The connection, opened again if it was lost between transactions. Lost in
+        the middle of one, it is not: what followed would be committed piecemeal."""
         if self._conn.is_closed():
+            if self._begun:
+                raise NotSaved("the connection to PostgreSQL was lost; nothing of it was kept")
             log.warning("the connection to PostgreSQL was lost; connecting again")
             self._conn = await _connect(self._url)
         return self._conn
@@ -104,6 +123,8 @@ class Link:
             try:
                 return await call(conn)
             except _FAILURES as exc:
+                if isinstance(exc, _BROKEN):
+                    conn.terminate()
                 raise translate(exc) from exc
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -138,16 +159,21 @@ class Link:
     async def begin(self) -> None:
         """A write transaction (READ COMMITTED; what must not interleave takes a `lock`)."""
         await self.execute("BEGIN")
+        self._begun = True
 
     async def commit(self) -> None:
         # COMMIT of a transaction a failed statement aborted rolls back, and says so.
         status = await self._run(lambda conn: conn.execute("COMMIT"))
+        self._begun = False
         if status != "COMMIT":
             raise NotSaved("the transaction failed before its commit; nothing of it was kept")
 
     async def rollback(self) -> None:
-        if not self._conn.is_closed() and self._conn.is_in_transaction():
-            await self.execute("ROLLBACK")
+        try:
+            if not self._conn.is_closed() and self._conn.is_in_transaction():
+                await self.execute("ROLLBACK")
+        finally:
+            self._begun = False
 
     async def lock(self, key: str) -> None:
         """Wait for `key` (a person, a session's seats) and hold it until the transaction
@@ -200,10 +226,10 @@ async def open_reader(url: str) -> Link:
 
 
 async def _migrate(link: Link, available: list[Migration], where: str) -> None:
-    await link.execute(VERSION_TABLE)
     await link.begin()
     try:
         await link.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
+        await link.execute(VERSION_TABLE)
         current = await link.schema_version()
         newest = available[-1].version if available else 0
         if current > newest:
