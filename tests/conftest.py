@@ -42,7 +42,7 @@ async def spawn_bot(
 
 @asynccontextmanager
 async def bot_running(
-    api_url: str, token: str, db: Path, *, logs: bool = False, **env: str
+    api_url: str, token: str, db: Path | str, *, logs: bool = False, **env: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """`mooc-bot run` against a local Bot API server; killed at the end if still up.
     With `logs`, its stderr is a pipe to read once it has ended."""

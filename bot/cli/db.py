@@ -1,4 +1,7 @@
-"""The database's commands: `mooc-bot db backup`, `outbox` (what is owed) and `purge`.
+"""The database's commands: `mooc-bot db backup`, `db copy`, `outbox` (what is owed), `purge`.
+
+`db copy --to postgresql://…` moves the SQLite database, every row, into an empty
+PostgreSQL one and compares the counts (store/copy.py); stop the bot first.
 
 `purge` applies `[privacy] delete_after_days`; the waitlist moves up as it does
 after /forget, and the running bot sends whoever moved up their news (the outbox).
@@ -10,6 +13,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from tqdm import tqdm
+
 from bot.base.clock import SystemClock
 from bot.base.settings import Settings
 from bot.cli.command import Command, Invocation, no_arguments
@@ -19,9 +24,11 @@ from bot.services.registration import Desk
 from bot.services.reminders import Reminders
 from flows.content import Content
 from store import inbox, outbox
+from store.copy import CopyReport, copy, plan
 from store.db import Store
 from store.errors import StoreError
 from store.inbox import InboxStatus
+from store.link import Target
 from store.outbox import OutboxStatus
 from store.sqlite import backup
 
@@ -32,9 +39,15 @@ def _db_arguments(parser: argparse.ArgumentParser) -> None:
     verbs = parser.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
     copy = verbs.add_parser("backup", help="online backup, safe while the bot runs")
     copy.add_argument("path", type=Path, help="file to write the backup to")
+    move = verbs.add_parser("copy", help="copy the SQLite database into an empty PostgreSQL one")
+    move.add_argument(
+        "--to", required=True, metavar="URL", help="postgresql://user@host/db (stop the bot first)"
+    )
 
 
 def _db(call: Invocation) -> int:
+    if call.args.db_command == "copy":
+        return asyncio.run(copy_to(call.settings, call.args.to))
     source = call.settings.database_path
     if source is None:
         raise StoreError(
@@ -44,6 +57,34 @@ def _db(call: Invocation) -> int:
     backup(source, call.args.path)  # only reads: the bot may run
     print(f"backed up {source} to {call.args.path}")
     return 0
+
+
+async def copy_to(settings: Settings, url: str) -> int:
+    """The configured SQLite database, copied into the empty PostgreSQL one at `url`."""
+    source = settings.database_path
+    if source is None:
+        configured = Target.of(settings.database_url)
+        raise StoreError(f"db copy reads a SQLite file; the configured database is {configured}")
+    if not source.is_file():
+        raise StoreError(f"{source}: no database there")
+    target = Target.of(url)
+    if target.dialect != "postgresql":
+        raise StoreError(f"{target}: db copy writes to PostgreSQL (postgresql://user@host/db)")
+    async with Store(source) as lite, Store(url) as pg:
+        sizes = await plan(lite, pg)  # refused before anything is written
+        with tqdm(total=sum(sizes.values()), unit="row", desc="copy", disable=None) as bar:
+            report = await copy(lite, pg, progress=lambda _table, rows: bar.update(rows))
+    _print_copied(report, str(source), str(target))
+    return 0
+
+
+def _print_copied(report: CopyReport, source: str, target: str) -> None:
+    for table in report.tables:
+        print(f"{table.table}: {table.target:,} {'row' if table.target == 1 else 'rows'}")
+    print(
+        f"copied {report.rows:,} rows in {len(report.tables)} tables from {source} to {target}"
+        f" (schema version {report.version}); the counts match"
+    )
 
 
 async def show_outbox(settings: Settings) -> None:

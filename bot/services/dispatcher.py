@@ -67,6 +67,8 @@ class Dispatcher:
         # Only the leader of several processes sends (bot/services/leadership.py); the
         # others queue and tell it. Alone on its database, a process always leads.
         self.leading = not store.shared
+        self._noticed = False
+        self._noticing: asyncio.Task[None] | None = None
 
     async def start(self, timer: Timer | None) -> None:
         """Resume after a restart (or a leader's death): rows left mid-send are pending
@@ -93,6 +95,38 @@ class Dispatcher:
             return
         delay = max(0.0, (due - self.clock.now()).total_seconds())
         self._timer.once("outbox", min(delay, SAFETY_TICK), self._tick)
+
+    def notice(self) -> None:
+        """Another process queued rows (the leader hears its NOTIFY): see to them soon.
+        Notices that come while one is seen to are taken together after it."""
+        self._noticed = True
+        if self._noticing is None or self._noticing.done():
+            self._noticing = asyncio.create_task(self._see_notices(), name="outbox-notices")
+
+    async def _see_notices(self) -> None:
+        while self._noticed and not self._stopping:
+            self._noticed = False
+            try:
+                await self.noticed()
+            except Exception:
+                log.exception("could not see to the outbox after a notice")
+
+    async def noticed(self) -> None:
+        """Replies someone is waiting for go at once, without waiting for the batch in
+        hand; the rest at their due time."""
+        if self._stopping or not self.leading:
+            return
+        replies = await outbox.claim_due(
+            self.store, self.clock.now(), self.senders, replies_only=True
+        )
+        if replies:
+            people = await participants.get_many(
+                self.store, (item.participant_id for item in replies)
+            )
+            await asyncio.gather(
+                *(self._send_one(item, people.get(item.participant_id)) for item in replies)
+            )
+        await self.wake()
 
     def stop(self) -> None:
         """Claim no more rows: the batch in hand is finished and recorded, the rest

@@ -8,7 +8,6 @@ waitlists and sets the menus; another process starts them when it takes over.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,10 +44,7 @@ async def on_start(application: BotApp) -> None:
     if services.store.state is StoreState.UNOPENED:
         await services.store.open()
 
-    def wake() -> None:  # another process queued rows: look at the outbox again
-        asyncio.get_running_loop().create_task(services.dispatcher.wake())
-
-    await services.leadership.start(lambda: _lead(application), wake)
+    await services.leadership.start(lambda: _lead(application), services.dispatcher.notice)
     # What was stored but not handled before a stop or a crash goes first.
     await data.inbox.resume()
 

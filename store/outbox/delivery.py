@@ -16,11 +16,17 @@ __all__ = ["claim_due", "mark", "mark_sent", "recover_interrupted", "retry_later
 
 
 async def claim_due(
-    store: Store, now: datetime, limit: int = 50, lease: timedelta = timedelta(minutes=2)
+    store: Store,
+    now: datetime,
+    limit: int = 50,
+    lease: timedelta = timedelta(minutes=2),
+    *,
+    replies_only: bool = False,
 ) -> list[OutboxItem]:
     """Take up to `limit` due rows for sending: status 'sending' with a lease, one more attempt.
 
-    A row whose lease ran out (its sender died mid-send) is due again.
+    A row whose lease ran out (its sender died mid-send) is due again. Replies come
+    first; with `replies_only`, nothing else (another process's replies, at once).
     """
     async with store.transaction() as tx:
         # Replies a person is waiting for first (a partial index keeps this cheap).
@@ -31,11 +37,15 @@ async def claim_due(
             (to_db(now), to_db(now), limit),
         )
         ids = [row["id"] for row in rows]
-        rows = await tx.fetch_all(
-            "SELECT id FROM outbox WHERE (status = 'pending' AND due_at <= ?)"
-            " OR (status = 'sending' AND lease_until < ?) ORDER BY due_at, id LIMIT ?"
-            + skip_locked(store.dialect),
-            (to_db(now), to_db(now), limit - len(ids)),
+        rows = (
+            []
+            if replies_only
+            else await tx.fetch_all(
+                "SELECT id FROM outbox WHERE (status = 'pending' AND due_at <= ?)"
+                " OR (status = 'sending' AND lease_until < ?) ORDER BY due_at, id LIMIT ?"
+                + skip_locked(store.dialect),
+                (to_db(now), to_db(now), limit - len(ids)),
+            )
         )
         ids += [row["id"] for row in rows if row["id"] not in ids]
         if not ids:

@@ -47,9 +47,7 @@ async def test_the_follower_takes_over_when_the_leader_is_killed(postgres_url: s
                 await _wait(lambda: _leader_changed(store, first_leader), timeout=30)
                 ann.send("/help")
                 await server.world.wait_for(
-                    lambda: any(
-                        "/menu" in (m.text or "") for m in ann.bot_messages()[before:]
-                    ),
+                    lambda: any("/menu" in (m.text or "") for m in ann.bot_messages()[before:]),
                     30,
                 )
                 assert second.returncode is None
