@@ -153,6 +153,7 @@ async def set_attended(
     """Mark a seated person as attended (or not); False when nothing changed."""
     was, becomes = ("registered", "attended") if attended else ("attended", "registered")
     async with store.transaction() as tx:
+        await store.lock(seats_key(session_id))
         changed = await tx.execute(
             "UPDATE registrations SET status = ?, updated_at = ?"
             " WHERE participant_id = ? AND session_id = ? AND status = ?",
@@ -171,6 +172,7 @@ async def mark_attended(
     """
     wanted = {email.strip().casefold() for email in emails if email.strip()}
     async with store.transaction() as tx:
+        await store.lock(seats_key(session_id))
         seated = await tx.fetch_all(
             f"SELECT id, email, status FROM registrations WHERE session_id = ? AND {SEATED}",
             (session_id,),
