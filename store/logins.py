@@ -29,6 +29,7 @@ async def add_codes(store: Store, codes: Iterable[str], now: datetime) -> tuple[
 async def assign(store: Store, participant_id: int, now: datetime) -> str | None:
     """The participant's code: the one they already have, else the next free one, else None."""
     async with store.transaction() as tx:
+        await store.lock("mooc_logins")  # two processes handing out codes: never the same one
         mine = await tx.fetch_one(
             "SELECT code FROM mooc_logins WHERE participant_id = ?", (participant_id,)
         )

@@ -139,6 +139,7 @@ async def use_invite(
     """Redeem an invite once, before it expires, while its maker may still invite (a
     granted organiser or one of `makers`): grants its role, or says why not."""
     async with store.transaction() as tx:
+        await store.lock(f"invite:{token}")  # two people pressing one link: one gets it
         row = await tx.fetch_one(
             "SELECT role, created_by, expires_at, used_at, voided_at FROM invites WHERE token = ?",
             (token,),

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 
-from store import inbox, outbox, registrations
+from store import inbox, logins, outbox, registrations, roles
 from store.db import Store
 from store.inbox import Incoming
 from store.registrations import Details, RegistrationStatus
+from store.roles import Refusal, Role
 from tests.store.contract.conftest import T0, people
 
 PROCESSES = 3
@@ -110,3 +111,32 @@ async def _someone_waits(store: Store) -> bool:
         "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
     )
     return row is not None and row[0] > 0
+
+
+async def test_codes_handed_out_on_several_processes_are_each_given_once(
+    postgres_url: str,
+) -> None:
+    async with processes(postgres_url) as stores:
+        crowd = list(range(1, 31))
+        await people(stores[0], *crowd)
+        await logins.add_codes(stores[0], [f"CODE-{n:02}" for n in range(20)], T0)
+        given = await asyncio.gather(*(logins.assign(stores[p % PROCESSES], p, T0) for p in crowd))
+        handed = [code for code in given if code is not None]
+        assert len(handed) == len(set(handed)) == 20
+        for person, code in zip(crowd, given, strict=True):
+            assert await logins.code_for(stores[0], person) == code
+
+
+async def test_an_invite_pressed_on_several_processes_at_once_is_used_once(
+    postgres_url: str,
+) -> None:
+    async with processes(postgres_url) as stores:
+        await people(stores[0], 1, 2, 3, 4)
+        await roles.grant(stores[0], 1, Role.ORGANISER, None, T0)
+        await roles.create_invite(stores[0], "tok", Role.FACILITATOR, 1, T0, T0 + timedelta(days=1))
+        results = await asyncio.gather(
+            *(roles.use_invite(stores[p - 2], "tok", p, T0) for p in (2, 3, 4))
+        )
+        assert sorted(results) == sorted([Role.FACILITATOR, Refusal.USED, Refusal.USED])
+        granted = [p for p in (2, 3, 4) if Role.FACILITATOR in await roles.roles_of(stores[0], p)]
+        assert len(granted) == 1
