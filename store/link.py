@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from store import postgres, sqlite
 from store.errors import StoreError
@@ -88,8 +88,11 @@ class Target:
 
 def has_password(url: str) -> bool:
     """The URL carries a password (which belongs in the environment, not a file)."""
+    if not url.startswith(POSTGRES_SCHEMES):
+        return False
     try:
-        return url.startswith(POSTGRES_SCHEMES) and urlsplit(url).password is not None
+        parts = urlsplit(url)
+        return parts.password is not None or "password" in parse_qs(parts.query)
     except ValueError:
         return False
 

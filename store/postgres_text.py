@@ -47,8 +47,9 @@ def number_of(text: str) -> int | float:
 
 
 def shown(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
+    """The URL without its password (in the user part or the query), for messages and logs."""
+    hidden = re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", hidden)
 
 
 def changed(status: str) -> int:

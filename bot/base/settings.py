@@ -242,4 +242,13 @@ def load_settings(path: Path | None = None) -> Settings:
     if settings.token is not None and not settings.has_token:
         # Unset means the sandbox; set but empty is a mistake (a template's `TOKEN=`).
         raise SettingsError([f"{ENV_PREFIX}TOKEN is set but empty"])
+    shared = Target.of(settings.database_url).dialect == "postgresql"
+    if shared and settings.bot.mode is BotMode.WEBHOOK and settings.bot.webhook_secret is None:
+        # Each process would make its own; Telegram keeps the last one set.
+        raise SettingsError(
+            [
+                f"{ENV_PREFIX}BOT__WEBHOOK_SECRET: webhook mode on PostgreSQL needs one "
+                "secret shared by every process; set it in the environment"
+            ]
+        )
     return settings

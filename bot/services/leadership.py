@@ -43,6 +43,7 @@ class Leadership:
         self.lost = asyncio.Event()  # a leader's lock went with its connection
         self._listener: Listener | None = None
         self._campaign: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
         self._then: list[Callable[[], None]] = []
 
     async def start(
@@ -87,6 +88,8 @@ class Leadership:
     async def _lead(self, on_lead: Lead) -> None:
         self.leading = True
         log.info("this process leads: it sends the messages and runs the once-only jobs")
+        if self._listener is not None:
+            self._heartbeat = asyncio.create_task(self._beat(self._listener), name="heartbeat")
         await on_lead()
         for then in self._then:
             then()
@@ -98,6 +101,14 @@ class Leadership:
             then()
         else:
             self._then.append(then)
+
+    async def _beat(self, listener: Listener) -> None:
+        """While leading: the lock's connection must keep answering. One cut off from
+        the database (and so perhaps from its lock) stops sending within seconds."""
+        while True:
+            if not await listener.check(timeout=self.retry * 2):
+                return  # `lost` is set: the shell stops the process
+            await asyncio.sleep(self.retry)
 
     def _on_lost(self) -> None:
         if self.leading and not self.lost.is_set():
@@ -115,9 +126,10 @@ class Leadership:
 
     async def stop(self) -> None:
         """Give the lead up (another process takes over within `retry` seconds)."""
-        if self._campaign is not None:
-            self._campaign.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._campaign
-            self._campaign = None
+        for task in (self._campaign, self._heartbeat):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._campaign = self._heartbeat = None
         await self._drop()

@@ -190,3 +190,57 @@ def test_settings_without_sessions_warn_and_with_them_do_not(tmp_path: Path) -> 
         f"{empty}: warning: no session is configured, so nobody can register "
         "(add a [[sessions]] table)"
     ]
+
+
+def test_a_database_url_picks_the_database_and_the_old_path_still_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = load_settings(ROOT / "settings.toml")
+    assert shipped.database_url == "data/mooc-bot.sqlite3"
+    assert shipped.database_path == Path("data/mooc-bot.sqlite3")
+    lite = write(
+        tmp_path, SHIPPED.replace("[database]\n", '[database]\nurl = "sqlite:///x/b.db"\n')
+    )
+    assert load_settings(lite).database_path == Path("x/b.db")
+    pg = 'url = "postgresql://moocbot@db.example.org/moocbot"'
+    path = write(tmp_path, SHIPPED.replace("[database]\n", f"[database]\n{pg}\n"))
+    settings = load_settings(path)
+    assert settings.database_url == "postgresql://moocbot@db.example.org/moocbot"
+    assert settings.database_path is None
+    monkeypatch.setenv("MOOC_BOT_DB", "postgresql://other@db/other")
+    assert load_settings(path).database_url == "postgresql://other@db/other"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://moocbot:s3cret@db/moocbot", "postgresql://moocbot@db/moocbot?password=s3cret"],
+)
+def test_a_database_password_in_the_file_is_refused_but_not_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    path = write(tmp_path, SHIPPED.replace("[database]\n", f'[database]\nurl = "{url}"\n'))
+    [line] = problems(path)
+    assert line.startswith(f"{path}:{line_of(SHIPPED, '[database]') + 1}: database.url: a password")
+    assert "s3cret" not in line
+    monkeypatch.setenv("MOOC_BOT_DATABASE__URL", url)
+    assert load_settings(ROOT / "settings.toml").database_url == url
+
+
+def test_an_unknown_database_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED.replace("[database]\n", '[database]\nurl = "mysql://db/x"\n'))
+    [line] = problems(path)
+    assert "database.url: must be sqlite:///" in line
+
+
+def test_webhook_mode_on_postgresql_needs_one_shared_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MOOC_BOT_DB", "postgresql://moocbot@db/moocbot")
+    monkeypatch.setenv("MOOC_BOT_BOT__MODE", "webhook")
+    monkeypatch.setenv("MOOC_BOT_BOT__WEBHOOK_URL", "https://bot.example.org/hook")
+    assert problems(ROOT / "settings.toml") == [
+        "MOOC_BOT_BOT__WEBHOOK_SECRET: webhook mode on PostgreSQL needs one secret shared by "
+        "every process; set it in the environment"
+    ]
+    monkeypatch.setenv("MOOC_BOT_BOT__WEBHOOK_SECRET", "shared-secret")
+    assert load_settings(ROOT / "settings.toml").bot.mode is BotMode.WEBHOOK
