@@ -28,6 +28,7 @@ PORT = 5432  # no TCP listener: the port only names the socket file
 PR_SET_PDEATHSIG = 1
 FOLDER_PREFIX = "mooc-pg-"
 STALE_AFTER_S = 3600  # a folder without a server this long: its process died in initdb
+DEAD_STILL_S = 120  # a folder whose postmaster is gone, untouched this long: left by a kill
 
 T = TypeVar("T")
 
@@ -85,15 +86,23 @@ def _sweep(parent: str) -> None:
         except (OSError, ValueError, IndexError):
             pid = None
         try:
+            age = time.time() - max(p.stat().st_mtime for p in (folder, folder / "data"))
+        except OSError:
+            age = time.time() - folder.stat().st_mtime if folder.exists() else STALE_AFTER_S
+        try:
             if pid is not None:
                 os.kill(pid, 0)  # alive (or the pid taken since): keep
                 continue
-            if time.time() - folder.stat().st_mtime < STALE_AFTER_S:
-                continue  # being set up now, by another worker perhaps
         except ProcessLookupError:
-            pass
+            # initdb's bootstrap backend leaves its own pid there and exits: a dead pid
+            # is trusted only once the folder has been still for a while.
+            if age < DEAD_STILL_S:
+                continue
         except OSError:
             continue
+        else:
+            if age < STALE_AFTER_S:
+                continue  # being set up now, by another worker perhaps
         shutil.rmtree(folder, ignore_errors=True)
 
 
