@@ -217,15 +217,35 @@ async def unfinished(store: Store) -> list[Broadcast]:
 
 
 async def set_status(
-    store: Store, broadcast: Broadcast, status: BroadcastStatus, now: datetime
-) -> None:
-    """Change state: pausing parks pending rows, resuming makes them due, cancelling ends them."""
+    store: Store,
+    broadcast: Broadcast,
+    status: BroadcastStatus,
+    now: datetime,
+    *,
+    still: bool = False,
+) -> bool:
+    """Change state: pausing parks pending rows, resuming makes them due, cancelling ends them.
+
+    A finished broadcast (done, cancelled) stays finished. With `still`, only while it has
+    the status `broadcast` was read with (the tick's moves, which must not undo a pause or
+    a cancel another process made since). False when nothing changed.
+    """
+    expected = " AND status = ?" if still else ""
     async with store.transaction() as tx:
-        await tx.execute(
+        changed = await tx.execute(
             "UPDATE broadcasts SET status = ?, finished_at = CASE WHEN ? IN ('done', 'cancelled')"
-            " THEN ? ELSE finished_at END WHERE id = ?",
-            (status.value, status.value, to_db(now), broadcast.id),
+            " THEN ? ELSE finished_at END WHERE id = ? AND status NOT IN ('done', 'cancelled')"
+            + expected,
+            (
+                status.value,
+                status.value,
+                to_db(now),
+                broadcast.id,
+                *([broadcast.status.value] if still else []),
+            ),
         )
+        if changed != 1:
+            return False
         prefix = broadcast.prefix
         if status is BroadcastStatus.PAUSED:
             await tx.execute(
@@ -243,6 +263,7 @@ async def set_status(
                 "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND " + MINE,
                 (len(prefix), prefix),
             )
+    return True
 
 
 async def set_progress_message(

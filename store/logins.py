@@ -27,9 +27,13 @@ async def add_codes(store: Store, codes: Iterable[str], now: datetime) -> tuple[
 
 
 async def assign(store: Store, participant_id: int, now: datetime) -> str | None:
-    """The participant's code: the one they already have, else the next free one, else None."""
+    """The participant's code: the one they already have, else the next free one, else None
+    (none left, or they were forgotten meanwhile).
+
+    Holds `mooc_logins` (two processes handing out codes: never the same one; an erase
+    holds it too, so a code never goes to someone being forgotten)."""
     async with store.transaction() as tx:
-        await store.lock("mooc_logins")  # two processes handing out codes: never the same one
+        await store.lock("mooc_logins")
         mine = await tx.fetch_one(
             "SELECT code FROM mooc_logins WHERE participant_id = ?", (participant_id,)
         )
@@ -38,7 +42,13 @@ async def assign(store: Store, participant_id: int, now: datetime) -> str | None
         free = await tx.fetch_one(
             "SELECT code FROM mooc_logins WHERE participant_id IS NULL ORDER BY rowid LIMIT 1"
         )
-        if free is None:
+        if (
+            free is None
+            or await tx.fetch_one(
+                "SELECT 1 FROM participants WHERE telegram_id = ?", (participant_id,)
+            )
+            is None
+        ):
             return None
         await tx.execute(
             "UPDATE mooc_logins SET participant_id = ?, assigned_at = ? WHERE code = ?",

@@ -93,14 +93,21 @@ async def seen(
         created = changed == 1
         reactivated = False
         if not created:
-            previous = await tx.fetch_one(
-                "SELECT status FROM participants WHERE telegram_id = ?", (telegram_id,)
-            )
-            reactivated = previous is not None and previous["status"] == "blocked"
+            # The first update holds their row, so the status read by the second is the
+            # last committed one: a mark_blocked() another process (the dispatcher) made
+            # meanwhile is undone as a reactivation, never overwritten unseen.
             await tx.execute(
                 "UPDATE participants SET chat_id = ?, first_name = ?, last_name = ?, username = ?,"
-                " last_seen_at = ?, status = 'active' WHERE telegram_id = ?",
+                " last_seen_at = ? WHERE telegram_id = ?",
                 (chat_id, first_name, last_name, username, to_db(now), telegram_id),
+            )
+            reactivated = (
+                await tx.execute(
+                    "UPDATE participants SET status = 'active'"
+                    " WHERE telegram_id = ? AND status = 'blocked'",
+                    (telegram_id,),
+                )
+                == 1
             )
         row = await tx.fetch_one("SELECT * FROM participants WHERE telegram_id = ?", (telegram_id,))
     assert row is not None

@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from store.errors import NotAllowed, NotSaved, StoreError
+from store.postgres_schema import migrate
 from store.postgres_text import changed, number_of, placeholders, shown, time_of, time_text
 from store.rows import Row
 from store.schema import Migration
@@ -26,9 +27,6 @@ from store.schema import Migration
 __all__ = ["Link", "Listener", "open_reader", "open_writer"]
 
 log = logging.getLogger("store.db")
-# Held (per transaction) while migrating: two processes starting at once migrate once.
-MIGRATION_LOCK = 0x6D6F6F63  # "mooc"
-VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 CONNECT_TIMEOUT_S = 10.0
 KEEPALIVES = {
     "tcp_keepalives_idle": "10",
@@ -218,7 +216,7 @@ async def open_writer(url: str, available: list[Migration]) -> Link:
     """The write connection, with the schema brought up to date (once, whoever starts first)."""
     link = Link(url, await _connect(url))
     try:
-        await _migrate(link, available, shown(url))
+        await migrate(link, available, shown(url))
     except BaseException:
         await link.close()
         raise
@@ -228,35 +226,6 @@ async def open_writer(url: str, available: list[Migration]) -> Link:
 async def open_reader(url: str) -> Link:
     """A second connection for reads outside the write transaction (committed data only)."""
     return Link(url, await _connect(url))
-
-
-async def _migrate(link: Link, available: list[Migration], where: str) -> None:
-    await link.begin()
-    try:
-        await link.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
-        await link.execute(VERSION_TABLE)
-        current = await link.schema_version()
-        newest = available[-1].version if available else 0
-        if current > newest:
-            raise StoreError(
-                f"{where}: the database has schema version {current}, but this version of "
-                f"the bot knows only up to {newest}; upgrade the bot (or restore a backup)"
-            )
-        for migration in available:
-            if migration.version <= current:
-                continue
-            try:
-                await link.script(migration.sql)
-            except StoreError as exc:
-                raise StoreError(
-                    f"{where}: migration {migration.version} ({migration.name}) failed: {exc}"
-                ) from exc
-            await link.execute("DELETE FROM schema_version")
-            await link.execute("INSERT INTO schema_version VALUES (?)", (migration.version,))
-        await link.commit()
-    except BaseException:
-        await link.rollback()
-        raise
 
 
 class Listener:

@@ -63,8 +63,14 @@ async def erase(store: Store, telegram_id: int, now: datetime) -> None:
     roles they gave no longer name them (0 stands for "someone since forgotten").
     Deleted content is overwritten, and the WAL truncated after the commit (see
     `Store.scrub_after_commit`): no copy stays in the files.
+
+    Holds `person:<id>` (their turn's lock; a turn of theirs, /forget, holds it already):
+    a turn of theirs on another process ends first, so nothing it wrote outlives this.
+    Then `mooc_logins` (as `logins.assign` does): no code is handed to them meanwhile.
     """
     async with store.transaction() as tx:
+        await store.lock(f"person:{telegram_id}")
+        await store.lock("mooc_logins")
         store.scrub_after_commit()
         await tx.execute("DELETE FROM outbox WHERE participant_id = ?", (telegram_id,))
         await tx.execute("DELETE FROM flow_prompts WHERE participant_id = ?", (telegram_id,))

@@ -159,10 +159,15 @@ async def use_invite(
             return Refusal.VOID
         if from_db(row["expires_at"]) <= now:
             return Refusal.EXPIRED
-        await tx.execute(
-            "UPDATE invites SET used_by = ?, used_at = ? WHERE token = ?",
+        # Still unused and not void: a revocation or a /forget of its maker committed
+        # since the read above (another process, not under this lock) wins.
+        taken = await tx.execute(
+            "UPDATE invites SET used_by = ?, used_at = ? WHERE token = ?"
+            " AND used_at IS NULL AND voided_at IS NULL",
             (telegram_id, to_db(now), token),
         )
+        if taken != 1:
+            return Refusal.VOID
         await tx.execute(
             "INSERT INTO roles (telegram_id, role, granted_by, granted_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",

@@ -222,7 +222,8 @@ class Broadcasts:
             if status is BroadcastStatus.SENDING and figures.remaining == 0:
                 status = BroadcastStatus.DONE
             if status is not broadcast.status:
-                await store.set_status(self.store, broadcast, status, now)
+                if not await store.set_status(self.store, broadcast, status, now, still=True):
+                    continue  # paused or cancelled meanwhile (another process): next tick
                 broadcast = await store.get(self.store, broadcast.id) or broadcast
             await self.progress.show(broadcast, figures)
             if status is BroadcastStatus.DONE:

@@ -251,7 +251,9 @@ async def hand_out_waiting_logins(store: Store, now: datetime) -> int:
     handed = 0
     for participant_id in await logins.waiting(store):
         if await logins.assign(store, participant_id, now) is None:
-            break
+            if await logins.available(store) == 0:
+                break
+            continue  # forgotten since they were counted as waiting
         await owe_login(store, participant_id, now)
         handed += 1
     return handed

@@ -125,16 +125,23 @@ async def take_pending(
     store: Store, participant_id: int, kind: str, now: datetime
 ) -> list[OutboxItem]:
     """Their pending rows of `kind`, marked sent at once: the caller shows them itself
-    (in the same transaction as its reply), so the dispatcher never sends them too."""
+    (in the same transaction as its reply), so the dispatcher never sends them too.
+
+    Only the rows this call changed from pending are its own: one the dispatcher of
+    another process claimed meanwhile is that one's to send."""
     async with store.transaction() as tx:
         rows = await tx.fetch_all(
             "SELECT * FROM outbox WHERE participant_id = ? AND kind = ? AND status = 'pending'"
             " ORDER BY id",
             (participant_id, kind),
         )
-        items = [item_of(row) for row in rows]
-        await tx.execute_many(
-            "UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ? AND status = 'pending'",
-            [(to_db(now), item.id) for item in items],
-        )
-    return items
+        taken: list[OutboxItem] = []
+        for item in map(item_of, rows):
+            changed = await tx.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?"
+                " WHERE id = ? AND status = 'pending'",
+                (to_db(now), item.id),
+            )
+            if changed == 1:
+                taken.append(item)
+    return taken
