@@ -170,8 +170,9 @@ class Dispatcher:
         """Send a reply row at once, ahead of bulk sends (the inbox, after its commit);
         True when it is out. What could not go now is left to the outbox to retry (and,
         in a process that does not lead, to the leader)."""
-        if not self.leading:
-            await self.wake()
+        if not self.leading or item.status is not OutboxStatus.SENDING:
+            # Queued pending (outbox.enqueue_reply, taken=False) where this process did not
+            # lead: the leader, told by the turn's own NOTIFY at its commit, claims it.
             return False
         self._in_hand.add(item.id)
         try:

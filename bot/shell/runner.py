@@ -162,14 +162,19 @@ class Runner:
         payload: dict[str, Any] = {"replies": encode(replies)}
         if pressed is not None:
             payload["pressed"] = {"message_id": pressed.message_id, "buttons": pressed.has_buttons}
-        return await outbox.enqueue_reply(
+        dispatcher = self.services.dispatcher
+        row = await outbox.enqueue_reply(
             self.services.store,
             dedup_key=f"reply:{update_id}:{chat_id}",
             participant_id=person_of(update),
             chat_id=chat_id,
             payload=payload,
             now=now,
+            taken=dispatcher.leading,
         )
+        if not dispatcher.leading:
+            await dispatcher.wake()  # inside the turn: the leader hears of it at the commit
+        return row
 
     async def _deliver(self, update: Update, turn: Turn, rows: list[outbox.OutboxItem]) -> None:
         """After the commit: the press answered first (never behind bulk sends), then

@@ -65,15 +65,17 @@ async def enqueue_reply(
     payload: dict[str, Any],
     now: datetime,
     lease: timedelta = timedelta(minutes=2),
+    taken: bool = True,
 ) -> OutboxItem:
-    """A reply owed for an update, queued in the handler's own transaction and taken
-    at once by whoever sends it after the commit (status 'sending' with a lease): the
-    dispatcher sends it only if that sender died first."""
+    """A reply owed for an update, queued in the handler's own transaction and, when
+    `taken`, taken at once by whoever sends it after the commit (status 'sending' with
+    a lease): the dispatcher sends it only if that sender died first. Not `taken` (a
+    process that does not send), it is pending, for the leader's dispatcher."""
     async with store.transaction() as tx:
         row_id = await tx.insert(
             "INSERT INTO outbox (dedup_key, participant_id, chat_id, kind, payload, due_at,"
             " created_at, status, attempts, lease_until)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', 1, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 dedup_key,
                 participant_id,
@@ -82,7 +84,9 @@ async def enqueue_reply(
                 json.dumps(payload, ensure_ascii=False),
                 to_db(now),
                 to_db(now),
-                to_db(now + lease),
+                "sending" if taken else "pending",
+                1 if taken else 0,
+                to_db(now + lease) if taken else None,
             ),
         )
         row = await tx.fetch_one("SELECT * FROM outbox WHERE id = ?", (row_id,))

@@ -7,9 +7,10 @@ import asyncio
 import signal
 
 from bot.sandbox import BotApiServer, Person
-from store import inbox
+from store import inbox, outbox
 from store.db import Store
 from tests.conftest import bot_running
+from tests.e2e.test_production import free_port, webhook_env
 from tests.wording import said
 
 TOKEN = "778:CLUSTER-test-token"
@@ -61,3 +62,35 @@ async def _has_leader(store: Store) -> bool:
 async def _leader_changed(store: Store, before: int | None) -> bool:
     now = await _leader_of(store)
     return now is not None and now != before
+
+
+async def test_a_follower_handles_what_it_is_posted_and_the_leader_sends_the_replies(
+    postgres_url: str,
+) -> None:
+    """Telegram posts to whichever process set the webhook last: here the follower,
+    whose turns queue the replies and tell the leader, which alone sends."""
+    async with BotApiServer(TOKEN) as server, Store(postgres_url) as store:
+        ann = Person.create(server.world, "Ann")
+        lead_port, follow_port = free_port(), free_port()
+        lead_hook = f"http://127.0.0.1:{lead_port}/hook"
+        follow_hook = f"http://127.0.0.1:{follow_port}/hook"
+        async with bot_running(
+            server.url, TOKEN, postgres_url, **webhook_env(lead_hook, lead_port)
+        ):
+            await _wait(lambda: _has_leader(store))
+            leader = await _leader_of(store)
+            async with bot_running(
+                server.url, TOKEN, postgres_url, **webhook_env(follow_hook, follow_port)
+            ):
+                await server.world.wait_for(
+                    lambda: server.world.webhook.get("url") == follow_hook, 30
+                )
+                ann.send("/start")
+                await ann.expect(said("menu.prompt", "en"), timeout=30)
+                ann.send("/help")
+                await server.world.wait_for(
+                    lambda: any("/menu" in (m.text or "") for m in ann.bot_messages()), 30
+                )
+                assert await _leader_of(store) == leader  # the follower never led
+        assert await inbox.counts(store) == {inbox.InboxStatus.HANDLED: 2}
+        assert await outbox.counts(store) == {}  # every reply sent (a sent reply leaves no row)
