@@ -67,12 +67,13 @@ def demo_session(now: datetime) -> SessionSettings:
 def sandbox_settings(
     settings: Settings,
     api_url: str,
-    database: Path,
+    database: Path | str,
     organisers: tuple[int, ...] = (),
     sessions: tuple[SessionSettings, ...] = (),
     facilitators: tuple[int, ...] = (),
 ) -> Settings:
-    """The settings with the sandbox's token, server and own database."""
+    """The settings with the sandbox's token, server and own database
+    (a SQLite file, or a database URL such as postgresql://…)."""
     roles = settings.roles.model_copy(
         update={
             "organisers": [*settings.roles.organisers, *organisers],
@@ -83,7 +84,7 @@ def sandbox_settings(
         update={
             "token": SecretStr(SANDBOX_TOKEN),
             "api_url": api_url,
-            "db": database,
+            "db": str(database),
             "roles": roles,
             "sessions": [*sessions, *settings.sessions],
         }
@@ -96,7 +97,7 @@ class Sandbox:
     def __init__(
         self,
         settings: Settings,
-        database: Path,
+        database: Path | str,
         *,
         limits: Limits | None = None,
         faults: Faults | None = None,

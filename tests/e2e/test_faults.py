@@ -21,6 +21,7 @@ from bot.sandbox.harness import Sandbox
 from flows.model import FlowState
 from store import answers
 from store.errors import NotSaved
+from tests.e2e.conftest import on_both_backends
 
 # 2,880 characters, over 5 KB in UTF-8: more than a database page can hold.
 LONG = "مرحبا بالعالم 🌱 " * 180
@@ -54,6 +55,7 @@ async def test_a_slow_server_is_waited_for_and_nothing_is_lost(tg: Sandbox) -> N
     assert await saved(tg, ann) == {"q1": "yes", "q1why": "Slowly but surely."}
 
 
+@on_both_backends
 async def test_500s_on_replies_are_tried_again_and_arrive_once(tg: Sandbox) -> None:
     ann = tg.person("Ann")
     await at_question_one_words(ann)
@@ -68,6 +70,7 @@ async def test_500s_on_replies_are_tried_again_and_arrive_once(tg: Sandbox) -> N
     assert await draft(tg, ann) == "Through the storm."
 
 
+@on_both_backends
 async def test_a_reply_whose_answer_is_lost_is_not_sent_twice(tg: Sandbox) -> None:
     ann = tg.person("Ann")
     await at_question_one_words(ann)
@@ -94,6 +97,8 @@ async def test_cut_connections_for_a_while_then_the_bot_catches_up(tg: Sandbox) 
     assert (await saved(tg, ann))["q1why"] == "Typed while the network was down."
 
 
+# The lock and full-disk tests below stay on SQLite: they hold SQLite's own write lock
+# from another connection and fill the file by its pragmas.
 @contextmanager
 def write_lock_held(database: Path) -> Iterator[sqlite3.Connection]:
     """Another process's write transaction on the bot's database (a backup tool's lock)."""

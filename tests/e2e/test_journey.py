@@ -13,7 +13,6 @@ import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -25,6 +24,7 @@ from bot.sandbox import Person
 from bot.sandbox.harness import Sandbox
 from store import logins, participants, registrations
 from store.registrations import RegistrationStatus
+from tests.e2e.conftest import Database, on_both_backends
 from tests.e2e.test_course import CARDS_PER_SECTION, read_section
 from tests.e2e.test_organisers import FORMATTED, compose
 
@@ -97,12 +97,12 @@ CAS_Q1 = "I recognise it, but I must go now."
 
 
 @pytest.fixture
-async def tg(settings: Settings, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Sandbox]:
+async def tg(settings: Settings, database: Database, clock: ManualClock) -> AsyncIterator[Sandbox]:
     roles = settings.roles.model_copy(
         update={"organisers": [ORGANISER], "facilitators": [FACILITATOR]}
     )
     configured = settings.model_copy(update={"roles": roles})
-    async with Sandbox(configured, tmp_path / "j.sqlite3", clock=clock, poll_timeout=1) as box:
+    async with Sandbox(configured, database("j.sqlite3"), clock=clock, poll_timeout=1) as box:
         yield box
 
 
@@ -150,6 +150,7 @@ async def register(person: Person, ui: Ui, email: str) -> str:
     return login.shown_text.split("Code: ")[1].split()[0]
 
 
+@on_both_backends
 async def test_three_participants_an_organiser_and_a_facilitator_from_start_to_export(
     tg: Sandbox, clock: ManualClock
 ) -> None:

@@ -10,16 +10,18 @@ from bot.sandbox import BotApiServer, Person
 from store import answers
 from store.db import Store
 from tests.conftest import bot_running
+from tests.e2e.conftest import Database, on_both_backends
 
 TOKEN = "555:KILL-TEST-token"
 
 
-def bot_process(server: BotApiServer, db: Path) -> Any:
+def bot_process(server: BotApiServer, db: Path | str) -> Any:
     return bot_running(server.url, TOKEN, db)
 
 
-async def test_killed_mid_reflection_resumes_with_every_answer(tmp_path: Path) -> None:
-    db = tmp_path / "kill.sqlite3"
+@on_both_backends
+async def test_killed_mid_reflection_resumes_with_every_answer(database: Database) -> None:
+    db = database("kill.sqlite3")
     async with BotApiServer(TOKEN) as server:
         ann = Person.create(server.world, "Ann")
         async with bot_process(server, db) as first:

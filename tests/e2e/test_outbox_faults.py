@@ -6,7 +6,6 @@ import asyncio
 import signal
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +20,7 @@ from store import outbox
 from store.db import Store
 from store.outbox import OutboxStatus
 from tests.conftest import spawn_bot
+from tests.e2e.conftest import Database, on_both_backends
 
 TOKEN = "777:OUTBOX-crash-test"
 REMINDERS = 200
@@ -62,10 +62,11 @@ def delivered(server: BotApiServer) -> Counter[int]:
     )
 
 
+@on_both_backends
 async def test_kill_9_in_the_middle_of_sending_loses_nothing(
-    tmp_path: Path, settings: Settings
+    database: Database, settings: Settings
 ) -> None:
-    db = tmp_path / "crash.sqlite3"
+    db = database("crash.sqlite3")
     async with BotApiServer(TOKEN) as server:
         people = [Person.create(server.world, f"P{i:03d}") for i in range(REMINDERS)]
         for person in people:
@@ -104,14 +105,15 @@ async def test_kill_9_in_the_middle_of_sending_loses_nothing(
         assert by_kind["reminder"] == {OutboxStatus.SENT: REMINDERS}
 
 
+@on_both_backends
 async def test_every_reminder_once_despite_429s_and_500s(
-    settings: Settings, tmp_path: Path, clock: ManualClock
+    settings: Settings, database: Database, clock: ManualClock
 ) -> None:
     faults = Faults(throttle_rate=0.2, error_rate=0.05, seed=7)
     unlimited = Limits(global_per_second=None, per_chat_per_second=None, group_per_minute=None)
     async with Sandbox(
         settings,
-        tmp_path / "db.sqlite3",
+        database("db.sqlite3"),
         clock=clock,
         faults=faults,
         limits=unlimited,
@@ -139,10 +141,11 @@ async def test_every_reminder_once_despite_429s_and_500s(
     [(signal.SIGKILL, 1), (signal.SIGTERM, 0)],  # a graceful stop records the row in hand
     ids=["kill -9", "SIGTERM"],
 )
+@on_both_backends
 async def test_broadcast_resumed_after_a_stop_reaches_everybody(
-    tmp_path: Path, stop: signal.Signals, duplicates: int
+    database: Database, stop: signal.Signals, duplicates: int
 ) -> None:
-    db = tmp_path / "broadcast.sqlite3"
+    db = database("broadcast.sqlite3")
     async with BotApiServer(TOKEN) as server:
         people = [Person.create(server.world, f"B{i:03d}") for i in range(150)]
         for person in people:

@@ -17,8 +17,10 @@ from bot.shell.patience import PATIENCE
 from bot.shell.runner import TRIES
 from store import inbox, participants
 from store.participants import ParticipantStatus
+from tests.e2e.conftest import on_both_backends
 
 
+@on_both_backends
 async def test_a_reply_refused_with_500s_comes_again_within_seconds_once(
     tg: Sandbox, clock: ManualClock
 ) -> None:
@@ -39,19 +41,31 @@ async def test_a_reply_refused_with_500s_comes_again_within_seconds_once(
     assert not [m for m in ann.bot_messages() if "something went wrong" in m.shown_text]
 
 
-BROKEN = (
-    "CREATE TRIGGER broken BEFORE UPDATE ON participants"
-    " BEGIN SELECT RAISE(ABORT, 'broken on purpose'); END"
-)
+# A trigger that refuses every change of a participant, in each database's own words.
+BROKEN = {
+    "sqlite": (
+        "CREATE TRIGGER broken BEFORE UPDATE ON participants"
+        " BEGIN SELECT RAISE(ABORT, 'broken on purpose'); END",
+    ),
+    "postgresql": (
+        "CREATE FUNCTION broken() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN RAISE EXCEPTION 'broken on purpose'; END $$",
+        "CREATE TRIGGER broken BEFORE UPDATE ON participants"
+        " FOR EACH ROW EXECUTE FUNCTION broken()",
+    ),
+}
+MENDED = {"sqlite": "DROP TRIGGER broken", "postgresql": "DROP TRIGGER broken ON participants"}
 
 
+@on_both_backends
 async def test_an_update_whose_handler_keeps_failing_is_parked_and_the_next_one_goes_on(
     tg: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     ann = tg.person("Ann")
     ann.send("/start")
     await ann.expect("What would you like to do?")
-    await tg.store.execute(BROKEN)  # every update of hers now fails in its handler
+    for statement in BROKEN[tg.store.dialect]:  # every update of hers now fails in its handler
+        await tg.store.execute(statement)
     with caplog.at_level(logging.WARNING, logger="bot.shell.runner"):
         ann.send("/help")
         sorry = await ann.expect("Sorry, something went wrong")
@@ -65,7 +79,7 @@ async def test_an_update_whose_handler_keeps_failing_is_parked_and_the_next_one_
     assert parked.attempts == TRIES
     assert parked.last_error is not None
     assert "broken on purpose" in parked.last_error
-    await tg.store.execute("DROP TRIGGER broken")
+    await tg.store.execute(MENDED[tg.store.dialect])
     ann.send("/menu")  # not held up behind the parked one
     await ann.expect("What would you like to do?")
     assert [m.shown_text for m in ann.bot_messages()].count(sorry.shown_text) == 1

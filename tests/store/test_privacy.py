@@ -11,19 +11,28 @@ from store.privacy import PERSONAL, erase
 from store.roles import Refusal, Role
 
 PERSON_COLUMNS = {"participant_id", "telegram_id", "actor_id", "used_by", "person"}
+# Each database's own catalogue: the tables, and a table's columns (as `name`).
+TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    "postgresql": "SELECT table_name AS name FROM information_schema.tables"
+    " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+}
+COLUMNS = {
+    "sqlite": "SELECT name FROM pragma_table_info(?)",
+    "postgresql": "SELECT column_name AS name FROM information_schema.columns"
+    " WHERE table_schema = current_schema() AND table_name = ?",
+}
 
 
-async def test_every_column_that_names_a_person_is_listed(tmp_path: Path) -> None:
-    async with Store(tmp_path / "p.sqlite3") as store:
-        tables = [
-            row["name"]
-            for row in await store.fetch_all(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        ]
+async def tables_of(store: Store) -> list[str]:
+    return [row["name"] for row in await store.fetch_all(TABLES[store.dialect])]
+
+
+async def test_every_column_that_names_a_person_is_listed(where: Path | str) -> None:
+    async with Store(where) as store:
         naming = set()
-        for table in tables:
-            for column in await store.fetch_all(f"PRAGMA table_info({table})"):
+        for table in await tables_of(store):
+            for column in await store.fetch_all(COLUMNS[store.dialect], (table,)):
                 if column["name"] in PERSON_COLUMNS:
                     naming.add((table, column["name"]))
     assert naming == set(PERSONAL)
@@ -33,22 +42,16 @@ ORGANISER = 770001234
 
 
 async def every_value(store: Store) -> list[tuple[str, str, object]]:
-    tables = [
-        row["name"]
-        for row in await store.fetch_all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
     found = []
-    for table in tables:
+    for table in await tables_of(store):
         for row in await store.fetch_all(f"SELECT * FROM {table}"):
             found.extend((table, key, row[key]) for key in row.keys())  # noqa: SIM118
     return found
 
 
-async def test_an_organiser_who_is_forgotten_is_named_nowhere(tmp_path: Path) -> None:
+async def test_an_organiser_who_is_forgotten_is_named_nowhere(where: Path | str) -> None:
     now = datetime(2026, 12, 1, 9, tzinfo=UTC)
-    async with Store(tmp_path / "p.sqlite3") as store:
+    async with Store(where) as store:
         await participants.seen(
             store,
             telegram_id=ORGANISER,

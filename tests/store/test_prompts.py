@@ -14,9 +14,9 @@ ANN = 5550001
 
 
 async def test_the_newest_prompt_of_each_flow_is_noted_and_dropped_once_cleared(
-    tmp_path: Path,
+    where: Path | str,
 ) -> None:
-    async with Store(tmp_path / "p.sqlite3") as store:
+    async with Store(where) as store:
         await participants.seen(
             store,
             telegram_id=ANN,

@@ -18,7 +18,9 @@ class Undone(Exception):
 
 
 async def names(store: Store) -> list[str]:
-    return [row["action"] for row in await store.fetch_all("SELECT action FROM audit_log")]
+    return [
+        row["action"] for row in await store.fetch_all("SELECT action FROM audit_log ORDER BY id")
+    ]
 
 
 async def add(store: Store, action: str) -> None:
@@ -28,8 +30,10 @@ async def add(store: Store, action: str) -> None:
 
 
 @pytest.mark.parametrize("unit", ["transaction", "turn"])
-async def test_a_read_elsewhere_never_sees_an_open_transaction(tmp_path: Path, unit: str) -> None:
-    async with Store(tmp_path / "r.sqlite3") as store:
+async def test_a_read_elsewhere_never_sees_an_open_transaction(
+    where: Path | str, unit: str
+) -> None:
+    async with Store(where) as store:
         written, release = asyncio.Event(), asyncio.Event()
         seen_inside: list[str] = []
 
@@ -56,9 +60,9 @@ async def test_a_read_elsewhere_never_sees_an_open_transaction(tmp_path: Path, u
 
 
 async def test_a_task_started_inside_a_transaction_reads_what_is_committed(
-    tmp_path: Path,
+    where: Path | str,
 ) -> None:
-    async with Store(tmp_path / "r.sqlite3") as store:
+    async with Store(where) as store:
         async with store.transaction():
             await add(store, "pending")
             child = await asyncio.create_task(names(store))
@@ -67,8 +71,8 @@ async def test_a_task_started_inside_a_transaction_reads_what_is_committed(
         assert await names(store) == ["pending"]
 
 
-async def test_a_paused_turn_reads_like_everyone_else(tmp_path: Path) -> None:
-    async with Store(tmp_path / "r.sqlite3") as store, store.turn():
+async def test_a_paused_turn_reads_like_everyone_else(where: Path | str) -> None:
+    async with Store(where) as store, store.turn():
         await add(store, "first")
         async with store.paused():
             assert await names(store) == ["first"]  # committed by the pause
@@ -77,6 +81,7 @@ async def test_a_paused_turn_reads_like_everyone_else(tmp_path: Path) -> None:
         assert await names(store) == ["first", "meanwhile", "second"]
 
 
+# SQLite only, as the rest of this file: its pragma, its files and its WAL.
 async def test_both_connections_overwrite_what_is_deleted(tmp_path: Path) -> None:
     async with Store(tmp_path / "r.sqlite3") as store:
         reader = await store.fetch_one("PRAGMA secure_delete")  # outside: the read connection

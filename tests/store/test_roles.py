@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from store.db import Store
 from store.roles import (
@@ -21,6 +25,13 @@ LATER = NOW + timedelta(hours=1)
 DAY = timedelta(days=2)
 ALEX, BEA, CAS = 9100001, 9100002, 9100003  # Alex is an organiser by settings.toml
 SETTINGS = (ALEX,)
+
+
+@pytest.fixture
+async def store(where: Path | str) -> AsyncIterator[Store]:
+    """Each test on SQLite and on PostgreSQL."""
+    async with Store(where) as opened:
+        yield opened
 
 
 async def invited_organiser_with_an_invite(store: Store) -> None:
