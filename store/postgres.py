@@ -28,6 +28,9 @@ __all__ = ["Link", "Listener", "open_reader", "open_writer"]
 
 log = logging.getLogger("store.db")
 CONNECT_TIMEOUT_S = 10.0
+# As SQLite's busy timeout: a write that waits on another process's lock this long
+# gives up as NotSaved (55P03), and the person is told it waits, rather than hanging.
+SESSION = {"timezone": "UTC", "application_name": "mooc-bot", "lock_timeout": "5000"}
 KEEPALIVES = {
     "tcp_keepalives_idle": "10",
     "tcp_keepalives_interval": "5",
@@ -76,7 +79,7 @@ async def _connect(url: str, settings: dict[str, str] | None = None) -> asyncpg.
             url,
             timeout=CONNECT_TIMEOUT_S,
             statement_cache_size=512,
-            server_settings={"timezone": "UTC", "application_name": "mooc-bot", **(settings or {})},
+            server_settings={**SESSION, **(settings or {})},
         )
     except _FAILURES as exc:
         raise NotSaved(f"{shown(url)}: cannot connect to PostgreSQL ({exc})") from exc

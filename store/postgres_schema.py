@@ -38,6 +38,7 @@ class Migrating(Protocol):
 async def migrate(link: Migrating, available: list[Migration], where: str) -> None:
     await link.begin()
     try:
+        await link.execute("SET LOCAL lock_timeout = 0")  # another process may be migrating
         await link.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
         await link.execute(VERSION_TABLE)
         current = await link.schema_version()

@@ -160,3 +160,19 @@ async def test_a_leader_whose_lock_connection_dies_knows_it_lost(postgres_url: s
         async with asyncio.timeout(10):
             await leadership.lost.wait()
         await leadership.stop()
+
+
+async def test_a_write_waiting_on_another_process_gives_up_as_not_saved(postgres_url: str) -> None:
+    """As SQLite's busy timeout: not a hang, a NotSaved the caller can tell the person."""
+    async with Store(postgres_url) as store:
+        await _seen(store, 1)
+        other = await asyncpg.connect(postgres_url)
+        try:
+            async with other.transaction():
+                await other.execute("LOCK TABLE participants IN ACCESS EXCLUSIVE MODE")
+                with pytest.raises(NotSaved):
+                    await _seen(store, 2)
+        finally:
+            await other.close()
+        await _seen(store, 2)  # once the other lets go
+        assert await participants.get(store, 2) is not None
