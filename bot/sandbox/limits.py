@@ -99,6 +99,8 @@ class RateGate:
 
     Sent messages count in `check` (overall, per chat); edits (`check_edit`, per
     chat) and callback answers (`check_answer`) each in windows of their own.
+    `peak` is the most messages it let through in any one second (a sliding window),
+    `refused` how many sends it answered 429: what a test asserts the bot kept to.
     """
 
     def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
@@ -108,6 +110,8 @@ class RateGate:
         self._per_chat: dict[int, deque[float]] = {}
         self._edits: dict[int, deque[float]] = {}
         self._answers: deque[float] = deque()
+        self.peak = 0
+        self.refused = 0
 
     def check(self, chat_id: int, is_group: bool) -> int:
         """Retry-after seconds if this send would break a limit, else 0 (and count it)."""
@@ -127,9 +131,12 @@ class RateGate:
         ):
             wait = _wait(sends, window, allowed, now)
             if wait:
+                self.refused += 1
                 return wait
         self._all.append(now)
         chat_sends.append(now)
+        # The window holds every send of the last second: its largest size is the peak.
+        self.peak = max(self.peak, len(self._all))
         return 0
 
     def check_edit(self, chat_id: int) -> int:

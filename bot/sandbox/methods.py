@@ -82,6 +82,7 @@ async def set_webhook(ctx: Context, params: Params) -> Any:
         "url": url,
         "secret_token": params.text("secret_token"),
         "allowed_updates": params.json("allowed_updates"),
+        "max_connections": params.integer("max_connections"),  # None: Telegram's 40
     }
     if params.text("drop_pending_updates") in ("true", "True", "1"):
         ctx.world.updates.clear()

@@ -28,6 +28,7 @@ __all__ = ["BotApiServer"]
 
 log = logging.getLogger(__name__)
 MAX_UPLOAD = 50 * 1024 * 1024
+MAX_CONNECTIONS = 40  # setWebhook's default: updates posted at once
 
 
 class BotApiServer:
@@ -151,39 +152,82 @@ class BotApiServer:
     # --- webhook delivery --------------------------------------------------------
 
     async def _deliver_webhooks(self) -> None:
-        """While a webhook is set, POST each pending update to it, in order.
+        """While a webhook is set, POST the pending updates to it, as Telegram does: up
+        to setWebhook's `max_connections` at once (40 unless set), one at a time per
+        chat, so that each chat's updates arrive in order (bot/sandbox/methods.py).
 
         An update the webhook took is forgotten, unless a fault (`duplicate_webhooks`,
         `duplicate_rate`) has it posted once more, as Telegram does when it never
         heard the answer; each post taken is logged in `world.webhook_posts`.
         """
-        async with aiohttp.ClientSession() as session:
-            while True:
-                url = self.world.webhook.get("url")
-                if not url or not self.world.updates:
+        posting: dict[int, asyncio.Task[None]] = {}  # by chat: the update on its way
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            try:
+                while True:
+                    url = self.world.webhook.get("url")
+                    allowed = self.world.webhook.get("max_connections") or MAX_CONNECTIONS
+                    for update in list(self.world.updates):
+                        queue = _queue_of(update)
+                        if not url or len(posting) >= allowed:
+                            break
+                        if queue not in posting:
+                            posting[queue] = asyncio.create_task(
+                                self._post(session, str(url), update, queue, posting)
+                            )
                     await self.world.next_change()
-                    continue
-                update = self.world.updates[0]
-                headers = {}
-                if self.world.webhook.get("secret_token"):
-                    headers["X-Telegram-Bot-Api-Secret-Token"] = self.world.webhook["secret_token"]
-                try:
-                    async with session.post(url, json=update, headers=headers) as response:
-                        delivered = response.status < 300
-                except aiohttp.ClientError as exc:
-                    log.debug("webhook delivery to %s failed: %s", url, exc)
-                    delivered = False
-                if delivered:
-                    self.world.webhook_posts.append(update["update_id"])
-                if delivered and self.world.updates and self.world.updates[0] is update:
-                    self.world.updates.pop(0)
+            finally:
+                for task in posting.values():
+                    task.cancel()
+                await asyncio.gather(*posting.values(), return_exceptions=True)
+
+    async def _post(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        update: dict[str, Any],
+        queue: int,
+        posting: dict[int, asyncio.Task[None]],
+    ) -> None:
+        """One update posted; forgotten once the webhook took it, else tried again."""
+        headers = {}
+        if self.world.webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.world.webhook["secret_token"]
+        try:
+            try:
+                async with session.post(url, json=update, headers=headers) as response:
+                    delivered = response.status < 300
+            except aiohttp.ClientError as exc:
+                log.debug("webhook delivery to %s failed: %s", url, exc)
+                delivered = False
+            if delivered:
+                self.world.webhook_posts.append(update["update_id"])
+                at = next((i for i, u in enumerate(self.world.updates) if u is update), None)
+                if at is not None:  # not dropped meanwhile (drop_pending_updates)
+                    self.world.updates.pop(at)
                     if self.faults.should_duplicate():
-                        self.world.updates.insert(0, dict(update))  # the same update, again
-                    self.world.touch()
-                elif not delivered:
-                    # Telegram retries later; so do we, without spinning.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.world.next_change(), 1.0)
+                        self.world.updates.insert(at, dict(update))  # the same update, again
+            else:
+                # Telegram retries later; so do we, without spinning.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.world.next_change(), 1.0)
+        finally:
+            del posting[queue]
+            self.world.touch()
+
+
+def _queue_of(update: dict[str, Any]) -> int:
+    """The chat an update belongs to (its sender's, without one): Telegram posts one
+    update of a chat at a time."""
+    for key, value in update.items():
+        if key != "update_id" and isinstance(value, dict):
+            message = value.get("message") if isinstance(value.get("message"), dict) else value
+            chat = message.get("chat") if isinstance(message, dict) else None
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return int(chat["id"])
+            sender = value.get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return int(sender["id"])
+    return 0
 
 
 def _answer(status: int, body: dict[str, Any]) -> web.Response:
