@@ -128,6 +128,13 @@ class Dispatcher:
             )
         await self.wake()
 
+    def halt(self) -> None:
+        """The lead was lost (another process may lead already): send nothing more, not
+        even the batch in hand, whose rows the next leader sends; only what is in
+        flight this moment may arrive twice."""
+        self.leading = False
+        self._stopping = True
+
     def stop(self) -> None:
         """Claim no more rows: the batch in hand is finished and recorded, the rest
         waits in the database for the next start (a graceful stop takes seconds)."""
@@ -237,6 +244,10 @@ class Dispatcher:
                     # The row's first message keeps its chat's second; the rest follow it.
                     first = delivered == done_before
                     await self.pacer.wait(item.chat_id if first else None, urgent=urgent)
+                if not self.leading:  # halted: the row stays claimed, for the next leader
+                    if delivered > done_before:
+                        await self._note_delivered(item, delivered)
+                    return 0
                 changed += await self.sender.send(
                     item.chat_id,
                     message,

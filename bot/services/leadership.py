@@ -45,6 +45,7 @@ class Leadership:
         self._campaign: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._then: list[Callable[[], None]] = []
+        self._when_lost: list[Callable[[], None]] = []
 
     async def start(
         self, on_lead: Callable[[], Awaitable[None]], on_wake: Callable[[], None]
@@ -95,6 +96,10 @@ class Leadership:
             then()
         self._then.clear()
 
+    def when_lost(self, then: Callable[[], None]) -> None:
+        """Run `then` at once if the lead is ever lost (to stop sending there and then)."""
+        self._when_lost.append(then)
+
     def when_leading(self, then: Callable[[], None]) -> None:
         """Run `then` once this process leads (now, if it does)."""
         if self.leading:
@@ -117,6 +122,8 @@ class Leadership:
                 "processes never send at once (another one takes over)"
             )
             self.lost.set()
+            for then in self._when_lost:
+                then()
 
     async def _drop(self) -> None:
         listener, self._listener = self._listener, None

@@ -44,6 +44,7 @@ async def on_start(application: BotApp) -> None:
     if services.store.state is StoreState.UNOPENED:
         await services.store.open()
 
+    services.leadership.when_lost(services.dispatcher.halt)
     await services.leadership.start(lambda: _lead(application), services.dispatcher.notice)
     # What was stored but not handled before a stop or a crash goes first.
     await data.inbox.resume()

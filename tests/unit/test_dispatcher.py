@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -233,3 +234,59 @@ async def test_a_reply_cut_short_by_a_429_sends_only_the_rest_later(
     assert await dispatcher.run_due() == 1
     assert sender.sent == [(PERSON, "confirmed"), (PERSON, "your code")]
     assert "reply:2:4242" not in await rows(store)  # a delivered reply leaves no row
+
+
+@dataclass
+class HaltingSender(FakeSender):
+    """Telegram, while the process loses the lead after the first message it sends."""
+
+    dispatcher: Dispatcher | None = None
+
+    async def send(
+        self, chat_id: int, message: Out, *, pressed: Pressed | None, patient: bool, paid: bool
+    ) -> list[Sent]:
+        done = await super().send(chat_id, message, pressed=pressed, patient=patient, paid=paid)
+        assert self.dispatcher is not None
+        self.dispatcher.halt()  # the lock's connection went: another process may lead
+        return done
+
+
+async def test_a_halted_leader_sends_nothing_more_and_the_next_one_sends_the_rest(
+    store: Store, clock: ManualClock
+) -> None:
+    sender = HaltingSender()
+    halted = dispatcher_for(store, clock, sender)
+    sender.dispatcher = halted
+    halted._senders = asyncio.Semaphore(1)  # one at a time, so the halt falls between two
+    halted.pacer = Pacer(1000)  # three sends spaced by the real clock, a millisecond apart
+    chats = {"one": PERSON, "two": PERSON + 1, "three": PERSON + 2}  # a second apart each
+    for text, chat in chats.items():
+        await participants.seen(
+            store,
+            telegram_id=chat,
+            chat_id=chat,
+            first_name=text,
+            last_name=None,
+            username=None,
+            language="en",
+            now=NOW,
+        )
+        await outbox.enqueue(
+            store,
+            dedup_key=f"{NOTE}:{text}",
+            participant_id=chat,
+            kind=NOTE,
+            due_at=NOW,
+            now=NOW,
+            payload={"text": text},
+        )
+    await halted.run_due()
+    assert len(sender.sent) == 1  # in flight when it halted: that one only
+    # The rest stay claimed ('sending'), never sent: the next leader's to send.
+    assert await outbox.counts(store) == {OutboxStatus.SENT: 1, OutboxStatus.SENDING: 2}
+    successor = FakeSender()
+    taking_over = dispatcher_for(store, clock, successor)
+    taking_over.pacer = Pacer(1000)
+    await taking_over.start(None)  # rows left claimed are due again
+    assert await taking_over.run_due() == 2
+    assert sorted(sender.sent + successor.sent) == sorted((c, t) for t, c in chats.items())
