@@ -66,7 +66,9 @@ class Store:
         """`where`: a database URL (`sqlite:///data/x.sqlite3`, `postgresql://…`), a
         file's path, or ":memory:"."""
         self.target = Target.of(where)
-        self.path: Path | str = self.target.path if self.target.path is not None else where
+        self.path: Path | str = (
+            self.target.path if self.target.path is not None else str(self.target)
+        )
         self._conn: Link | None = None
         self._reader: Link | None = None
         self._state = StoreState.UNOPENED
@@ -154,15 +156,28 @@ class Store:
         if turn is not None:
             turn.locks.append(key)
 
+    async def try_lock(self, key: str) -> bool:
+        """As `lock`, without waiting: False (and nothing held) if another transaction
+        holds `key` now."""
+        if not self._holds_writer():
+            raise StoreError("a lock is taken inside a turn or a transaction")
+        taken = await self._writes.try_lock(key)
+        turn = self._own_turn()
+        if taken and turn is not None:
+            turn.locks.append(key)
+        return taken
+
     def listener(self) -> Listener | None:
         """A connection of its own for LISTEN and locks held across transactions (the
         dispatcher's leadership); None where one process owns the database (SQLite)."""
         return Listener(self.target.url) if self.shared else None
 
     async def notify(self, channel: str) -> None:
-        """Tell the other processes (PostgreSQL's NOTIFY; in a transaction, at its commit)."""
+        """Tell the other processes (PostgreSQL's NOTIFY): in this task's transaction, at
+        its commit; else at once, through the read connection (never inside another
+        task's open transaction, whose rollback would lose it)."""
         if self.shared:
-            await self._writes.notify(channel)
+            await self._reads.notify(channel)
 
     def _own_turn(self) -> _Turn | None:
         """The turn this very task holds open on this store, if any (a task it spawned

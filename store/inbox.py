@@ -143,13 +143,15 @@ async def mark_handled(store: Store, update_id: int, now: datetime) -> bool:
     return changed == 1
 
 
-async def park(store: Store, update_id: int, attempts: int, error: str, now: datetime) -> None:
-    """Set aside an update whose handler kept failing; the person's next ones go on."""
-    await store.execute(
+async def park(store: Store, update_id: int, attempts: int, error: str, now: datetime) -> bool:
+    """Set aside an update whose handler kept failing; the person's next ones go on.
+    False if it was not pending (another process handled it meanwhile)."""
+    changed = await store.execute(
         "UPDATE inbox SET status = 'parked', attempts = ?, last_error = ?, handled_at = ?"
         " WHERE update_id = ? AND status = 'pending'",
         (attempts, error[:500], to_db(now), update_id),
     )
+    return changed == 1
 
 
 async def parked(store: Store) -> list[InboxItem]:

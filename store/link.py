@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from store import postgres, sqlite
 from store.errors import StoreError
@@ -48,6 +48,8 @@ class Link(Transaction, Protocol):
 
     async def lock(self, key: str) -> None: ...
 
+    async def try_lock(self, key: str) -> bool: ...
+
     async def notify(self, channel: str) -> None: ...
 
     async def schema_version(self) -> int: ...
@@ -61,7 +63,7 @@ class Target:
 
     dialect: str
     path: Path | None = None
-    url: str = ""
+    url: str = field(default="", repr=False)  # may carry the password: see __repr__
 
     @classmethod
     def of(cls, where: Path | str) -> Target:
@@ -80,6 +82,11 @@ class Target:
             return cls("sqlite", None if where else Path("data/mooc-bot.sqlite3"))
         return cls("sqlite", Path(where))
 
+    def __repr__(self) -> str:
+        if self.dialect == "postgresql":
+            return f"Target(dialect='postgresql', url={shown(self.url)!r})"
+        return f"Target(dialect={self.dialect!r}, path={self.path!r})"
+
     def __str__(self) -> str:
         if self.dialect == "postgresql":
             return shown(self.url)
@@ -92,7 +99,8 @@ def has_password(url: str) -> bool:
         return False
     try:
         parts = urlsplit(url)
-        return parts.password is not None or "password" in parse_qs(parts.query)
+        asked = parse_qsl(parts.query, keep_blank_values=True)
+        return parts.password is not None or any(k.lower() == "password" for k, _ in asked)
     except ValueError:
         return False
 

@@ -14,18 +14,16 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Sequence
 
 from bot.base.clock import Clock
 from bot.services.leadership import WAKE_CHANNEL
 from bot.services.outbox_kinds import Missed, OutboxKind, Outcome, PatientKind, Postpone
 from bot.services.pacing import Pacer
 from bot.services.send_failures import SendFailures
-from bot.services.sender import Pressed, Sender, SendError, Sent, SlowDown, Timer, Unreachable
-from bot.services.sent_records import SentRecords
+from bot.services.sender import Sender, SendError, Sent, SlowDown, Timer, Unreachable
+from bot.services.sent_records import SentRecords, pressed_of, prompts_shown
 from flows.replies import ClearButtons, decode
-from flows.views import flow_code
-from store import outbox, participants, prompts
+from store import outbox, participants
 from store.db import Store
 from store.outbox import REPLY, OutboxItem, OutboxStatus
 from store.participants import Participant, ParticipantStatus
@@ -72,9 +70,10 @@ class Dispatcher:
 
     async def start(self, timer: Timer | None) -> None:
         """Resume after a restart (or a leader's death): rows left mid-send are pending
-        again; wake at the next due."""
-        self.leading = True
+        again; wake at the next due. It leads only once they are: a reply a turn queued
+        meanwhile is pending, for this run, not taken by a turn and reset under it."""
         recovered = await outbox.recover_interrupted(self.store)
+        self.leading = True
         if recovered:
             log.warning("%d outbox row(s) were interrupted mid-send; sending them again", recovered)
         self._timer = timer
@@ -139,6 +138,12 @@ class Dispatcher:
         """Claim no more rows: the batch in hand is finished and recorded, the rest
         waits in the database for the next start (a graceful stop takes seconds)."""
         self._stopping = True
+
+    async def settle(self) -> None:
+        """After `stop`: the replies a notice is sending now are sent and recorded."""
+        if self._noticing is not None:
+            with contextlib.suppress(Exception):
+                await self._noticing
 
     async def _tick(self) -> None:
         await self.run_due()
@@ -236,7 +241,7 @@ class Dispatcher:
         # so a retry never repeats them.
         done_before = int(item.payload.get(DELIVERED, 0))
         delivered = done_before
-        pressed = _pressed(item)
+        pressed = pressed_of(item)
         changed: list[Sent] = []  # messages whose buttons are now on or off
         try:
             for message in list(outcome)[done_before:]:
@@ -269,29 +274,10 @@ class Dispatcher:
             return 0
         # The window: Telegram accepted the message, the row is not yet marked sent. A kill
         # exactly here sends it again after the restart; the next write keeps it short.
-        await self._sent.record(item.id, self.clock.now(), _prompts(item, changed))
+        await self._sent.record(item.id, self.clock.now(), prompts_shown(item, changed))
         if kind is not None and participant is not None:
             await kind.sent(item, participant, now)
         return 1
 
     async def _note_delivered(self, item: OutboxItem, delivered: int) -> None:
         await outbox.set_payload(self.store, item.id, {**item.payload, DELIVERED: delivered})
-
-
-def _prompts(item: OutboxItem, changed: Sequence[Sent]) -> list[prompts.Shown]:
-    """Which dialogue's buttons these messages carry now, in a private chat (a typed
-    answer there takes the newest prompt's buttons off, bot/shell/handlers/flows.py)."""
-    if item.chat_id != item.participant_id:
-        return []
-    return [
-        prompts.Shown(item.participant_id, sent.message_id, flow_code(sent.callbacks))
-        for sent in changed
-    ]
-
-
-def _pressed(item: OutboxItem) -> Pressed | None:
-    """The message whose button a reply answers (to edit it or take its buttons off)."""
-    found = item.payload.get("pressed")
-    if not isinstance(found, dict):
-        return None
-    return Pressed(int(found["message_id"]), bool(found["buttons"]))

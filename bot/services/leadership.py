@@ -91,7 +91,15 @@ class Leadership:
         log.info("this process leads: it sends the messages and runs the once-only jobs")
         if self._listener is not None:
             self._heartbeat = asyncio.create_task(self._beat(self._listener), name="heartbeat")
-        await on_lead()
+        try:
+            await on_lead()
+        except Exception:
+            # Holding the lock without doing the leader's work would stop the cluster:
+            # give it up (the process stops; another one, or this one restarted, leads).
+            log.exception("could not start leading; giving the lead up")
+            self._on_lost()
+            await self._drop()
+            return
         for then in self._then:
             then()
         self._then.clear()
@@ -124,6 +132,7 @@ class Leadership:
             self.lost.set()
             for then in self._when_lost:
                 then()
+            self.leading = False
 
     async def _drop(self) -> None:
         listener, self._listener = self._listener, None

@@ -7,10 +7,13 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.services.sender import Pressed, Sent
+from flows.views import flow_code
 from store import outbox, prompts
 from store.db import Store
+from store.outbox import OutboxItem
 
-__all__ = ["RECORD_TRIES", "SentRecords"]
+__all__ = ["RECORD_TRIES", "SentRecords", "pressed_of", "prompts_shown"]
 
 log = logging.getLogger(__name__)
 RECORD_TRIES = 5  # a delivery's record is written again this often (a lock, a full disk)
@@ -78,3 +81,22 @@ def _settle(
             done.set_result(None)
         else:
             done.set_exception(exc)
+
+
+def prompts_shown(item: OutboxItem, changed: Sequence[Sent]) -> list[prompts.Shown]:
+    """Which dialogue's buttons these messages carry now, in a private chat (a typed
+    answer there takes the newest prompt's buttons off, bot/shell/handlers/flows.py)."""
+    if item.chat_id != item.participant_id:
+        return []
+    return [
+        prompts.Shown(item.participant_id, sent.message_id, flow_code(sent.callbacks))
+        for sent in changed
+    ]
+
+
+def pressed_of(item: OutboxItem) -> Pressed | None:
+    """The message whose button a reply answers (to edit it or take its buttons off)."""
+    found = item.payload.get("pressed")
+    if not isinstance(found, dict):
+        return None
+    return Pressed(int(found["message_id"]), bool(found["buttons"]))

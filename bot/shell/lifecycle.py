@@ -154,5 +154,6 @@ async def stop_handling(application: BotApp) -> None:
     inbox.stop()
     await inbox.drain()
     application.bot_data.services.dispatcher.stop()
+    await application.bot_data.services.dispatcher.settle()
     if application.running:
         await application.stop()

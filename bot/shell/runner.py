@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
@@ -34,6 +35,13 @@ RETRY_DELAY = 0.5  # seconds, times the attempt
 PARKED_RETRY = 5.0  # seconds before an update that could not even be parked is tried again
 
 Process = Callable[[Update], Awaitable[None]]  # PTB's Application.process_update
+# Another process has the person's turn: ask again after 10 ms, 20 ms … at most 200 ms,
+# and after 10 s wait for it inside the turn.
+BUSY_FIRST, BUSY_MOST, BUSY_PATIENCE = 0.01, 0.2, 10.0
+
+
+class _PersonBusy(Exception):
+    """Another process handles one of this person's updates right now."""
 
 
 def person_of(update: Update) -> int:
@@ -78,7 +86,7 @@ class Runner:
         failure: BaseException | None = None
         for attempt in range(1, TRIES + 1):
             try:
-                await self._try_once(update_id, update)
+                await self._in_turn(update_id, update)
                 return
             except Exception as exc:
                 failure = exc
@@ -125,7 +133,23 @@ class Runner:
         services = self.services
         await inbox.park(services.store, update_id, 0, reason, services.clock.now())
 
-    async def _try_once(self, update_id: int, update: Update) -> None:
+    async def _in_turn(self, update_id: int, update: Update) -> None:
+        """One turn, once the person is free: while another process handles one of
+        theirs, this process's other writes go on and this one asks again shortly
+        (waiting inside the turn would hold the process's one writer); after
+        BUSY_PATIENCE it waits in the turn (and a lock timeout is a failed try)."""
+        delay, began = BUSY_FIRST, time.monotonic()
+        while True:
+            try:
+                await self._try_once(
+                    update_id, update, wait=time.monotonic() - began > BUSY_PATIENCE
+                )
+                return
+            except _PersonBusy:
+                await asyncio.sleep(delay)  # the other process's turn takes milliseconds
+                delay = min(2 * delay, BUSY_MOST)
+
+    async def _try_once(self, update_id: int, update: Update, *, wait: bool = True) -> None:
         """One turn: commit everything or raise (and nothing of it is kept)."""
         services = self.services
         turn = Turn(update_id)
@@ -133,7 +157,11 @@ class Runner:
         try:
             async with services.store.turn():
                 if services.store.shared:  # one turn per person at a time, across processes
-                    await services.store.lock(f"person:{person_of(update)}")
+                    key = f"person:{person_of(update)}"
+                    if wait:
+                        await services.store.lock(key)
+                    elif not await services.store.try_lock(key):
+                        raise _PersonBusy
                 if not await inbox.is_pending(services.store, update_id):
                     return  # handled (or parked) already
                 await self.process(update)
@@ -212,9 +240,12 @@ class Runner:
         row = None
         try:
             async with services.store.turn():  # its writes join one transaction
+                if services.store.shared:  # the person's lock, as every turn of theirs
+                    await services.store.lock(f"person:{person_of(update)}")
                 now = services.clock.now()
-                await inbox.park(services.store, update_id, TRIES, repr(failure), now)
-                if chat is not None:
+                parked = await inbox.park(services.store, update_id, TRIES, repr(failure), now)
+                # Handled meanwhile (another process adopted it): no apology for it.
+                if chat is not None and parked:
                     row = await self._queue_replies(update_id, update, chat.id, replies, None, now)
         except Exception:
             log.exception("could not park update %s", update_id)

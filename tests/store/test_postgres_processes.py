@@ -304,3 +304,15 @@ async def test_no_code_goes_to_someone_being_forgotten(postgres_url: str) -> Non
         assert await logins.available(leader) == 1
         left = await privacy.everything(leader, 7)
         assert {table: rows for table, rows in left.items() if rows} == {}
+
+
+async def test_a_busy_persons_lock_is_not_waited_for_when_asked_not_to(postgres_url: str) -> None:
+    """A turn asks without waiting (bot/shell/runner.py): the other process's writes go on."""
+    async with processes(postgres_url, 2) as (one, two):
+        async with one.turn():
+            assert await one.try_lock("person:7")
+            async with two.turn():
+                assert not await two.try_lock("person:7")  # at once, not after a wait
+                assert await two.try_lock("person:8")
+        async with two.turn():
+            assert await two.try_lock("person:7")  # free again once the first committed
