@@ -66,9 +66,7 @@ class Store:
         """`where`: a database URL (`sqlite:///data/x.sqlite3`, `postgresql://…`), a
         file's path, or ":memory:"."""
         self.target = Target.of(where)
-        self.path: Path | str = (
-            self.target.path if self.target.path is not None else str(self.target)
-        )
+        self.path: Path | str = self.target.path or str(self.target)  # no password
         self._conn: Link | None = None
         self._reader: Link | None = None
         self._state = StoreState.UNOPENED

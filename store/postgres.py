@@ -20,7 +20,15 @@ import asyncpg
 
 from store.errors import NotAllowed, NotSaved, StoreError
 from store.postgres_schema import migrate
-from store.postgres_text import changed, number_of, placeholders, shown, time_of, time_text
+from store.postgres_text import (
+    SESSION,
+    changed,
+    number_of,
+    placeholders,
+    shown,
+    time_of,
+    time_text,
+)
 from store.rows import Row
 from store.schema import Migration
 
@@ -28,14 +36,6 @@ __all__ = ["Link", "Listener", "open_reader", "open_writer"]
 
 log = logging.getLogger("store.db")
 CONNECT_TIMEOUT_S = 10.0
-# As SQLite's busy timeout: a write that waits on another process's lock this long
-# gives up as NotSaved (55P03), and the person is told it waits, rather than hanging.
-SESSION = {"timezone": "UTC", "application_name": "mooc-bot", "lock_timeout": "5000"}
-KEEPALIVES = {
-    "tcp_keepalives_idle": "10",
-    "tcp_keepalives_interval": "5",
-    "tcp_keepalives_count": "3",
-}
 # The classes of SQLSTATE that mean "not now" rather than "never": connection trouble,
 # too little room or memory, an operator's intervention, a lock that timed out, a
 # serialization failure or a deadlock (the other transaction went ahead).
@@ -73,14 +73,16 @@ _BROKEN = (
 )
 
 
-async def _connect(url: str, settings: dict[str, str] | None = None) -> asyncpg.Connection:
+async def _connect(url: str) -> asyncpg.Connection:
     try:
         conn = await asyncpg.connect(
             url,
             timeout=CONNECT_TIMEOUT_S,
             statement_cache_size=512,
-            server_settings={**SESSION, **(settings or {})},
+            server_settings=SESSION,
         )
+    except ValueError as exc:  # a bad port or option (asyncpg's ClientConfigurationError)
+        raise StoreError(f"{shown(url)}: not a PostgreSQL URL this bot can use ({exc})") from exc
     except _FAILURES as exc:
         raise NotSaved(f"{shown(url)}: cannot connect to PostgreSQL ({exc})") from exc
     try:
@@ -186,6 +188,13 @@ class Link:
         ends: another process's transaction on the same key waits for this one."""
         await self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
 
+    async def try_lock(self, key: str) -> bool:
+        """As `lock`, without waiting: False if another transaction holds `key`."""
+        row = await self.fetch_one(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(?, 0))", (key,)
+        )
+        return bool(row is not None and row[0])
+
     async def notify(self, channel: str) -> None:
         """Tell every process listening on `channel` (at the commit, inside a transaction)."""
         await self.execute("SELECT pg_notify(?, '')", (channel,))
@@ -241,9 +250,7 @@ class Listener:
         self._lost: list[Callable[[], None]] = []
 
     async def open(self) -> None:
-        # Over TCP the server asks after this connection often, so that a machine that
-        # vanished lets its lock go in about 25 s, not after the system's two hours.
-        self._conn = await _connect(self._url, KEEPALIVES)
+        self._conn = await _connect(self._url)  # with the keepalives (SESSION)
         self._conn.add_termination_listener(lambda _conn: self._fire_lost())
 
     async def check(self, timeout: float) -> bool:

@@ -1,5 +1,7 @@
 """PostgreSQL's text as the store speaks it: placeholders, times, numbers, statuses, URLs.
 
+Also the session settings every connection asks for (the text the codecs read).
+
 No driver here (store/postgres.py has asyncpg): only the translations between the
 store's SQLite-shaped habits and PostgreSQL's, each small enough to test alone.
 """
@@ -9,9 +11,27 @@ from __future__ import annotations
 import functools
 import re
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
-__all__ = ["changed", "number_of", "placeholders", "shown", "time_of", "time_text"]
+__all__ = ["SESSION", "changed", "number_of", "placeholders", "shown", "time_of", "time_text"]
 
+# What every connection asks for. UTC and ISO dates: the timestamptz codec reads text
+# (a database set to DateStyle "SQL, DMY" would break every read). As SQLite's busy
+# timeout, a write that waits on another process's lock 5 s gives up as NotSaved
+# (55P03), and the person is told it waits. Over TCP the server asks after the
+# connection often, so that a machine that vanished lets its locks go in about 25 s,
+# not after the system's two hours; its transaction left open ends after 5 minutes.
+SESSION = {
+    "timezone": "UTC",
+    "DateStyle": "ISO, YMD",
+    "IntervalStyle": "postgres",
+    "application_name": "mooc-bot",
+    "lock_timeout": "5000",
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+    "idle_in_transaction_session_timeout": "300000",
+}
 _MARK = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|\?")
 
 
@@ -48,8 +68,20 @@ def number_of(text: str) -> int | float:
 
 def shown(url: str) -> str:
     """The URL without its password (in the user part or the query), for messages and logs."""
-    hidden = re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", url)
-    return re.sub(r"([?&]password=)[^&]*", r"\1***", hidden)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a database URL that cannot be read)"
+    user, at, host = parts.netloc.rpartition("@")
+    if at and ":" in user:
+        user = user.split(":", 1)[0] + ":***"
+    netloc = f"{user}@{host}" if at else host
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = "&".join(
+        f"{quote(key)}=***" if key.lower() == "password" else f"{quote(key)}={quote(value)}"
+        for key, value in pairs
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def changed(status: str) -> int:

@@ -117,12 +117,28 @@ class Settings(BaseSettings):
     @property
     def warnings(self) -> list[str]:
         """What works but is probably not meant: shown by check-config, logged by run."""
-        if self.sessions:
-            return []
-        return [
-            f"{self.settings or 'settings'}: warning: no session is configured, "
-            "so nobody can register (add a [[sessions]] table)"
-        ]
+        found = []
+        if not self.sessions:
+            found.append(
+                f"{self.settings or 'settings'}: warning: no session is configured, "
+                "so nobody can register (add a [[sessions]] table)"
+            )
+        if self.unshared_webhook is not None:
+            found.append(f"{self.unshared_webhook} (`mooc-bot run` refuses to start)")
+        return found
+
+    @property
+    def unshared_webhook(self) -> str | None:
+        """Why `mooc-bot run` must not start in webhook mode on PostgreSQL: each process
+        would make a webhook secret of its own, and Telegram keeps the last one set.
+        Other commands (logins, purge …) do not need the secret."""
+        shared = Target.of(self.database_url).dialect == "postgresql"
+        if shared and self.bot.mode is BotMode.WEBHOOK and self.bot.webhook_secret is None:
+            return (
+                f"{ENV_PREFIX}BOT__WEBHOOK_SECRET: webhook mode on PostgreSQL needs one "
+                "secret shared by every process; set it in the environment"
+            )
+        return None
 
     @property
     def database_url(self) -> str:
@@ -242,13 +258,4 @@ def load_settings(path: Path | None = None) -> Settings:
     if settings.token is not None and not settings.has_token:
         # Unset means the sandbox; set but empty is a mistake (a template's `TOKEN=`).
         raise SettingsError([f"{ENV_PREFIX}TOKEN is set but empty"])
-    shared = Target.of(settings.database_url).dialect == "postgresql"
-    if shared and settings.bot.mode is BotMode.WEBHOOK and settings.bot.webhook_secret is None:
-        # Each process would make its own; Telegram keeps the last one set.
-        raise SettingsError(
-            [
-                f"{ENV_PREFIX}BOT__WEBHOOK_SECRET: webhook mode on PostgreSQL needs one "
-                "secret shared by every process; set it in the environment"
-            ]
-        )
     return settings

@@ -77,6 +77,8 @@ def _sandbox_of(settings: Settings, args: argparse.Namespace) -> int:
 def _against_telegram(settings: Settings, content: Content, give_up_after: float) -> int:
     """Run against Telegram (or MOOC_BOT_API_URL) until stopped."""
     assert settings.token is not None
+    if settings.unshared_webhook is not None:  # a start-up problem, as the database's
+        return report([settings.unshared_webhook])
     secrets = [settings.token.get_secret_value()]
     if settings.bot.webhook_secret is not None:
         secrets.append(settings.bot.webhook_secret.get_secret_value())

@@ -236,3 +236,29 @@ async def test_an_update_sqlite_cannot_take_is_parked_scrubbed_and_polling_goes_
     assert parked.payload is not None
     assert parked.payload["message"]["from"]["id"] == str(2**63)  # for an operator to read
     assert not tg.world.updates  # confirmed: Telegram does not send it again
+
+
+@on_both_backends  # PostgreSQL's TEXT cannot hold a NUL: parked alike on SQLite
+async def test_an_update_with_a_nul_is_parked_scrubbed_on_both_databases(tg: Sandbox) -> None:
+    ann = tg.person("Ann")
+    chat = {"id": ann.user.id, "type": "private"}
+    tg.world.push_update(
+        message={
+            "message_id": 2,
+            "date": 1,
+            "chat": chat,
+            "from": ann.user.to_api(),
+            "text": "/start\x00",
+        }
+    )
+    ann.send("/start")
+    await ann.expect("What would you like to do?")
+    await tg.settle()
+    [parked] = await inbox.parked(tg.store)
+    assert parked.last_error == "unstorable: a NUL character"
+    assert parked.payload is not None
+    assert parked.payload["message"]["text"] == "/start"  # for an operator to read
+    assert parked.person == ann.user.id
+    assert not tg.world.updates  # confirmed: Telegram does not send it again
+    # As for any update that cannot be stored: nothing is said about it.
+    assert len(ann.bot_messages()) == 1

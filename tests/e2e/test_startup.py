@@ -184,3 +184,19 @@ async def test_a_stop_while_still_trying_to_reach_the_bot_api_exits_0(tmp_path: 
     assert "Traceback" not in rest
     assert "Unclosed" not in rest
     assert "event=stopping signal=SIGTERM" in rest
+
+
+async def test_webhook_mode_on_postgresql_without_a_shared_secret_refuses_to_start(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = webhook_env(f"http://127.0.0.1:{port}/hook", port)
+    del env["MOOC_BOT_BOT__WEBHOOK_SECRET"]
+    env["MOOC_BOT_DB"] = "postgresql://moocbot@127.0.0.1:1/moocbot"  # never reached
+    async with BotApiServer(TOKEN) as server:
+        code, output = await run_bot(server.url, tmp_path / "unused.sqlite3", **env)
+    assert code == 2
+    assert one_line(output) == (
+        "MOOC_BOT_BOT__WEBHOOK_SECRET: webhook mode on PostgreSQL needs one secret shared by "
+        "every process; set it in the environment"
+    )

@@ -13,7 +13,8 @@ import pytest
 from bot.services.leadership import Leadership
 from store import participants
 from store.db import Store
-from store.errors import NotAllowed, NotSaved
+from store.errors import NotAllowed, NotSaved, StoreError
+from store.link import Target
 from store.postgres_text import placeholders, shown
 from store.schema import migrations
 
@@ -30,6 +31,27 @@ def test_a_password_never_shows_in_a_message() -> None:
         "postgresql://bot:***@db.example.org/mooc"
     )
     assert shown("postgresql://bot@db.example.org/mooc") == "postgresql://bot@db.example.org/mooc"
+    assert shown("postgresql://:s3cret@db/x") == "postgresql://:***@db/x"
+    assert shown("postgresql://u:p@ss@db/x") == "postgresql://u:***@db/x"
+    assert shown("postgresql://u@db/x?sslmode=require&pass%77ord=s3cret") == (
+        "postgresql://u@db/x?sslmode=require&password=***"
+    )
+    assert "s3cret" not in shown("postgresql://db/x?PassWord=s3cret")
+
+
+def test_a_target_and_a_store_never_show_the_password() -> None:
+    url = "postgresql://bot:s3cret@db.example.org/mooc"
+    assert "s3cret" not in repr(Target.of(url))
+    assert "s3cret" not in str(Store(url).path)
+
+
+async def test_a_malformed_url_is_one_store_error() -> None:
+    store = Store("postgresql://bot:s3cret@localhost:54x32/mooc")
+    with pytest.raises(StoreError) as refused:
+        await store.open()
+    assert type(refused.value) is StoreError
+    assert "s3cret" not in str(refused.value)
+    assert "localhost:54x32" in str(refused.value)
 
 
 async def _seen(store: Store, telegram_id: int) -> None:
@@ -176,3 +198,94 @@ async def test_a_write_waiting_on_another_process_gives_up_as_not_saved(postgres
             await other.close()
         await _seen(store, 2)  # once the other lets go
         assert await participants.get(store, 2) is not None
+
+
+async def test_a_notify_outside_a_transaction_is_not_lost_with_another_tasks(
+    postgres_url: str,
+) -> None:
+    async with Store(postgres_url) as store:
+        await _seen(store, 1)
+        listening = await asyncpg.connect(postgres_url)
+        heard = asyncio.Event()
+        await listening.add_listener("a_channel", lambda *_: heard.set())
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def rolled_back() -> None:
+            with contextlib.suppress(RuntimeError):
+                async with store.transaction() as tx:
+                    await tx.execute("UPDATE participants SET language = 'nl'")
+                    started.set()
+                    await release.wait()
+                    raise RuntimeError("this transaction rolls back")
+
+        try:
+            task = asyncio.create_task(rolled_back())
+            await started.wait()
+            await store.notify("a_channel")  # another task, outside any transaction
+            async with asyncio.timeout(5):
+                await heard.wait()  # at once, not at that transaction's end
+            release.set()
+            await task
+        finally:
+            release.set()
+            await listening.close()
+
+
+async def test_a_notify_in_a_transaction_goes_at_its_commit(postgres_url: str) -> None:
+    async with Store(postgres_url) as store:
+        listening = await asyncpg.connect(postgres_url)
+        heard = asyncio.Event()
+        await listening.add_listener("a_channel", lambda *_: heard.set())
+        try:
+            async with store.transaction():
+                await store.notify("a_channel")
+                await asyncio.wait_for(listening.fetchval("SELECT 1"), 5)
+                assert not heard.is_set()
+            async with asyncio.timeout(5):
+                await heard.wait()
+        finally:
+            await listening.close()
+
+
+async def test_the_databases_own_date_style_and_timeouts_do_not_matter(postgres_url: str) -> None:
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        name = await admin.fetchval("SELECT current_database()")
+        await admin.execute(f"ALTER DATABASE \"{name}\" SET DateStyle = 'SQL, DMY'")
+        await admin.execute(f"ALTER DATABASE \"{name}\" SET IntervalStyle = 'sql_standard'")
+    finally:
+        await admin.close()
+    async with Store(postgres_url) as store:
+        await _seen(store, 1)
+        found = await participants.get(store, 1)
+        assert found is not None
+        assert found.joined_at == T0
+        # A vanished machine's open transaction (and its locks) does not last for ever;
+        # the keepalives are asked for on every connection (0 on a Unix socket).
+        rows = await store.fetch_all(
+            "SELECT name, setting, source FROM pg_settings WHERE name IN"
+            " ('idle_in_transaction_session_timeout', 'tcp_keepalives_idle') ORDER BY name"
+        )
+        idle, keepalive = (tuple(r) for r in rows)
+        assert idle == ("idle_in_transaction_session_timeout", "300000", "client")
+        assert keepalive[2] == "client"
+
+
+async def test_a_leader_that_cannot_start_leading_gives_the_lead_up(postgres_url: str) -> None:
+    """Holding the lock without the leader's work would leave the cluster without one."""
+    async with Store(postgres_url) as one, Store(postgres_url) as two:
+
+        async def broken() -> None:
+            raise RuntimeError("the Bot API refused, the database is starting up …")
+
+        async def fine() -> None:
+            return None
+
+        failing, standby = Leadership(one, retry=0.05), Leadership(two, retry=0.05)
+        await failing.start(broken, lambda: None)
+        assert failing.lost.is_set()
+        assert not failing.leading
+        await standby.start(fine, lambda: None)  # the lock was let go
+        assert standby.leading
+        await standby.stop()
+        await failing.stop()

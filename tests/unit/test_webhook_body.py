@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from bot.shell.update_json import problem, scrubbed
 from bot.shell.webhook import MAX_UPDATE_BYTES, MAX_UPDATE_DEPTH, BadUpdate, read_update
 
 
@@ -58,6 +59,8 @@ def test_the_deepest_update_allowed_is_read_one_deeper_is_not() -> None:
         (b'{"update_id": 1, "message": {"text": "\\ud800"}}', "not UTF-8"),  # a lone surrogate
         (b'{"update_id": 1, "x": ["ok", "\\udfff"]}', "not UTF-8"),
         (b'{"update_id": 1, "\\ud83d": 1}', "not UTF-8"),  # in a key too
+        (b'{"update_id": 1, "message": {"text": "a\\u0000b"}}', "a NUL character"),  # PG's TEXT
+        (b'{"update_id": 1, "\\u0000": 1}', "a NUL character"),
     ],
 )
 def test_anything_else_is_refused_with_its_reason(body: bytes, reason: str) -> None:
@@ -68,3 +71,10 @@ def test_anything_else_is_refused_with_its_reason(body: bytes, reason: str) -> N
 def test_the_edges_of_64_bits_and_a_whole_surrogate_pair_are_read() -> None:
     body = b'{"update_id": 9223372036854775807, "a": -9223372036854775808, "b": "\\ud83c\\udf31"}'
     assert read_update(body)["b"] == "🌱"
+
+
+def test_the_parked_copy_of_an_unstorable_update_is_storable() -> None:
+    update = {"update_id": 1, "message": {"text": "a\x00b\ud800", "x": 2**64}}
+    copy = scrubbed(update)
+    assert copy == {"update_id": 1, "message": {"text": "ab\\ud800", "x": str(2**64)}}
+    assert problem(copy) is None
