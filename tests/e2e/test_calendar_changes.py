@@ -79,8 +79,12 @@ async def test_cant_make_it_on_a_reminder_cancels_the_place_and_the_calendar_eve
         ann.press_data(confirm, f"reg:x:{session.id}")
         await ann.expect_toast("Nothing to cancel")
         ann.press_data(reminder, f"reg:c:{session.id}")
+        # Waited for, not settled: the press may not have been fetched yet when the
+        # inbox is drained (the sandbox's poll takes it a moment later).
+        await tg.world.wait_for(
+            lambda: sum("Nothing to cancel" in t for t in ann.user.toasts) == 2, 30
+        )
         await tg.settle()
-        assert sum("Nothing to cancel" in t for t in ann.user.toasts) == 2
         assert sum(m.document is not None for m in ann.bot_messages()) == 2
         assert [r.status for r in await registrations.live(tg.store, bea.user.id)] == [
             RegistrationStatus.REGISTERED
