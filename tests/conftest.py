@@ -104,3 +104,12 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     url = run_sync(postgres_server.create_database(name))
     yield url
     run_sync(postgres_server.drop_database(name))
+
+
+# The longest tests (a minute or more, mostly waiting on Telegram's pace) start first, so
+# that on two workers they run beside the many short ones instead of alone at the end.
+LONGEST_FIRST = ("test_failover.py", "random_kills", "despite_429s", "through_kills")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not any(part in item.nodeid for part in LONGEST_FIRST))
