@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import asyncpg
@@ -29,7 +29,7 @@ from store.postgres_text import (
     time_of,
     time_text,
 )
-from store.rows import Row
+from store.rows import Row, savepoint
 from store.schema import Migration
 
 __all__ = ["Link", "Listener", "open_reader", "open_writer"]
@@ -199,17 +199,8 @@ class Link:
         """Tell every process listening on `channel` (at the commit, inside a transaction)."""
         await self.execute("SELECT pg_notify(?, '')", (channel,))
 
-    @asynccontextmanager
-    async def savepoint(self, serial: int) -> AsyncIterator[None]:
-        name = f"step_{serial}"
-        await self.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            await self.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            await self.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        await self.execute(f"RELEASE SAVEPOINT {name}")
+    def savepoint(self, serial: int) -> AbstractAsyncContextManager[None]:
+        return savepoint(self, serial)
 
     async def checkpoint(self, *, quiet: bool = False) -> bool:
         """Nothing to do: PostgreSQL reclaims deleted rows by its own VACUUM."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-__all__ = ["Reads", "Row", "Transaction"]
+__all__ = ["Reads", "Row", "Transaction", "savepoint"]
 
 
 class Row(Protocol):
@@ -39,3 +40,17 @@ class Transaction(Reads, Protocol):
     async def execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement once per parameter row."""
         ...
+
+
+@asynccontextmanager
+async def savepoint(tx: Transaction, serial: int) -> AsyncIterator[None]:
+    """A part of a transaction undone alone if it fails (the same SQL on both databases)."""
+    name = f"step_{serial}"
+    await tx.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        await tx.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        await tx.execute(f"RELEASE SAVEPOINT {name}")
+        raise
+    await tx.execute(f"RELEASE SAVEPOINT {name}")

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from store.errors import NotAllowed, NotSaved, StoreError
-from store.rows import Row
+from store.rows import Row, savepoint
 from store.schema import Migration
 
 __all__ = ["BUSY_TIMEOUT_MS", "Link", "backup", "open_reader", "open_writer"]
@@ -112,17 +112,8 @@ class Link:
         if self._conn.in_transaction:
             await self.execute("ROLLBACK")
 
-    @asynccontextmanager
-    async def savepoint(self, serial: int) -> AsyncIterator[None]:
-        name = f"step_{serial}"
-        await self.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            await self.execute(f"ROLLBACK TO {name}")
-            await self.execute(f"RELEASE {name}")
-            raise
-        await self.execute(f"RELEASE {name}")
+    def savepoint(self, serial: int) -> AbstractAsyncContextManager[None]:
+        return savepoint(self, serial)
 
     async def checkpoint(self, *, quiet: bool = False) -> bool:
         """Copy the WAL into the database file and truncate it to nothing. False if another
