@@ -2,9 +2,9 @@
 
 Each run takes a fresh database on the bench's PostgreSQL server and starts N bot
 processes (`mooc-bot run`, webhook mode, each on a port of its own, one webhook
-secret) behind `RoundRobin`, a reverse proxy in this process that hands each post of
-the local Bot API server to the next process in turn (to the one after when one does
-not answer). The processes start one after the other; the first leads
+secret) behind tests/proxy.py's `RoundRobinProxy`, a reverse proxy in this process
+that hands each post of the local Bot API server to the next process in turn (to the
+one after when one refuses the connection). The processes start one after the other; the first leads
 (bot/services/leadership.py: it alone sends, the others queue and NOTIFY it).
 
 Measured, for N = 1 and N = 2 on the same machine in the same run:
@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 from bench.backends import POSTGRESQL, Databases
 from bench.broadcast import TOKEN, Deliveries, bot_env, faults, limits_of, spawn, stopped
@@ -41,6 +40,7 @@ from bench.table import Table
 from bot.sandbox import BotApiServer, Person
 from store import answers
 from store.db import Store
+from tests.proxy import RoundRobinProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-cluster-secret"
@@ -55,61 +55,6 @@ def free_port() -> int:
     return port
 
 
-class RoundRobin:
-    """`async with RoundRobin(ports) as proxy:` a reverse proxy on 127.0.0.1 (`proxy.url`)
-    giving each request to the next port in turn; `taken` counts what each answered."""
-
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.taken = [0] * len(ports)
-        self._next = 0
-        self.port = free_port()
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def __aenter__(self) -> RoundRobin:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        self._session = aiohttp.ClientSession()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    async def _forward(self, request: web.Request) -> web.Response:
-        assert self._session is not None
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in {"host"}}
-        for _ in self.ports:
-            index = self._next
-            self._next = (self._next + 1) % len(self.ports)
-            target = f"http://127.0.0.1:{self.ports[index]}{request.rel_url}"
-            try:
-                async with self._session.request(
-                    request.method, target, data=body, headers=headers
-                ) as answer:
-                    content = await answer.read()
-            except aiohttp.ClientError:
-                continue  # that process is gone: the next one
-            self.taken[index] += 1
-            return web.Response(status=answer.status, body=content, headers=_kept(answer))
-        return web.Response(status=502, text="no bot process answered")
-
-
-def _kept(answer: aiohttp.ClientResponse) -> dict[str, str]:
-    return {k: v for k, v in answer.headers.items() if k.lower() == "content-type"}
-
-
 def roomy_settings(folder: Path, seats: int) -> Path:
     """The shipped settings.toml with its session's capacity raised to `seats`."""
     text = (ROOT / "settings.toml").read_text(encoding="utf-8")
@@ -121,12 +66,13 @@ def roomy_settings(folder: Path, seats: int) -> Path:
 @asynccontextmanager
 async def bots(
     count: int, server: BotApiServer, db: str, mode: str, limit: int, settings: Path
-) -> AsyncIterator[tuple[RoundRobin, list[float]]]:
+) -> AsyncIterator[tuple[RoundRobinProxy, list[float]]]:
     """`count` bot processes in webhook mode behind a proxy, started one after the other,
     each answering /health before the next; their peak RSS (MB) in the list at the end."""
     ports = [free_port() for _ in range(count)]
     rss: list[float] = []
-    async with RoundRobin(ports) as proxy, aiohttp.ClientSession() as client:
+    upstreams = [f"http://127.0.0.1:{port}" for port in ports]
+    async with RoundRobinProxy(upstreams) as proxy, aiohttp.ClientSession() as client:
         processes = []
         try:
             for port in ports:
@@ -189,7 +135,7 @@ async def journey_rate(dbs: Databases, count: int, people: int) -> Outcome:
                     )
                 )
                 seconds = time.perf_counter() - began
-                taken = list(proxy.taken)
+                taken = [proxy.answered[upstream] for upstream in proxy.upstreams]
             refused = [c for c in server.world.calls if c.status >= 400 and c.status != 429]
             errors = len(refused)
             for call in refused[:3]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from store.errors import StoreError
-from store.schema import Migration
+from store.schema import Migration, owed
 
 __all__ = ["migrate"]
 
@@ -41,16 +41,7 @@ async def migrate(link: Migrating, available: list[Migration], where: str) -> No
         await link.execute("SET LOCAL lock_timeout = 0")  # another process may be migrating
         await link.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATION_LOCK,))
         await link.execute(VERSION_TABLE)
-        current = await link.schema_version()
-        newest = available[-1].version if available else 0
-        if current > newest:
-            raise StoreError(
-                f"{where}: the database has schema version {current}, but this version of "
-                f"the bot knows only up to {newest}; upgrade the bot (or restore a backup)"
-            )
-        for migration in available:
-            if migration.version <= current:
-                continue
+        for migration in owed(available, await link.schema_version(), where):
             try:
                 await link.script(migration.sql)
             except StoreError as exc:

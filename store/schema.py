@@ -7,7 +7,7 @@ from importlib import resources
 
 from store.errors import StoreError
 
-__all__ = ["DIALECTS", "Migration", "migrations"]
+__all__ = ["DIALECTS", "Migration", "migrations", "owed"]
 
 DIALECTS = ("sqlite", "postgresql")
 
@@ -34,3 +34,15 @@ def migrations(dialect: str = "sqlite") -> list[Migration]:
     if [m.version for m in found] != expected:
         raise StoreError(f"{dialect} migrations must be numbered 1..{len(found)} without gaps")
     return found
+
+
+def owed(available: list[Migration], current: int, where: object) -> list[Migration]:
+    """The migrations a database at version `current` still needs, in order; refused
+    if it was written by a newer bot than this one."""
+    newest = available[-1].version if available else 0
+    if current > newest:
+        raise StoreError(
+            f"{where}: the database has schema version {current}, but this version of the "
+            f"bot knows only up to {newest}; upgrade the bot (or restore a matching backup)"
+        )
+    return [migration for migration in available if migration.version > current]

@@ -18,7 +18,7 @@ import aiosqlite
 
 from store.errors import NotAllowed, NotSaved, StoreError
 from store.rows import Row, savepoint
-from store.schema import Migration
+from store.schema import Migration, owed
 
 __all__ = ["BUSY_TIMEOUT_MS", "Link", "backup", "open_reader", "open_writer"]
 
@@ -187,16 +187,7 @@ async def open_reader(path: Path) -> Link:
 async def _migrate(conn: aiosqlite.Connection, available: list[Migration], path: object) -> None:
     async with conn.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
-    newest = available[-1].version if available else 0
-    if current > newest:
-        raise StoreError(
-            f"{path}: the database has schema version {current}, but this version of the "
-            f"bot knows only up to {newest}; upgrade the bot (or restore a matching backup)"
-        )
-    for migration in available:
-        if migration.version <= current:
-            continue
+    for migration in owed(available, int(row[0]) if row else 0, path):
         try:
             await conn.executescript(
                 f"BEGIN IMMEDIATE;\n{migration.sql}\n"

@@ -156,12 +156,13 @@ class Runner:
         token = turns.begin(turn)
         try:
             async with services.store.turn():
-                if services.store.shared:  # one turn per person at a time, across processes
-                    key = f"person:{person_of(update)}"
-                    if wait:
-                        await services.store.lock(key)
-                    elif not await services.store.try_lock(key):
-                        raise _PersonBusy
+                # One turn per person at a time across processes (nothing to wait for on
+                # SQLite, whose one writer holds the whole database).
+                key = f"person:{person_of(update)}"
+                if wait:
+                    await services.store.lock(key)
+                elif not await services.store.try_lock(key):
+                    raise _PersonBusy
                 if not await inbox.is_pending(services.store, update_id):
                     return  # handled (or parked) already
                 await self.process(update)
@@ -240,8 +241,7 @@ class Runner:
         row = None
         try:
             async with services.store.turn():  # its writes join one transaction
-                if services.store.shared:  # the person's lock, as every turn of theirs
-                    await services.store.lock(f"person:{person_of(update)}")
+                await services.store.lock(f"person:{person_of(update)}")  # as every turn
                 now = services.clock.now()
                 parked = await inbox.park(services.store, update_id, TRIES, repr(failure), now)
                 # Handled meanwhile (another process adopted it): no apology for it.
